@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+'use strict'
+
+// `aivault --version` answers without loading oclif: start-up is a feature.
+const argv = process.argv.slice(2)
+if (argv.length === 1 && argv[0] === '--version') {
+  const {version} = require('../package.json')
+  process.stdout.write(`aivault/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else {
+  require('@oclif/core')
+    .execute({dir: __dirname})
+    .catch(require('@oclif/core').handle)
+}

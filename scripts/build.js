@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+'use strict'
+/**
+ * npm run build: compile TypeScript to dist/, build the registry (dist/registry.json), and write
+ * oclif.manifest.json so oclif never scans command files at run time.
+ */
+const {execFileSync} = require('node:child_process')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const root = path.join(__dirname, '..')
+function run(file, args) {
+  try {
+    execFileSync(process.execPath, [file, ...args], {cwd: root, stdio: 'inherit'})
+  } catch (error) {
+    console.error(`build failed: ${path.relative(root, file)} exited with ${error.status}`)
+    process.exit(1)
+  }
+}
+
+fs.rmSync(path.join(root, 'dist'), {recursive: true, force: true})
+fs.rmSync(path.join(root, 'oclif.manifest.json'), {force: true})
+run(require.resolve('typescript/bin/tsc'), ['-p', 'tsconfig.json'])
+run(path.join(__dirname, 'build-registry.js'), [])
+
+async function writeManifest() {
+  const {Plugin} = require('@oclif/core')
+  const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
+  await plugin.load()
+  const manifest = plugin.manifest
+  fs.writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+  console.log(`oclif.manifest.json: ${Object.keys(manifest.commands).length} commands`)
+}
+
+writeManifest().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

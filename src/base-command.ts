@@ -1,0 +1,53 @@
+import {Command, Errors, Flags} from '@oclif/core'
+
+import {AivaultError} from './errors'
+
+/**
+ * Every aivault command: `--json` (and `-v/--verbose`, kept for compatibility) prints the
+ * value `run()` returns as JSON; errors become one `Error:` line (+ `Hint:`) on stderr, or
+ * `{"error":{"code","message"}}` on stdout in JSON mode, with the SPEC §0 exit codes.
+ */
+export abstract class AivaultCommand extends Command {
+  static enableJsonFlag = true
+
+  static baseFlags = {
+    verbose: Flags.boolean({char: 'v', description: 'Print the JSON result (same as --json).', helpGroup: 'GLOBAL'}),
+  }
+
+  public jsonEnabled(): boolean {
+    if (super.jsonEnabled()) return true
+    const end = this.argv.indexOf('--')
+    const args = end === -1 ? this.argv : this.argv.slice(0, end)
+    return args.includes('-v') || args.includes('--verbose')
+  }
+
+  /** Warnings go to stderr in both modes: JSON on stdout stays one parseable value. */
+  protected note(message: string): void {
+    process.stderr.write(`Warning: ${message}\n`)
+  }
+
+  protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<never> {
+    const failure = toAivaultError(error)
+    if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
+    if (this.jsonEnabled()) {
+      const body: Record<string, string> = {code: failure.code, message: failure.message}
+      if (failure.hint) body.hint = failure.hint
+      process.stdout.write(JSON.stringify({error: body}, null, 2) + '\n')
+    } else {
+      process.stderr.write(`Error: ${failure.message}\n`)
+      if (failure.hint) process.stderr.write(`Hint: ${failure.hint}\n`)
+    }
+    throw new Errors.ExitError(failure.exitCode)
+  }
+}
+
+/** oclif's own parse errors (unknown or missing flags) are usage errors: exit 2. */
+function toAivaultError(error: Error & {oclif?: {exit?: number}}): AivaultError {
+  if (error instanceof AivaultError) return error
+  if (error instanceof Errors.ExitError) throw error
+  const message = (error.message || String(error)).split('\n')[0].replace(/^Error: /, '')
+  if (error.oclif?.exit === 2) {
+    return new AivaultError('invalid_request', message, {exitCode: 2, hint: 'see --help for the accepted flags'})
+  }
+  return new AivaultError('invalid_request', message)
+}

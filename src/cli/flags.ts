@@ -1,0 +1,71 @@
+import * as fs from 'node:fs'
+
+import {Flags} from '@oclif/core'
+
+import {AivaultError, usageError} from '../errors'
+import type {SecretScope} from '../vault/scope'
+import {scopeFromFlags} from '../vault/scope'
+import {SECRET_NAME} from '../vault/secret-record'
+
+/** Flags shared by commands that address a scope (SPEC §3). */
+export const scopeFlags = {
+  scope: Flags.string({description: 'Scope of the secret.', options: ['global', 'workspace', 'group']}),
+  'workspace-id': Flags.string({description: 'Workspace id (workspace and group scopes).'}),
+  'group-id': Flags.string({description: 'Group id (group scope).'}),
+}
+
+export const valueFlags = {
+  value: Flags.string({description: 'The secret value (visible in the process list: prefer --value-file or --value-stdin).'}),
+  'value-file': Flags.string({description: 'Read the value from this file.'}),
+  'value-stdin': Flags.boolean({description: 'Read the value from standard input.'}),
+}
+
+export const VALUE_FLAG_NAMES = ['value', 'value-file', 'value-stdin'] as const
+
+export function parseScope(flags: {scope?: string; 'workspace-id'?: string; 'group-id'?: string}): SecretScope {
+  return scopeFromFlags(flags)
+}
+
+export function checkSecretName(name: string, flag = '--name'): string {
+  if (!SECRET_NAME.test(name)) {
+    throw usageError(`${flag} ${JSON.stringify(name)} is not a valid secret name`, 'names match [A-Za-z_][A-Za-z0-9_.-]*')
+  }
+  return name
+}
+
+/** Exactly one of --value, --value-file, --value-stdin (a usage error otherwise). */
+export function requireOneValueFlag(flags: {value?: string; 'value-file'?: string; 'value-stdin'?: boolean}): void {
+  const given = VALUE_FLAG_NAMES.filter((name) => flags[name] !== undefined && flags[name] !== false)
+  if (given.length !== 1) {
+    throw usageError(given.length === 0 ? 'a value is required' : `use only one of ${given.map((g) => '--' + g).join(', ')}`, 'pass exactly one of --value, --value-file, --value-stdin')
+  }
+}
+
+/** Strip one trailing newline: `echo $KEY | aivault ...` must not store "key\n". */
+function trimFinalNewline(bytes: Buffer): Buffer {
+  if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0a) bytes = bytes.subarray(0, bytes.length - (bytes.length > 1 && bytes[bytes.length - 2] === 0x0d ? 2 : 1))
+  return bytes
+}
+
+/** The value bytes from whichever value flag was given. Errors never echo the value. */
+export function readValue(flags: {value?: string; 'value-file'?: string; 'value-stdin'?: boolean}): Uint8Array {
+  if (flags.value !== undefined) return new Uint8Array(Buffer.from(flags.value, 'utf8'))
+  if (flags['value-file'] !== undefined) return new Uint8Array(trimFinalNewline(readInputFile(flags['value-file'], '--value-file')))
+  return new Uint8Array(trimFinalNewline(fs.readFileSync(0)))
+}
+
+export function readInputFile(file: string, flag: string): Buffer {
+  try {
+    return fs.readFileSync(file)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new AivaultError('invalid_request', `cannot read ${flag} ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? 'unreadable'}`)
+  }
+}
+
+/** `KEY=VALUE` flag values; a missing `=` is a usage error that never echoes the text (it may be a secret). */
+export function splitKeyValue(raw: string, flag: string, position: number): [string, string] {
+  const at = raw.indexOf('=')
+  if (at <= 0) throw usageError(`${flag} number ${position} is not KEY=VALUE (no "=" after a name)`, `write it as ${flag} NAME=VALUE`)
+  return [raw.slice(0, at), raw.slice(at + 1)]
+}

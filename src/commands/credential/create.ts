@@ -1,0 +1,68 @@
+import {Args, Flags} from '@oclif/core'
+
+import {AivaultCommand} from '../../base-command'
+import {authFlags, authFromFlags} from '../../cli/auth-flags'
+import {usageError} from '../../errors'
+import {isValidHost, matchHostPattern, normalizeHost} from '../../registry/host-pattern'
+import {builtinCatalog} from '../../registry/vault-catalog'
+import {renderCredentialCreated} from '../../render/credentials'
+import {SECRET_REF} from '../../vault/credential-record'
+import type {CredentialView} from '../../vault/credentials-service'
+import {createCredential, credentialView} from '../../vault/credentials-service'
+import {Vault} from '../../vault/vault'
+
+export default class CredentialCreate extends AivaultCommand {
+  static summary = 'Create a credential: which secret authenticates to which provider hosts, and how.'
+
+  static description = `Registry providers take their auth strategy and hosts from the built-in registry; --host may only
+narrow them (per-tenant hosts such as my-store.myshopify.com). Custom providers need --auth and exact --host values.
+Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per placeholder.`
+
+  static examples = [
+    '<%= config.bin %> credential create shop --provider shopify --secret-ref vault:secret:<id> --host my-store.myshopify.com',
+    '<%= config.bin %> credential create my-api --provider my-api --secret-ref vault:secret:<id> --auth header --header-name x-api-key --value-template "{{secret}}" --host api.example.com',
+  ]
+
+  static args = {
+    id: Args.string({description: 'Credential id.', required: true}),
+  }
+
+  static flags = {
+    provider: Flags.string({description: 'Registry provider id, or a name for a custom provider.', required: true}),
+    'secret-ref': Flags.string({description: 'vault:secret:<id>, or PLACEHOLDER=vault:secret:<id> (repeatable).', required: true, multiple: true}),
+    host: Flags.string({description: 'Upstream host (repeatable).', multiple: true}),
+    'workspace-id': Flags.string({description: 'Workspace this credential serves.'}),
+    'group-id': Flags.string({description: 'Group this credential serves (with --workspace-id).'}),
+    ...authFlags,
+  }
+
+  async run(): Promise<CredentialView> {
+    const {args, flags} = await this.parse(CredentialCreate)
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(args.id)) throw usageError(`credential id ${JSON.stringify(args.id)} is not valid`, 'use letters, digits, ".", "_", ":" or "-"')
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(flags.provider)) throw usageError(`--provider ${JSON.stringify(flags.provider)} is not a valid provider id`, 'use lower-case letters, digits and "-"')
+    if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
+    const hosts = (flags.host ?? []).map((host) => {
+      if (host.includes('*')) throw usageError(`--host ${host}: wildcards are refused; name the exact host`)
+      if (!isValidHost(host)) throw usageError(`--host ${JSON.stringify(host)} is not a host name`)
+      return normalizeHost(host)
+    })
+    const secretRefs = flags['secret-ref'].map((raw) => {
+      const at = raw.indexOf('=')
+      const [placeholder, ref] = at === -1 ? [undefined, raw] : [raw.slice(0, at), raw.slice(at + 1)]
+      const id = SECRET_REF.exec(ref)?.[1]
+      if (!id) throw usageError(`--secret-ref ${JSON.stringify(raw)} is not vault:secret:<id>`, 'see "aivault secrets list" for ids')
+      return {placeholder, secretId: id}
+    })
+    const auth = authFromFlags(flags, hosts)
+    const catalog = builtinCatalog()
+    const record = await createCredential(
+      Vault.fromEnv(),
+      catalog,
+      {id: args.id, provider: flags.provider, secretRefs, auth, hosts, workspaceId: flags['workspace-id'], groupId: flags['group-id']},
+      matchHostPattern,
+    )
+    const view = credentialView(record, catalog)
+    this.log(renderCredentialCreated(view))
+    return view
+  }
+}

@@ -1,0 +1,28 @@
+import {AivaultCommand} from '../base-command'
+import {loadBuiltinRegistry} from '../registry/registry'
+import {renderStatus} from '../render/vault'
+import {listRecordFiles} from '../vault/atomic-file'
+import type {VaultStatus} from '../vault/status'
+import {vaultStatus} from '../vault/status'
+import {Vault} from '../vault/vault'
+
+export default class Status extends AivaultCommand {
+  static summary = 'Show the vault: key provider, lock state, key id, counts, daemon (never creates anything).'
+
+  static examples = ['<%= config.bin %> status', '<%= config.bin %> status --json']
+
+  async run(): Promise<VaultStatus> {
+    await this.parse(Status)
+    const vault = Vault.fromEnv()
+    const status = await vaultStatus(
+      vault,
+      () => listRecordFiles(vault.paths.capabilitiesDir).length,
+      (providers) => {
+        const registry = loadBuiltinRegistry()
+        return providers.reduce((sum, p) => sum + registry.capabilitiesOf(p).length, 0)
+      },
+    )
+    this.log(renderStatus(status))
+    return status
+  }
+}

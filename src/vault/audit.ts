@@ -1,0 +1,157 @@
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {ensureDir, FILE_MODE, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {withFileLock} from './lock'
+
+export const AUDIT_GENESIS = '0'.repeat(64)
+
+/** One audit event; `prev` chains it to the event before (SPEC §12). Never a secret value. */
+export interface AuditEvent {
+  ts: string
+  kind: string
+  prev: string
+  [field: string]: unknown
+}
+
+export interface AuditBreak {
+  file: string
+  line: number
+  reason: string
+}
+
+export interface AuditQuery {
+  limit: number
+  beforeMs?: number
+  kind?: string
+}
+
+/**
+ * Content digests here are plain SHA-256 from node:crypto: they protect no secret, and
+ * loading libsodium for them would slow every write command.
+ */
+const hashLine = (line: string): string => crypto.createHash('sha256').update(line).digest('hex')
+
+const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
+
+/**
+ * Append-only JSONL under audit/, one file per UTC day, hash-chained across files. A small
+ * `head` file records the last event's hash so that editing or dropping the newest line is
+ * detected too. Appends from concurrent processes serialize on run/audit.lock.
+ */
+export class AuditLog {
+  constructor(
+    readonly dir: string,
+    private readonly lockFile: string,
+    private readonly disabled = process.env.AIVAULT_DISABLE_DISK_LOGS === '1',
+  ) {}
+
+  private get headFile(): string {
+    return path.join(this.dir, 'head')
+  }
+
+  private dayFiles(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((name) => DAY_FILE.test(name)).sort()
+    } catch {
+      return []
+    }
+  }
+
+  async append(kind: string, fields: Record<string, unknown> = {}): Promise<void> {
+    if (this.disabled) return
+    ensureDir(this.dir)
+    await withFileLock(this.lockFile, () => {
+      const prev = this.readHead()?.hash ?? this.lastHashFromFiles()
+      const now = new Date()
+      const line = JSON.stringify({ts: now.toISOString(), kind, ...fields, prev})
+      const name = `${now.toISOString().slice(0, 10)}.jsonl`
+      const fd = fs.openSync(path.join(this.dir, name), 'a', FILE_MODE)
+      try {
+        fs.writeSync(fd, line + '\n')
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+      writeFileAtomic(this.headFile, JSON.stringify({hash: hashLine(line)}) + '\n')
+    })
+  }
+
+  private readHead(): {hash: string} | undefined {
+    try {
+      const head = JSON.parse(readFileIfExists(this.headFile) ?? 'null')
+      return head && typeof head.hash === 'string' ? head : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Used when there is no head file yet (or it was lost): the last line on disk. */
+  private lastHashFromFiles(): string {
+    const files = this.dayFiles()
+    for (let i = files.length - 1; i >= 0; i--) {
+      const lines = this.lines(files[i])
+      if (lines.length > 0) return hashLine(lines[lines.length - 1])
+    }
+    return AUDIT_GENESIS
+  }
+
+  private lines(name: string): string[] {
+    const text = readFileIfExists(path.join(this.dir, name)) ?? ''
+    return text.split('\n').filter((line) => line.length > 0)
+  }
+
+  /** Events newest first, filtered by kind and time. */
+  read(query: AuditQuery): AuditEvent[] {
+    const events: AuditEvent[] = []
+    const files = this.dayFiles().reverse()
+    for (const name of files) {
+      const lines = this.lines(name).reverse()
+      for (const line of lines) {
+        let event: AuditEvent
+        try {
+          event = JSON.parse(line)
+        } catch {
+          continue
+        }
+        if (query.kind && event.kind !== query.kind) continue
+        if (query.beforeMs !== undefined && !(Date.parse(event.ts) < query.beforeMs)) continue
+        events.push(event)
+        if (events.length >= query.limit) return events
+      }
+    }
+    return events
+  }
+
+  /** Walk the whole chain; the first edited, removed or reordered line is reported. */
+  verify(): {events: number; files: number; break?: AuditBreak} {
+    let prev = AUDIT_GENESIS
+    let count = 0
+    const files = this.dayFiles()
+    for (const name of files) {
+      const lines = this.lines(name)
+      for (let i = 0; i < lines.length; i++) {
+        const at = {file: `audit/${name}`, line: i + 1}
+        let event: AuditEvent
+        try {
+          event = JSON.parse(lines[i])
+        } catch {
+          return {events: count, files: files.length, break: {...at, reason: 'line is not valid JSON'}}
+        }
+        if (event.prev !== prev) {
+          return {events: count, files: files.length, break: {...at, reason: 'does not chain to the line before it (a line was edited, removed or reordered)'}}
+        }
+        prev = hashLine(lines[i])
+        count++
+      }
+    }
+    const head = this.readHead()
+    if (head && head.hash !== prev) {
+      const lastFile = files[files.length - 1]
+      const at = lastFile ? {file: `audit/${lastFile}`, line: this.lines(lastFile).length} : {file: 'audit/head', line: 1}
+      return {events: count, files: files.length, break: {...at, reason: 'the newest event does not match audit/head (the last line was edited or removed)'}}
+    }
+    return {events: count, files: files.length}
+  }
+}

@@ -1,0 +1,53 @@
+import * as path from 'node:path'
+
+import {AivaultError} from '../errors'
+import {readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import type {CredentialRecord} from './credential-record'
+import {parseCredentialRecord, serializeCredential} from './credential-record'
+import type {VaultPaths} from './paths'
+import {decodeRecordFileName, encodeRecordFileName} from './paths'
+import {RecordFolder} from './record-folder'
+import {fromYaml, toYaml} from './yaml-codec'
+
+/** credentials/<encoded id>.yaml, one file per credential (ids may contain ':'). */
+export class CredentialStore {
+  private readonly folder: RecordFolder<CredentialRecord>
+
+  constructor(private readonly paths: VaultPaths) {
+    this.folder = new RecordFolder<CredentialRecord>(
+      paths.credentialsDir,
+      (name) => `credentials/${name}`,
+      (raw, file, name) => parseCredentialRecord(raw, file, decodeRecordFileName(name)),
+      path.join(paths.cacheDir, 'credentials.json'),
+    )
+  }
+
+  file(id: string): string {
+    return path.join(this.paths.credentialsDir, encodeRecordFileName(id))
+  }
+
+  list(): ReturnType<RecordFolder<CredentialRecord>['list']> {
+    return this.folder.list()
+  }
+
+  find(id: string): CredentialRecord | undefined {
+    const text = readFileIfExists(this.file(id))
+    if (text === undefined) return undefined
+    const relative = `credentials/${encodeRecordFileName(id)}`
+    let raw: unknown
+    try {
+      raw = fromYaml(text)
+    } catch (error) {
+      throw new AivaultError('vault_tampered', `${relative}: malformed YAML: ${(error as Error).message}`)
+    }
+    return parseCredentialRecord(raw, relative, id)
+  }
+
+  write(record: CredentialRecord): void {
+    writeFileAtomic(this.file(record.id), toYaml(serializeCredential(record)))
+  }
+
+  remove(id: string): boolean {
+    return removeFileDurably(this.file(id))
+  }
+}

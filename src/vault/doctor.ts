@@ -1,0 +1,127 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {AivaultError} from '../errors'
+import {DIR_MODE, FILE_MODE, TEMP_SUFFIX} from './atomic-file'
+import {secretIdOfRef} from './credential-record'
+import {relativeToVault} from './paths'
+import {rotateMaster} from './rotate-master'
+import type {Vault} from './vault'
+
+export interface DoctorFinding {
+  check: 'vault' | 'keys' | 'records' | 'permissions' | 'temp-files' | 'conflicts' | 'references' | 'audit' | 'rotation'
+  file?: string
+  problem: string
+  fixed: boolean
+  code?: string
+  /** Reported, but not a fault of the vault (a locked vault whose records could not be opened). */
+  warning?: boolean
+}
+
+export interface DoctorReport {
+  ok: boolean
+  checked: {secrets: number; credentials: number; opened: number}
+  findings: DoctorFinding[]
+}
+
+/** Walk the vault folder (not run/ or .git) for files and folders. */
+function walk(root: string, visit: (file: string, isDir: boolean) => void): void {
+  for (const entry of fs.readdirSync(root, {withFileTypes: true})) {
+    if (entry.name === '.git' || entry.name === 'node_modules') continue
+    const full = path.join(root, entry.name)
+    visit(full, entry.isDirectory())
+    if (entry.isDirectory()) walk(full, visit)
+  }
+}
+
+const CONFLICT_MARKER = /^(<{7}|={7}|>{7})( |$)/m
+const TEMP_GRACE_MS = 10_000
+
+/**
+ * Check what can go wrong with a vault on disk and, with `fix`, repair what is safe to repair:
+ * permissions, leftover temp files and an interrupted rotate-master. Never decrypts more than
+ * it needs to prove each record opens; never prints a value.
+ */
+export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress?: (done: number, total: number) => void}): Promise<DoctorReport> {
+  const findings: DoctorFinding[] = []
+  const checked = {secrets: 0, credentials: 0, opened: 0}
+  if (!vault.exists()) {
+    findings.push({check: 'vault', problem: `no vault at ${vault.paths.root}`, fixed: false})
+    return {ok: false, checked, findings}
+  }
+  const rel = (file: string) => relativeToVault(vault.paths, file)
+  const add = (finding: DoctorFinding) => findings.push(finding)
+
+  // Files and folders: permissions, temp files, conflict markers.
+  const entries: {file: string; isDir: boolean}[] = [{file: vault.paths.root, isDir: true}]
+  walk(vault.paths.root, (file, isDir) => entries.push({file, isDir}))
+  const keyFile = vault.keyFilePath()
+  if (keyFile && fs.existsSync(keyFile)) entries.push({file: keyFile, isDir: false})
+  for (const {file, isDir} of entries) {
+    const mode = fs.statSync(file).mode & 0o777
+    const want = isDir ? DIR_MODE : FILE_MODE
+    if ((mode & ~want) !== 0) {
+      if (options.fix) fs.chmodSync(file, want)
+      add({check: 'permissions', file: file === keyFile ? file : rel(file) || '.', problem: `mode ${mode.toString(8)} is looser than ${want.toString(8)}`, fixed: options.fix})
+    }
+    if (!isDir && file.endsWith(TEMP_SUFFIX)) {
+      const old = Date.now() - fs.statSync(file).mtimeMs > TEMP_GRACE_MS
+      if (options.fix && old) fs.rmSync(file, {force: true})
+      add({check: 'temp-files', file: rel(file), problem: 'leftover temp file from an interrupted write', fixed: options.fix && old})
+    }
+    if (!isDir && file.endsWith('.yaml') && CONFLICT_MARKER.test(fs.readFileSync(file, 'utf8'))) {
+      add({
+        check: 'conflicts',
+        file: rel(file),
+        problem: 'git conflict markers: two branches changed this record; keep one side with "git checkout --ours/--theirs" and commit',
+        fixed: false,
+      })
+    }
+  }
+
+  // Records: every secret parses and opens; every credential parses and points at real secrets.
+  const secrets = vault.secrets.list()
+  const credentials = vault.credentials.list()
+  checked.secrets = secrets.records.length
+  checked.credentials = credentials.records.length
+  for (const problem of [...secrets.problems, ...credentials.problems]) {
+    if (!findings.some((f) => f.file === problem.file)) add({check: 'records', file: problem.file, problem: problem.message, fixed: false, code: 'vault_tampered'})
+  }
+  const secretIds = new Set(secrets.records.map((s) => s.id))
+  for (const credential of credentials.records) {
+    for (const ref of Object.values(credential.secretRefs)) {
+      const id = secretIdOfRef(ref)
+      if (!id || !secretIds.has(id)) add({check: 'references', file: rel(vault.credentials.file(credential.id)), problem: `refers to missing secret ${ref}`, fixed: false})
+    }
+  }
+
+  try {
+    let keyring = await vault.keyring()
+    if (keyring.pending || keyring.previous) {
+      if (options.fix) {
+        await rotateMaster(vault)
+        keyring = await vault.keyring()
+      }
+      add({check: 'rotation', problem: 'an interrupted rotate-master left two keys in use', fixed: options.fix})
+    }
+    for (const [index, meta] of secrets.records.entries()) {
+      try {
+        await vault.secrets.open(vault.secrets.read(meta.id), keyring, vault.config().vaultId)
+        checked.opened++
+      } catch (error) {
+        if (!(error instanceof AivaultError)) throw error
+        add({check: 'records', file: vault.secrets.relativeFile(meta.id), problem: error.message.replace(/^[^:]+\.yaml: /, ''), fixed: false, code: error.code})
+      }
+      options.onProgress?.(index + 1, secrets.records.length)
+    }
+  } catch (error) {
+    if (!(error instanceof AivaultError)) throw error
+    const locked = error.code === 'vault_locked'
+    add({check: 'keys', problem: locked ? `records not opened: ${error.message}` : error.message, fixed: false, code: error.code, warning: locked})
+  }
+
+  const audit = vault.audit.verify()
+  if (audit.break) add({check: 'audit', file: audit.break.file, problem: `line ${audit.break.line}: ${audit.break.reason}`, fixed: false})
+
+  return {ok: findings.every((f) => f.fixed || f.warning), checked, findings}
+}

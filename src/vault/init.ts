@@ -1,0 +1,110 @@
+import * as crypto from 'node:crypto'
+import * as path from 'node:path'
+
+import {AivaultError} from '../errors'
+import type {VaultConfig} from './config'
+import {signVaultConfig, VAULT_FORMAT, writeVaultConfig} from './config'
+import {EnvKeyProvider} from './key-providers/env'
+import {FileKeyProvider} from './key-providers/file'
+import {derivePassphraseKek, newPassphraseSettings} from './key-providers/passphrase'
+import type {KeyProviderSettings, KeyProviderType} from './key-providers/types'
+import {defaultKeyFile} from './paths'
+import {makeKek, randomKey} from './seal'
+import type {Vault} from './vault'
+
+export interface InitOptions {
+  provider: KeyProviderType
+  filePath?: string
+  envVar?: string
+  passphrase?: string
+  testing?: boolean
+}
+
+export interface InitResult {
+  vaultId: string
+  provider: KeyProviderType
+  kekId: string
+  testing: boolean
+  locked: boolean
+  paths: {root: string; keyFile: string | null}
+}
+
+function describe(vault: Vault, config: VaultConfig): InitResult {
+  return {
+    vaultId: config.vaultId,
+    provider: config.keyProvider.type,
+    kekId: config.kekId,
+    testing: config.testing,
+    locked: config.keyProvider.type === 'passphrase',
+    paths: {root: vault.paths.root, keyFile: vault.keyFilePath(config) ?? null},
+  }
+}
+
+/**
+ * Create a vault. The key is made (or read) first and vault.yaml written last, so a crash
+ * leaves either no vault or a complete one. Refuses an existing vault (`conflict`).
+ */
+export async function initVault(vault: Vault, options: InitOptions): Promise<InitResult> {
+  return vault.withLock(async () => {
+    if (vault.exists()) {
+      throw new AivaultError('conflict', `a vault already exists at ${vault.paths.root}`, {
+        hint: 'use it as it is, or choose another folder with AIVAULT_DIR',
+      })
+    }
+    const vaultId = crypto.randomUUID()
+    let settings: KeyProviderSettings
+    let key: Uint8Array
+    const extraIgnores: string[] = []
+    switch (options.provider) {
+      case 'file': {
+        const keyFile = options.filePath ? path.resolve(options.filePath) : defaultKeyFile(vault.paths, vaultId)
+        const inside = path.relative(vault.paths.root, keyFile)
+        if (!inside.startsWith('..') && !path.isAbsolute(inside)) extraIgnores.push('/' + inside.split(path.sep).join('/'))
+        settings = options.filePath ? {type: 'file', keyFile} : {type: 'file'}
+        key = await randomKey()
+        try {
+          new FileKeyProvider(keyFile).createKeyFile(key)
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+            throw new AivaultError('conflict', `key file ${keyFile} already exists`, {hint: 'choose another --file-path; aivault never overwrites a key'})
+          }
+          throw error
+        }
+        break
+      }
+      case 'env': {
+        const envVar = options.envVar ?? 'AIVAULT_KEY'
+        settings = {type: 'env', envVar}
+        key = await new EnvKeyProvider(envVar, vault.env).loadKek()
+        break
+      }
+      case 'passphrase': {
+        if (!options.passphrase) throw new AivaultError('invalid_request', 'a passphrase vault needs --passphrase or --passphrase-file')
+        const passphraseSettings = await newPassphraseSettings()
+        settings = passphraseSettings
+        key = await derivePassphraseKek(options.passphrase, passphraseSettings)
+        break
+      }
+    }
+    const config = await signVaultConfig(
+      {format: VAULT_FORMAT, vaultId, createdAt: new Date().toISOString(), testing: options.testing === true, keyProvider: settings},
+      await makeKek(key),
+    )
+    vault.writeSkeleton(extraIgnores)
+    writeVaultConfig(vault.paths, config)
+    vault.reload()
+    await vault.audit.append('vault.init', {vaultId, provider: settings.type, testing: config.testing})
+    return describe(vault, config)
+  })
+}
+
+/** Commands that write call this: a missing vault is created with the `file` provider (SPEC §2). */
+export async function ensureVault(vault: Vault): Promise<void> {
+  if (vault.exists()) return
+  try {
+    await initVault(vault, {provider: 'file'})
+  } catch (error) {
+    // Another process initialized it between our check and the lock: use that vault.
+    if (!(error instanceof AivaultError && error.code === 'conflict' && vault.exists())) throw error
+  }
+}

@@ -1,0 +1,115 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {listRecordFiles, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {fromYaml} from './yaml-codec'
+
+/** A record file that could not be read as a record; reported by name and skipped. */
+export interface RecordProblem {
+  file: string
+  message: string
+}
+
+interface CacheEntry<T> {
+  stamp: string
+  value?: T
+  problem?: string
+}
+
+interface CacheFile<T> {
+  version: number
+  entries: Record<string, CacheEntry<T>>
+}
+
+const CACHE_VERSION = 1
+
+/**
+ * Identity of a file's current bytes without reading them: size, inode, mtime and ctime in
+ * nanoseconds. Every record write is a rename, so a changed record always has a new inode.
+ */
+function statStamp(file: string): string | undefined {
+  try {
+    const st = fs.statSync(file, {bigint: true})
+    return `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Lists one folder of YAML records (one file per record). Parsing YAML is the slow part of a
+ * listing, so each file's parsed projection is kept in a machine-local cache under run/,
+ * validated per file by its stat stamp the way git's index is. The YAML stays the truth:
+ * the cache is only ever a copy, and a missing or corrupt cache is simply rebuilt.
+ */
+export class RecordFolder<T> {
+  constructor(
+    readonly dir: string,
+    /** Record path relative to the vault root, for messages (`secrets/<id>.yaml`). */
+    private readonly relative: (fileName: string) => string,
+    /** Parse and validate one record; throw to report it as a problem. */
+    private readonly project: (raw: unknown, relativeFile: string, fileName: string) => T,
+    private readonly cacheFile?: string,
+  ) {}
+
+  list(): {records: T[]; problems: RecordProblem[]} {
+    const names = listRecordFiles(this.dir)
+    const cache = this.readCache()
+    const next: CacheFile<T> = {version: CACHE_VERSION, entries: {}}
+    let changed = names.length !== Object.keys(cache.entries).length
+    const records: T[] = []
+    const problems: RecordProblem[] = []
+    for (const name of names) {
+      const file = path.join(this.dir, name)
+      const stamp = statStamp(file)
+      if (stamp === undefined) continue // removed while listing
+      let entry = cache.entries[name]
+      if (!entry || entry.stamp !== stamp) {
+        entry = this.load(file, name, stamp)
+        changed = true
+      }
+      next.entries[name] = entry
+      if (entry.problem !== undefined) problems.push({file: this.relative(name), message: entry.problem})
+      else records.push(entry.value as T)
+    }
+    if (changed) this.writeCache(next)
+    return {records, problems}
+  }
+
+  private load(file: string, name: string, stamp: string): CacheEntry<T> {
+    try {
+      const text = readFileIfExists(file) ?? ''
+      let raw: unknown
+      try {
+        raw = fromYaml(text)
+      } catch (error) {
+        return {stamp, problem: `malformed YAML: ${(error as Error).message}`}
+      }
+      return {stamp, value: this.project(raw, this.relative(name), name)}
+    } catch (error) {
+      const message = (error as Error).message
+      const prefix = `${this.relative(name)}: `
+      return {stamp, problem: message.startsWith(prefix) ? message.slice(prefix.length) : message}
+    }
+  }
+
+  private readCache(): CacheFile<T> {
+    if (!this.cacheFile) return {version: CACHE_VERSION, entries: {}}
+    try {
+      const parsed = JSON.parse(readFileIfExists(this.cacheFile) ?? '{}') as CacheFile<T>
+      if (parsed.version === CACHE_VERSION && parsed.entries && typeof parsed.entries === 'object') return parsed
+    } catch {
+      /* a corrupt cache is rebuilt */
+    }
+    return {version: CACHE_VERSION, entries: {}}
+  }
+
+  private writeCache(cache: CacheFile<T>): void {
+    if (!this.cacheFile) return
+    try {
+      writeFileAtomic(this.cacheFile, JSON.stringify(cache))
+    } catch {
+      /* the cache is an optimization; a read-only run/ must not break listing */
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import {AivaultError} from '../errors'
+import {signVaultConfig, writeVaultConfig} from './config'
+import type {Kek} from './seal'
+import {makeKek, randomKey, rewrapDek} from './seal'
+import type {Vault} from './vault'
+
+export interface RotateMasterOptions {
+  /** The new key (required for `env` vaults; `file` vaults generate one when absent). */
+  newKey?: Uint8Array
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface RotateMasterResult {
+  previousKekId: string
+  kekId: string
+  secrets: number
+  rewrapped: number
+  /** True when this run finished a rotation that an earlier, interrupted run had started. */
+  resumed: boolean
+  provider: string
+  /** Where the new key now lives (a key file) or must be supplied (an env variable). */
+  keyLocation: string | null
+}
+
+/**
+ * Re-wrap every DEK under a new KEK, crash-safe at every step:
+ * 1. the new key is staged durably (key file `.next`) before any record changes;
+ * 2. each record is re-wrapped with an atomic write; until the end both keys are held, and
+ *    every record names the key that wraps it (`dek.kekId`), so each opens in either state;
+ * 3. every record is verified to open under the new key alone;
+ * 4. vault.yaml is re-signed for the new key, then the staged key replaces the old one.
+ * A run after a crash resumes: records already under the target key are skipped.
+ */
+export async function rotateMaster(vault: Vault, options: RotateMasterOptions = {}): Promise<RotateMasterResult> {
+  const config = vault.config()
+  const provider = vault.keyProvider(config)
+  if (provider.type === 'passphrase') {
+    throw new AivaultError('invalid_request', 'rotate-master of a passphrase vault needs the vault unlocked in aivaultd', {
+      hint: 'run "aivault unlock" and retry once the daemon is available',
+    })
+  }
+  return vault.withLock(async () => {
+    vault.reload()
+    const current = vault.config()
+    const keyring = await vault.keyring()
+    let target: Kek
+    let resumed = false
+    if (keyring.previous) {
+      target = keyring.current // vault.yaml already names the staged key: only the swap is left
+      resumed = true
+    } else if (keyring.pending) {
+      target = keyring.pending
+      resumed = true
+    } else if (options.newKey) {
+      target = await makeKek(options.newKey)
+    } else if (provider.type === 'env') {
+      throw new AivaultError('invalid_request', 'an env vault cannot store a new key itself', {
+        hint: `run "aivault keygen", then "aivault rotate-master --new-key <key>", and export the new key as ${provider.location}`,
+      })
+    } else {
+      target = await makeKek(await randomKey())
+    }
+    if (target.id === keyring.current.id && !keyring.previous) {
+      throw new AivaultError('invalid_request', 'the new key is the current key', {hint: 'run "aivault keygen" for a fresh key'})
+    }
+
+    const {records, problems} = vault.secrets.list()
+    if (problems.length > 0) {
+      throw new AivaultError('vault_tampered', `${problems[0].file}: ${problems[0].message}`, {
+        hint: 'repair or remove the record before rotating the master key (it would become unreadable)',
+      })
+    }
+    const keys = new Map(keyring.keys)
+    keys.set(target.id, target)
+    // Nothing changes until every record is known to open: a tampered record stops the rotation.
+    for (const meta of records) await vault.secrets.open(vault.secrets.read(meta.id), {...keyring, keys}, current.vaultId)
+
+    if (!keyring.previous) await provider.stagePendingKek(target.key)
+    let rewrapped = 0
+    const total = records.length
+    for (const [index, meta] of records.entries()) {
+      const record = vault.secrets.read(meta.id)
+      if (record.sealed.dek.kekId !== target.id) {
+        vault.secrets.write({...record, sealed: await rewrapDek(keys, record.sealed, target)})
+        rewrapped++
+      } else {
+        resumed = true // an interrupted run (of an env vault, say) got this far already
+      }
+      options.onProgress?.(index + 1, total)
+    }
+    const onlyTarget = {current: target, keys: new Map([[target.id, target]])}
+    for (const meta of records) await vault.secrets.open(vault.secrets.read(meta.id), onlyTarget, current.vaultId)
+
+    if (!keyring.previous) {
+      const {mac: _mac, kekId: _kekId, ...unsigned} = current
+      writeVaultConfig(vault.paths, await signVaultConfig(unsigned, target))
+    }
+    await provider.commitPendingKek()
+    vault.reload()
+    const previousKekId = keyring.previous?.id ?? keyring.current.id
+    await vault.audit.append('vault.rotate_master', {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed})
+    return {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed, provider: provider.type, keyLocation: provider.location ?? null}
+  })
+}
+

@@ -1,0 +1,86 @@
+import {usageError} from '../errors'
+
+/** Where a secret or credential applies (SPEC §15): global, a workspace, or a group in one. */
+export type SecretScope =
+  | {type: 'global'}
+  | {type: 'workspace'; workspaceId: string}
+  | {type: 'group'; workspaceId: string; groupId: string}
+
+export const GLOBAL_SCOPE: SecretScope = {type: 'global'}
+
+const SCOPE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+
+/** Build a scope from command-line flags; malformed combinations are usage errors (exit 2). */
+export function scopeFromFlags(flags: {scope?: string; 'workspace-id'?: string; 'group-id'?: string}): SecretScope {
+  const workspaceId = flags['workspace-id']
+  const groupId = flags['group-id']
+  for (const [flag, value] of [['--workspace-id', workspaceId], ['--group-id', groupId]] as const) {
+    if (value !== undefined && !SCOPE_ID.test(value)) {
+      throw usageError(`${flag} ${JSON.stringify(value)} is not a valid id`, 'use letters, digits, ".", "_" or "-", starting with a letter or digit')
+    }
+  }
+  const type = flags.scope ?? (groupId ? 'group' : workspaceId ? 'workspace' : 'global')
+  switch (type) {
+    case 'global':
+      if (workspaceId || groupId) throw usageError('--scope global takes no --workspace-id or --group-id')
+      return {type: 'global'}
+    case 'workspace':
+      if (!workspaceId) throw usageError('--scope workspace needs --workspace-id', 'add --workspace-id <id>')
+      if (groupId) throw usageError('--scope workspace takes no --group-id', 'use --scope group for a group secret')
+      return {type: 'workspace', workspaceId}
+    case 'group':
+      if (!workspaceId || !groupId) throw usageError('--scope group needs --workspace-id and --group-id')
+      return {type: 'group', workspaceId, groupId}
+    default:
+      throw usageError(`unknown scope ${JSON.stringify(type)}`, 'use global, workspace or group')
+  }
+}
+
+/** A stable text form, used in associated data and for comparing scopes. */
+export function scopeKey(scope: SecretScope): string {
+  switch (scope.type) {
+    case 'global':
+      return 'global'
+    case 'workspace':
+      return `workspace:${scope.workspaceId}`
+    case 'group':
+      return `group:${scope.workspaceId}:${scope.groupId}`
+  }
+}
+
+export function sameScope(a: SecretScope, b: SecretScope): boolean {
+  return scopeKey(a) === scopeKey(b)
+}
+
+/** Credential ids from auto-provisioning: `<provider>`, `<provider>:ws:<w>`, `<provider>:group:<w>:<g>`. */
+export function scopedCredentialId(provider: string, scope: SecretScope): string {
+  switch (scope.type) {
+    case 'global':
+      return provider
+    case 'workspace':
+      return `${provider}:ws:${scope.workspaceId}`
+    case 'group':
+      return `${provider}:group:${scope.workspaceId}:${scope.groupId}`
+  }
+}
+
+/** Parse a scope object read from YAML; undefined when the shape is wrong. */
+export function parseScope(value: unknown): SecretScope | undefined {
+  if (!value || typeof value !== 'object') return undefined
+  const v = value as Record<string, unknown>
+  const str = (x: unknown): x is string => typeof x === 'string' && SCOPE_ID.test(x)
+  if (v.type === 'global' && Object.keys(v).length === 1) return {type: 'global'}
+  if (v.type === 'workspace' && str(v.workspaceId) && Object.keys(v).length === 2) return {type: 'workspace', workspaceId: v.workspaceId}
+  if (v.type === 'group' && str(v.workspaceId) && str(v.groupId) && Object.keys(v).length === 3) {
+    return {type: 'group', workspaceId: v.workspaceId, groupId: v.groupId}
+  }
+  return undefined
+}
+
+export function scopeWorkspace(scope: SecretScope): string | undefined {
+  return scope.type === 'global' ? undefined : scope.workspaceId
+}
+
+export function scopeGroup(scope: SecretScope): string | undefined {
+  return scope.type === 'group' ? scope.groupId : undefined
+}

@@ -1,0 +1,81 @@
+import * as path from 'node:path'
+
+import {AivaultError} from '../errors'
+import {readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import type {VaultPaths} from './paths'
+import {relativeToVault} from './paths'
+import type {Keyring} from './keyring'
+import {RecordFolder} from './record-folder'
+import {associatedData, openValue, SealOpenError} from './seal'
+import type {SecretMeta, SecretRecord} from './secret-record'
+import {parseSecretRecord, secretMeta, serializeSecret} from './secret-record'
+import {fromYaml, toYaml} from './yaml-codec'
+
+/** secrets/<id>.yaml, one file per secret. */
+export class SecretStore {
+  private readonly folder: RecordFolder<SecretMeta>
+
+  constructor(private readonly paths: VaultPaths) {
+    this.folder = new RecordFolder<SecretMeta>(
+      paths.secretsDir,
+      (name) => `secrets/${name}`,
+      (raw, file, name) => secretMeta(this.parse(raw, file, name)),
+      path.join(paths.cacheDir, 'secrets.json'),
+    )
+  }
+
+  file(id: string): string {
+    return path.join(this.paths.secretsDir, `${id}.yaml`)
+  }
+
+  relativeFile(id: string): string {
+    return relativeToVault(this.paths, this.file(id))
+  }
+
+  private parse(raw: unknown, file: string, name: string): SecretRecord {
+    const record = parseSecretRecord(raw, file)
+    if (`${record.id}.yaml` !== name) throw new AivaultError('vault_tampered', `${file}: id does not match the file name`)
+    return record
+  }
+
+  /** Metadata of every readable secret, plus the files that could not be read. No decryption. */
+  list(): ReturnType<RecordFolder<SecretMeta>['list']> {
+    return this.folder.list()
+  }
+
+  read(id: string): SecretRecord {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new AivaultError('secret_not_found', `no secret with id ${JSON.stringify(id)}`)
+    const text = readFileIfExists(this.file(id))
+    if (text === undefined) throw new AivaultError('secret_not_found', `no secret with id ${id}`, {hint: 'see "aivault secrets list"'})
+    let raw: unknown
+    try {
+      raw = fromYaml(text)
+    } catch (error) {
+      throw new AivaultError('vault_tampered', `${this.relativeFile(id)}: malformed YAML: ${(error as Error).message}`)
+    }
+    return this.parse(raw, this.relativeFile(id), `${id}.yaml`)
+  }
+
+  write(record: SecretRecord): void {
+    writeFileAtomic(this.file(record.id), toYaml(serializeSecret(record)))
+  }
+
+  remove(id: string): void {
+    removeFileDurably(this.file(id))
+  }
+
+  /**
+   * Decrypt a secret's value. Any failure (moved ciphertext, edited scope, pinned provider or
+   * id, foreign key) is `vault_tampered` naming the file; other records are unaffected.
+   */
+  async open(record: SecretRecord, keyring: Keyring, vaultId: string): Promise<Uint8Array> {
+    try {
+      return await openValue(keyring.keys, record.sealed, associatedData(vaultId, record.id, record.scope, record.pinnedProvider ?? undefined))
+    } catch (error) {
+      if (!(error instanceof SealOpenError)) throw error
+      throw new AivaultError('vault_tampered', `${this.relativeFile(record.id)}: ${error.message}`, {
+        hint: 'restore the file from git or a backup; its sealed value or bound metadata (id, scope, pinned provider) was changed',
+      })
+    }
+  }
+}

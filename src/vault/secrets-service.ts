@@ -1,0 +1,318 @@
+import * as crypto from 'node:crypto'
+
+import {AivaultError} from '../errors'
+import type {ProviderCatalog} from './catalog'
+import type {CredentialRecord} from './credential-record'
+import {secretIdOfRef} from './credential-record'
+import {ensureVault} from './init'
+import type {ProvisionOutcome} from './provisioning'
+import {provisionProvider} from './provisioning'
+import type {SecretScope} from './scope'
+import {sameScope, scopeKey} from './scope'
+import {associatedData, sealValue} from './seal'
+import type {AttachedGroup, SecretMeta, SecretRecord} from './secret-record'
+import {secretMeta, sortGroups} from './secret-record'
+import {removeBindingsFor} from './bindings'
+import type {Vault} from './vault'
+
+/** Addressing a secret: by id, or by name (or alias) within a scope where that is unambiguous. */
+export interface SecretRef {
+  id?: string
+  name?: string
+  scope?: SecretScope
+}
+
+export interface SecretChange {
+  secret: SecretMeta
+  credential: CredentialRecord | null
+  waitingFor: string[]
+  capabilitiesEnabled: number
+  /** Whether this change wrote the credential (for the "auto-provisioned" line). */
+  credentialCreated: boolean
+}
+
+export interface SecretListing {
+  secrets: SecretMeta[]
+  problems: {file: string; message: string}[]
+}
+
+const byName = (a: SecretMeta, b: SecretMeta) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : scopeKey(a.scope) < scopeKey(b.scope) ? -1 : scopeKey(a.scope) > scopeKey(b.scope) ? 1 : 0
+
+/** Metadata only, sorted by name; never decrypts and never writes a record. */
+export function listSecrets(vault: Vault, filter: {scope?: SecretScope} = {}): SecretListing {
+  if (!vault.exists()) return {secrets: [], problems: []}
+  const {records, problems} = vault.secrets.list()
+  const secrets = filter.scope ? records.filter((s) => sameScope(s.scope, filter.scope as SecretScope)) : records
+  return {secrets: secrets.sort(byName), problems}
+}
+
+export function findSecret(secrets: SecretMeta[], ref: SecretRef): SecretMeta {
+  if (ref.id) {
+    const found = secrets.find((s) => s.id === ref.id)
+    if (!found) throw new AivaultError('secret_not_found', `no secret with id ${ref.id}`, {hint: 'see "aivault secrets list"'})
+    return found
+  }
+  const name = ref.name as string
+  const matches = secrets.filter((s) => (s.name === name || s.aliases.includes(name)) && (!ref.scope || sameScope(s.scope, ref.scope)))
+  if (matches.length === 0) {
+    throw new AivaultError('secret_not_found', `no secret named ${name}${ref.scope ? ` in scope ${scopeKey(ref.scope)}` : ''}`, {hint: 'see "aivault secrets list"'})
+  }
+  if (matches.length > 1) {
+    throw new AivaultError('invalid_request', `${matches.length} secrets are named ${name} (${matches.map((s) => scopeKey(s.scope)).join(', ')})`, {
+      hint: 'add --scope with --workspace-id/--group-id, or use --id',
+    })
+  }
+  return matches[0]
+}
+
+/** Commands that change an existing secret never create a vault to report it missing. */
+function requireSecretsVault(vault: Vault, ref: SecretRef): void {
+  if (!vault.exists()) {
+    throw new AivaultError('secret_not_found', `no secret ${ref.id ?? ref.name}: there is no vault at ${vault.paths.root}`, {
+      hint: 'create a secret first, or set AIVAULT_DIR to your vault',
+    })
+  }
+}
+
+/** Names and aliases are unique within one scope. */
+function assertNamesFree(secrets: SecretMeta[], scope: SecretScope, names: string[], exceptId?: string): void {
+  for (const other of secrets) {
+    if (other.id === exceptId || !sameScope(other.scope, scope)) continue
+    const taken = names.find((n) => other.name === n || other.aliases.includes(n))
+    if (taken) {
+      throw new AivaultError('conflict', `${taken} is already used by secret ${other.name} (${other.id}) in scope ${scopeKey(scope)}`, {
+        hint: `rotate it with "aivault secrets rotate --id ${other.id}", or choose another name`,
+      })
+    }
+  }
+}
+
+function checkValue(value: Uint8Array): void {
+  if (value.length === 0) throw new AivaultError('invalid_request', 'the secret value is empty', {hint: 'pass --value, --value-file or --value-stdin with a non-empty value'})
+}
+
+/** Create one secret; runs under the vault lock, with the listing the caller already holds. */
+async function createLocked(
+  vault: Vault,
+  catalog: ProviderCatalog,
+  existing: SecretMeta[],
+  input: {name: string; value: Uint8Array; scope: SecretScope; aliases: string[]},
+): Promise<SecretRecord> {
+  checkValue(input.value)
+  assertNamesFree(existing, input.scope, [input.name, ...input.aliases])
+  const claim = catalog.claimFor(input.name)
+  const keyring = await vault.keyring()
+  const id = crypto.randomUUID()
+  const now = new Date().toISOString()
+  const pinnedProvider = claim?.provider ?? null
+  const record: SecretRecord = {
+    id,
+    name: input.name,
+    aliases: [...new Set(input.aliases)].sort(),
+    scope: input.scope,
+    pinnedProvider,
+    attachedGroups: [],
+    systemManaged: false,
+    valueVersion: 1,
+    createdAt: now,
+    updatedAt: now,
+    sealed: await sealValue(keyring.current, input.value, associatedData(vault.config().vaultId, id, input.scope, pinnedProvider ?? undefined)),
+  }
+  vault.secrets.write(record)
+  await vault.audit.append('secret.create', {secretId: id, name: record.name, scope: record.scope})
+  if (pinnedProvider) await vault.audit.append('secret.pin', {secretId: id, name: record.name, provider: pinnedProvider})
+  return record
+}
+
+function change(record: SecretMeta, outcome?: ProvisionOutcome): SecretChange {
+  return {
+    secret: record,
+    credential: outcome?.credential ?? null,
+    waitingFor: outcome?.waitingFor ?? [],
+    capabilitiesEnabled: outcome?.capabilitiesEnabled ?? 0,
+    credentialCreated: outcome?.created ?? false,
+  }
+}
+
+async function provisionFor(vault: Vault, catalog: ProviderCatalog, record: SecretMeta): Promise<ProvisionOutcome | undefined> {
+  if (!record.pinnedProvider) return undefined
+  const {records} = vault.secrets.list()
+  return provisionProvider(vault, catalog, record.pinnedProvider, record.scope, records)
+}
+
+export async function createSecret(
+  vault: Vault,
+  catalog: ProviderCatalog,
+  input: {name: string; value: Uint8Array; scope: SecretScope; aliases: string[]},
+): Promise<SecretChange> {
+  await ensureVault(vault)
+  return vault.withLock(async () => {
+    const record = await createLocked(vault, catalog, vault.secrets.list().records, input)
+    return change(secretMeta(record), await provisionFor(vault, catalog, record))
+  })
+}
+
+async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Array): Promise<SecretRecord> {
+  checkValue(value)
+  const keyring = await vault.keyring()
+  const rotated: SecretRecord = {
+    ...record,
+    valueVersion: record.valueVersion + 1,
+    updatedAt: new Date().toISOString(),
+    sealed: await sealValue(keyring.current, value, associatedData(vault.config().vaultId, record.id, record.scope, record.pinnedProvider ?? undefined)),
+  }
+  vault.secrets.write(rotated)
+  await vault.audit.append('secret.rotate', {secretId: record.id, name: record.name, scope: record.scope, valueVersion: rotated.valueVersion})
+  return rotated
+}
+
+/** A fresh DEK and valueVersion + 1; the metadata stays as it is. */
+export async function rotateSecret(vault: Vault, catalog: ProviderCatalog, ref: SecretRef, value: Uint8Array): Promise<SecretChange> {
+  requireSecretsVault(vault, ref)
+  return vault.withLock(async () => {
+    const meta = findSecret(vault.secrets.list().records, ref)
+    const rotated = await rotateLocked(vault, vault.secrets.read(meta.id), value)
+    return change(secretMeta(rotated), await provisionFor(vault, catalog, rotated))
+  })
+}
+
+/** Rename or re-alias a secret (never its value). An unchanged request rewrites nothing. */
+export async function updateSecret(
+  vault: Vault,
+  catalog: ProviderCatalog,
+  input: {id: string; name?: string; aliases?: string[]; clearAliases?: boolean},
+): Promise<SecretChange> {
+  requireSecretsVault(vault, {id: input.id})
+  return vault.withLock(async () => {
+    const all = vault.secrets.list().records
+    const record = vault.secrets.read(findSecret(all, {id: input.id}).id)
+    const name = input.name ?? record.name
+    if (name !== record.name) {
+      if (record.pinnedProvider) {
+        throw new AivaultError('policy_violation', `${record.name} is pinned to provider ${record.pinnedProvider}; its name cannot change`, {
+          hint: 'create a new secret instead and delete this one',
+        })
+      }
+      const claim = catalog.claimFor(name)
+      if (claim) {
+        throw new AivaultError('policy_violation', `${name} is claimed by provider ${claim.provider}; a secret can only get that name when it is created`, {
+          hint: `create it with "aivault secrets create --name ${name}"`,
+        })
+      }
+    }
+    let aliases = input.clearAliases ? [] : [...record.aliases]
+    if (input.aliases) aliases = [...aliases, ...input.aliases]
+    aliases = [...new Set(aliases)].sort()
+    assertNamesFree(all, record.scope, [name, ...aliases], record.id)
+    if (name === record.name && JSON.stringify(aliases) === JSON.stringify(record.aliases)) return change(secretMeta(record))
+    const updated: SecretRecord = {...record, name, aliases, updatedAt: new Date().toISOString()}
+    vault.secrets.write(updated)
+    await vault.audit.append('secret.update', {secretId: record.id, name, scope: record.scope})
+    return change(secretMeta(updated))
+  })
+}
+
+export interface DeleteResult {
+  deleted: SecretMeta
+  removed: {credentials: string[]; bindings: string[]}
+}
+
+/**
+ * Delete a secret and everything that depended on it: credentials that reference it and
+ * bindings of those credentials. Dependents go first, so an interrupted delete never leaves a
+ * credential pointing at a missing secret; running it again finishes the job.
+ */
+export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<DeleteResult> {
+  requireSecretsVault(vault, ref)
+  return vault.withLock(async () => {
+    const meta = findSecret(vault.secrets.list().records, ref)
+    const credentials = vault.credentials
+      .list()
+      .records.filter((c) => Object.values(c.secretRefs).some((r) => secretIdOfRef(r) === meta.id))
+      .map((c) => c.id)
+      .sort()
+    const bindings = await removeBindingsFor(vault, credentials)
+    for (const id of credentials) {
+      vault.credentials.remove(id)
+      await vault.audit.append('credential.delete', {credentialId: id, reason: `secret ${meta.id} deleted`})
+    }
+    vault.secrets.remove(meta.id)
+    await vault.audit.append('secret.delete', {secretId: meta.id, name: meta.name, scope: meta.scope})
+    return {deleted: meta, removed: {credentials, bindings}}
+  })
+}
+
+/** Attach or detach a workspace group; idempotent (an unchanged record keeps its bytes). */
+export async function setGroupAttachment(vault: Vault, ref: SecretRef, group: AttachedGroup, attach: boolean): Promise<SecretMeta> {
+  requireSecretsVault(vault, ref)
+  return vault.withLock(async () => {
+    const record = vault.secrets.read(findSecret(vault.secrets.list().records, ref).id)
+    const has = record.attachedGroups.some((g) => g.workspaceId === group.workspaceId && g.groupId === group.groupId)
+    if (has === attach) return secretMeta(record)
+    const attachedGroups = attach
+      ? sortGroups([...record.attachedGroups, group])
+      : record.attachedGroups.filter((g) => !(g.workspaceId === group.workspaceId && g.groupId === group.groupId))
+    const updated: SecretRecord = {...record, attachedGroups, updatedAt: new Date().toISOString()}
+    vault.secrets.write(updated)
+    await vault.audit.append(attach ? 'secret.attach_group' : 'secret.detach_group', {secretId: record.id, name: record.name, ...group})
+    return secretMeta(updated)
+  })
+}
+
+export interface ImportResult {
+  created: string[]
+  rotated: string[]
+  skipped: {name: string; reason: string}[]
+  provisioned: ProvisionOutcome[]
+}
+
+/**
+ * Import many entries in one lock and one key load: each entry is created, or rotated when
+ * its name already exists in the scope. Provisioning runs once per provider at the end.
+ */
+export async function importSecrets(
+  vault: Vault,
+  catalog: ProviderCatalog,
+  entries: {name: string; value: Uint8Array}[],
+  scope: SecretScope,
+): Promise<ImportResult> {
+  await ensureVault(vault)
+  return vault.withLock(async () => {
+    const result: ImportResult = {created: [], rotated: [], skipped: [], provisioned: []}
+    const secrets = vault.secrets.list().records
+    const seen = new Set<string>()
+    const providers = new Set<string>()
+    for (const entry of entries) {
+      if (seen.has(entry.name)) {
+        result.skipped.push({name: entry.name, reason: 'duplicate entry in this import'})
+        continue
+      }
+      seen.add(entry.name)
+      if (entry.value.length === 0) {
+        result.skipped.push({name: entry.name, reason: 'empty value'})
+        continue
+      }
+      const same = secrets.find((s) => s.name === entry.name && sameScope(s.scope, scope))
+      if (same) {
+        const rotated = await rotateLocked(vault, vault.secrets.read(same.id), entry.value)
+        result.rotated.push(entry.name)
+        if (rotated.pinnedProvider) providers.add(rotated.pinnedProvider)
+        continue
+      }
+      try {
+        const record = await createLocked(vault, catalog, secrets, {name: entry.name, value: entry.value, scope, aliases: []})
+        secrets.push(secretMeta(record))
+        result.created.push(entry.name)
+        if (record.pinnedProvider) providers.add(record.pinnedProvider)
+      } catch (error) {
+        if (!(error instanceof AivaultError) || error.code !== 'conflict') throw error
+        result.skipped.push({name: entry.name, reason: error.message})
+      }
+    }
+    for (const provider of [...providers].sort()) {
+      result.provisioned.push(await provisionProvider(vault, catalog, provider, scope, secrets))
+    }
+    return result
+  })
+}

@@ -1,0 +1,97 @@
+import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as path from 'node:path'
+
+import {DIR_MODE, FILE_MODE, listRecordFiles} from './atomic-file'
+import type {Vault} from './vault'
+
+export interface VaultStatus {
+  initialized: boolean
+  vaultId: string | null
+  provider: string | null
+  locked: boolean
+  kekId: string | null
+  testing: boolean
+  paths: {root: string; keyFile: string | null}
+  counts: {secrets: number; credentials: number; capabilities: number}
+  daemon: {running: boolean; socket: string}
+  /** Records or folders with looser permissions than 0600/0700. */
+  permissionWarnings: string[]
+}
+
+/** Default daemon socket (SPEC §15): under the vault's run/ when AIVAULT_DIR is set. */
+export function daemonSocketPath(vault: Vault): string {
+  if (vault.env.AIVAULTD_SOCKET) return path.resolve(vault.env.AIVAULTD_SOCKET)
+  if (vault.env.AIVAULT_DIR) return path.join(vault.paths.runDir, 'aivaultd.sock')
+  return path.join(path.dirname(path.dirname(vault.paths.root)), 'run', 'aivaultd.sock')
+}
+
+function daemonRunning(socket: string): Promise<boolean> {
+  if (!fs.existsSync(socket)) return Promise.resolve(false)
+  return new Promise((resolve) => {
+    const conn = net.connect(socket)
+    const done = (ok: boolean) => {
+      conn.destroy()
+      resolve(ok)
+    }
+    conn.once('connect', () => done(true))
+    conn.once('error', () => done(false))
+    conn.setTimeout(300, () => done(false))
+  })
+}
+
+function looserThan(file: string, want: number): boolean {
+  try {
+    return (fs.statSync(file).mode & 0o777 & ~want) !== 0
+  } catch {
+    return false
+  }
+}
+
+/** Read-only: never initializes, never loads a key or libsodium (SPEC §15). */
+export async function vaultStatus(vault: Vault, customCapabilities: () => number, registryCapabilities: (providers: string[]) => number): Promise<VaultStatus> {
+  const socket = daemonSocketPath(vault)
+  const daemon = {running: await daemonRunning(socket), socket}
+  if (!vault.exists()) {
+    return {
+      initialized: false,
+      vaultId: null,
+      provider: null,
+      locked: true,
+      kekId: null,
+      testing: false,
+      paths: {root: vault.paths.root, keyFile: null},
+      counts: {secrets: 0, credentials: 0, capabilities: 0},
+      daemon,
+      permissionWarnings: [],
+    }
+  }
+  const config = vault.config()
+  const keyFile = vault.keyFilePath(config) ?? null
+  const settings = config.keyProvider
+  const locked = settings.type === 'file' ? !(keyFile && fs.existsSync(keyFile)) : settings.type === 'env' ? !vault.env[settings.envVar] : true
+  const secretFiles = listRecordFiles(vault.paths.secretsDir)
+  const credentials = vault.credentials.list().records
+  const permissionWarnings: string[] = []
+  for (const dir of [vault.paths.root, vault.paths.secretsDir, vault.paths.credentialsDir]) {
+    if (looserThan(dir, DIR_MODE)) permissionWarnings.push(path.relative(vault.paths.root, dir) || '.')
+  }
+  for (const name of secretFiles) if (looserThan(path.join(vault.paths.secretsDir, name), FILE_MODE)) permissionWarnings.push(`secrets/${name}`)
+  if (keyFile && looserThan(keyFile, FILE_MODE)) permissionWarnings.push(keyFile)
+  return {
+    initialized: true,
+    vaultId: config.vaultId,
+    provider: settings.type,
+    locked,
+    kekId: config.kekId,
+    testing: config.testing,
+    paths: {root: vault.paths.root, keyFile},
+    counts: {
+      secrets: secretFiles.length,
+      credentials: credentials.length,
+      capabilities: customCapabilities() + registryCapabilities([...new Set(credentials.map((c) => c.provider))]),
+    },
+    daemon,
+    permissionWarnings,
+  }
+}
