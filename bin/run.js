@@ -7,7 +7,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   const {version} = require('../package.json')
   process.stdout.write(`aivault/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  require('@oclif/core')
-    .execute({dir: __dirname})
-    .catch(require('@oclif/core').handle)
+  // One bundled file holds oclif and every command (scripts/bundle.js).
+  const cli = require('../dist/aivault.js')
+  cli.execute({dir: __dirname}).catch(cli.handle)
 }

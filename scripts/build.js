@@ -24,6 +24,8 @@ run(require.resolve('typescript/bin/tsc'), ['-p', 'tsconfig.json'])
 run(path.join(__dirname, 'build-registry.js'), [])
 
 async function writeManifest() {
+  const commands = await require('./bundle').bundle()
+  console.log(`dist/aivault.js: ${commands} commands bundled`)
   const {Plugin} = require('@oclif/core')
   const plugin = new Plugin({root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
   await plugin.load()

@@ -1,11 +1,14 @@
 import {AivaultError} from '../errors'
-import {readFileIfExists, writeFileAtomic} from './atomic-file'
+import * as path from 'node:path'
+
+import {writeFileAtomic} from './atomic-file'
 import type {KeyProviderSettings} from './key-providers/types'
 import {KEY_PROVIDER_TYPES} from './key-providers/types'
 import type {VaultPaths} from './paths'
 import type {Kek} from './seal'
 import {configMac, verifyConfigMac} from './seal'
-import {fromYaml, toYaml} from './yaml-codec'
+import {readYamlCached} from './record-folder'
+import {toYaml} from './yaml-codec'
 
 export const VAULT_FORMAT = 1
 
@@ -24,15 +27,13 @@ const tampered = (why: string): AivaultError =>
   new AivaultError('vault_tampered', `vault.yaml ${why}`, {hint: 'restore vault.yaml from git or a backup'})
 
 export function readVaultConfig(paths: VaultPaths): VaultConfig | undefined {
-  const text = readFileIfExists(paths.vaultFile)
-  if (text === undefined) return undefined
-  let raw: unknown
+  let read: ReturnType<typeof readYamlCached>
   try {
-    raw = fromYaml(text)
+    read = readYamlCached(paths.vaultFile, path.join(paths.cacheDir, 'vault.json'))
   } catch (error) {
     throw tampered(`is not valid YAML: ${(error as Error).message}`)
   }
-  return parseVaultConfig(raw)
+  return read.found ? parseVaultConfig(read.raw) : undefined
 }
 
 function parseKeyProvider(value: unknown): KeyProviderSettings {

@@ -27,7 +27,7 @@ const CACHE_VERSION = 1
  * Identity of a file's current bytes without reading them: size, inode, mtime and ctime in
  * nanoseconds. Every record write is a rename, so a changed record always has a new inode.
  */
-function statStamp(file: string): string | undefined {
+export function statStamp(file: string): string | undefined {
   try {
     const st = fs.statSync(file, {bigint: true})
     return `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`
@@ -112,4 +112,30 @@ export class RecordFolder<T> {
       /* the cache is an optimization; a read-only run/ must not break listing */
     }
   }
+}
+
+/**
+ * Parse one YAML file through a JSON copy under run/cache, validated by the file's stat stamp:
+ * commands that only read vault.yaml then never load the YAML parser.
+ */
+export function readYamlCached(file: string, cacheFile: string): {found: false} | {found: true; raw: unknown} {
+  const stamp = statStamp(file)
+  if (stamp === undefined) return {found: false}
+  try {
+    const cached = JSON.parse(readFileIfExists(cacheFile) ?? 'null') as {stamp?: string; raw?: unknown} | null
+    if (cached && cached.stamp === stamp) return {found: true, raw: cached.raw}
+  } catch {
+    /* rebuilt below */
+  }
+  const text = readFileIfExists(file)
+  if (text === undefined) return {found: false}
+  const raw = fromYaml(text)
+  if (fs.existsSync(path.dirname(path.dirname(cacheFile)))) {
+    try {
+      writeFileAtomic(cacheFile, JSON.stringify({stamp, raw}))
+    } catch {
+      /* the cache is an optimization */
+    }
+  }
+  return {found: true, raw}
 }

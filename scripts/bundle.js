@@ -1,0 +1,55 @@
+'use strict'
+/**
+ * Bundle the CLI (oclif core and every command) into dist/aivault.js, so start-up reads one
+ * file instead of resolving hundreds of modules. Heavy libraries that only some paths need
+ * (libsodium, yaml, ajv) stay external and are still loaded lazily from node_modules.
+ */
+const fs = require('node:fs')
+const path = require('node:path')
+
+const root = path.join(__dirname, '..')
+const dist = path.join(root, 'dist')
+
+function commandFiles(dir, prefix = []) {
+  const out = []
+  for (const entry of fs.readdirSync(dir, {withFileTypes: true}).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isDirectory()) out.push(...commandFiles(path.join(dir, entry.name), [...prefix, entry.name]))
+    else if (entry.name.endsWith('.js')) {
+      const base = entry.name.slice(0, -3)
+      const id = (base === 'index' ? prefix : [...prefix, base]).join(':')
+      out.push({id, file: './' + path.relative(dist, path.join(dir, entry.name)).split(path.sep).join('/')})
+    }
+  }
+  return out
+}
+
+async function bundle() {
+  const commands = commandFiles(path.join(dist, 'commands'))
+  const entry = path.join(dist, 'bundle-entry.js')
+  const lines = [
+    "'use strict'",
+    "const core = require('@oclif/core')",
+    'exports.execute = core.execute',
+    'exports.handle = core.handle',
+    'exports.COMMANDS = {',
+    ...commands.map((c) => `  ${JSON.stringify(c.id)}: require(${JSON.stringify(c.file)}).default,`),
+    '}',
+  ]
+  fs.writeFileSync(entry, lines.join('\n') + '\n')
+  await require('esbuild').build({
+    entryPoints: [entry],
+    outfile: path.join(dist, 'aivault.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    minify: true,
+    keepNames: true,
+    external: ['yaml', 'libsodium-wrappers', 'libsodium-wrappers-sumo', 'ajv', 'ajv/*', '@oclif/plugin-help', '@oclif/plugin-plugins', 'typescript', 'tsx', 'ts-node'],
+  })
+  fs.rmSync(entry)
+  return commands.length
+}
+
+module.exports = {bundle}
