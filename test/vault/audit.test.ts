@@ -206,7 +206,7 @@ describe('audit log (src/vault/audit.ts)', () => {
 
   it('starts a new file per UTC day that chains to the previous day', async () => {
     await atTime('2025-03-01T23:59:58.000Z', () => appendN(2, 'vault.init'))
-    // 00:30 in UTC+1 is still 23:30 UTC on the first: the same file.
+    // Still before midnight UTC: the same file.
     await atTime('2025-03-01T23:59:59.500Z', () => log.append('secret.create', {secretId: 'a'}))
     await atTime('2025-03-02T00:00:01.000Z', () => log.append('secret.create', {secretId: 'b'}))
     await atTime('2025-03-02T12:00:00.000Z', () => log.append('secret.rotate', {secretId: 'b'}))
