@@ -10,7 +10,7 @@ export function ensureDir(dir: string): void {
   fs.mkdirSync(dir, {recursive: true, mode: DIR_MODE})
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r')
   try {
     fs.fsyncSync(fd)
@@ -22,8 +22,9 @@ function fsyncDir(dir: string): void {
 /**
  * Replace `file` atomically: write a temp file in the same folder, fsync it, rename it over
  * the target and fsync the folder, so a crash leaves either the old or the new bytes.
+ * Bulk writers pass `syncDir: false` and fsync the folder once at the end (`fsyncDir`).
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, options: {syncDir?: boolean} = {}): void {
   const dir = path.dirname(file)
   ensureDir(dir)
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}${TEMP_SUFFIX}`)
@@ -43,7 +44,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.rmSync(temp, {force: true})
     throw error
   }
-  fsyncDir(dir)
+  if (options.syncDir !== false) fsyncDir(dir)
 }
 
 /** Remove `file` and make the removal durable. Missing files are not an error. */

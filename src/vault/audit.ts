@@ -59,22 +59,51 @@ export class AuditLog {
     }
   }
 
+  private batched?: {kind: string; fields: Record<string, unknown>; at: Date}[]
+
   async append(kind: string, fields: Record<string, unknown> = {}): Promise<void> {
     if (this.disabled) return
+    if (this.batched) {
+      this.batched.push({kind, fields, at: new Date()})
+      return
+    }
+    await this.write([{kind, fields, at: new Date()}])
+  }
+
+  /** Collect the events `work` appends and write them with one lock and one fsync (bulk import). */
+  async batch<T>(work: () => Promise<T>): Promise<T> {
+    if (this.disabled || this.batched) return work()
+    this.batched = []
+    try {
+      return await work()
+    } finally {
+      const events = this.batched
+      this.batched = undefined
+      if (events.length > 0) await this.write(events)
+    }
+  }
+
+  private async write(events: {kind: string; fields: Record<string, unknown>; at: Date}[]): Promise<void> {
     ensureDir(this.dir)
     await withFileLock(this.lockFile, () => {
-      const prev = this.readHead()?.hash ?? this.lastHashFromFiles()
-      const now = new Date()
-      const line = JSON.stringify({ts: now.toISOString(), kind, ...fields, prev})
-      const name = `${now.toISOString().slice(0, 10)}.jsonl`
-      const fd = fs.openSync(path.join(this.dir, name), 'a', FILE_MODE)
-      try {
-        fs.writeSync(fd, line + '\n')
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
+      let prev = this.readHead()?.hash ?? this.lastHashFromFiles()
+      const byFile = new Map<string, string[]>()
+      for (const {kind, fields, at} of events) {
+        const line = JSON.stringify({ts: at.toISOString(), kind, ...fields, prev})
+        prev = hashLine(line)
+        const name = `${at.toISOString().slice(0, 10)}.jsonl`
+        byFile.set(name, [...(byFile.get(name) ?? []), line])
       }
-      writeFileAtomic(this.headFile, JSON.stringify({hash: hashLine(line)}) + '\n')
+      for (const [name, lines] of byFile) {
+        const fd = fs.openSync(path.join(this.dir, name), 'a', FILE_MODE)
+        try {
+          fs.writeSync(fd, lines.join('\n') + '\n')
+          fs.fsyncSync(fd)
+        } finally {
+          fs.closeSync(fd)
+        }
+      }
+      writeFileAtomic(this.headFile, JSON.stringify({hash: prev}) + '\n')
     })
   }
 

@@ -27,7 +27,7 @@ export interface RotateMasterResult {
  * 1. the new key is staged durably (key file `.next`) before any record changes;
  * 2. each record is re-wrapped with an atomic write; until the end both keys are held, and
  *    every record names the key that wraps it (`dek.kekId`), so each opens in either state;
- * 3. every record is verified to open under the new key alone;
+ * 3. every re-wrapped record is verified to open under the new key alone before it is written;
  * 4. vault.yaml is re-signed for the new key, then the staged key replaces the old one.
  * A run after a crash resumes: records already under the target key are skipped.
  */
@@ -64,7 +64,7 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
       throw new AivaultError('invalid_request', 'the new key is the current key', {hint: 'run "aivault keygen" for a fresh key'})
     }
 
-    const {records, problems} = vault.secrets.list()
+    const {records: loaded, problems} = vault.secrets.readAll()
     if (problems.length > 0) {
       throw new AivaultError('vault_tampered', `${problems[0].file}: ${problems[0].message}`, {
         hint: 'repair or remove the record before rotating the master key (it would become unreadable)',
@@ -72,25 +72,26 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     }
     const keys = new Map(keyring.keys)
     keys.set(target.id, target)
-    // Nothing changes until every record is known to open: a tampered record stops the rotation.
-    for (const meta of records) await vault.secrets.open(vault.secrets.read(meta.id), {...keyring, keys}, current.vaultId)
+    // Each record is read and parsed once. Nothing changes until every record is known to
+    // open: a tampered record stops the rotation before the first write.
+    for (const record of loaded) await vault.secrets.open(record, {...keyring, keys}, current.vaultId)
 
     if (!keyring.previous) await provider.stagePendingKek(target.key)
     let rewrapped = 0
-    const total = records.length
-    for (const [index, meta] of records.entries()) {
-      const record = vault.secrets.read(meta.id)
+    const total = loaded.length
+    const onlyTarget = {current: target, keys: new Map([[target.id, target]])}
+    for (const [index, record] of loaded.entries()) {
       if (record.sealed.dek.kekId !== target.id) {
-        vault.secrets.write({...record, sealed: await rewrapDek(keys, record.sealed, target)})
+        const next = {...record, sealed: await rewrapDek(keys, record.sealed, target)}
+        await vault.secrets.open(next, onlyTarget, current.vaultId)
+        vault.secrets.write(next, {durable: false})
         rewrapped++
       } else {
         resumed = true // an interrupted run (of an env vault, say) got this far already
       }
       options.onProgress?.(index + 1, total)
     }
-    const onlyTarget = {current: target, keys: new Map([[target.id, target]])}
-    for (const meta of records) await vault.secrets.open(vault.secrets.read(meta.id), onlyTarget, current.vaultId)
-
+    vault.secrets.syncFolder() // every rename is durable before the old key stops being current
     if (!keyring.previous) {
       const {mac: _mac, kekId: _kekId, ...unsigned} = current
       writeVaultConfig(vault.paths, await signVaultConfig(unsigned, target))

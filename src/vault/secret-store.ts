@@ -1,7 +1,8 @@
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import {fsyncDir, listRecordFiles, readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
 import type {VaultPaths} from './paths'
 import {relativeToVault} from './paths'
 import type {Keyring} from './keyring'
@@ -44,7 +45,12 @@ export class SecretStore {
   }
 
   read(id: string): SecretRecord {
-    if (!/^[0-9a-f-]{36}$/.test(id)) throw new AivaultError('secret_not_found', `no secret with id ${JSON.stringify(id)}`)
+    if (!/^[0-9a-f-]{36}$/.test(id)) {
+      if (!/[/\\]/.test(id) && fs.existsSync(this.file(id))) {
+        throw new AivaultError('vault_tampered', `${this.relativeFile(id)}: invalid id in the file name`)
+      }
+      throw new AivaultError('secret_not_found', `no secret with id ${JSON.stringify(id)}`)
+    }
     const text = readFileIfExists(this.file(id))
     if (text === undefined) throw new AivaultError('secret_not_found', `no secret with id ${id}`, {hint: 'see "aivault secrets list"'})
     let raw: unknown
@@ -56,8 +62,30 @@ export class SecretStore {
     return this.parse(raw, this.relativeFile(id), `${id}.yaml`)
   }
 
-  write(record: SecretRecord): void {
-    writeFileAtomic(this.file(record.id), toYaml(serializeSecret(record)))
+  /** Every record parsed in full (one parse per file, no cache): for rotate-master. */
+  readAll(): {records: SecretRecord[]; problems: {file: string; message: string}[]} {
+    const records: SecretRecord[] = []
+    const problems: {file: string; message: string}[] = []
+    for (const name of listRecordFiles(this.paths.secretsDir)) {
+      const id = name.slice(0, -'.yaml'.length)
+      try {
+        records.push(this.read(id))
+      } catch (error) {
+        if (!(error instanceof AivaultError)) throw error
+        if (error.code === 'secret_not_found') continue // removed meanwhile
+        problems.push({file: `secrets/${name}`, message: error.message.replace(`secrets/${name}: `, '')})
+      }
+    }
+    return {records, problems}
+  }
+
+  /** Write a record; bulk writers pass `durable: false` and call `syncFolder()` once at the end. */
+  write(record: SecretRecord, options: {durable?: boolean} = {}): void {
+    writeFileAtomic(this.file(record.id), toYaml(serializeSecret(record)), {syncDir: options.durable !== false})
+  }
+
+  syncFolder(): void {
+    fsyncDir(this.paths.secretsDir)
   }
 
   remove(id: string): void {

@@ -98,6 +98,7 @@ async function createLocked(
   catalog: ProviderCatalog,
   existing: SecretMeta[],
   input: {name: string; value: Uint8Array; scope: SecretScope; aliases: string[]},
+  durable = true,
 ): Promise<SecretRecord> {
   checkValue(input.value)
   assertNamesFree(existing, input.scope, [input.name, ...input.aliases])
@@ -119,7 +120,7 @@ async function createLocked(
     updatedAt: now,
     sealed: await sealValue(keyring.current, input.value, associatedData(vault.config().vaultId, id, input.scope, pinnedProvider ?? undefined)),
   }
-  vault.secrets.write(record)
+  vault.secrets.write(record, {durable})
   await vault.audit.append('secret.create', {secretId: id, name: record.name, scope: record.scope})
   if (pinnedProvider) await vault.audit.append('secret.pin', {secretId: id, name: record.name, provider: pinnedProvider})
   return record
@@ -153,7 +154,7 @@ export async function createSecret(
   })
 }
 
-async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Array): Promise<SecretRecord> {
+async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Array, durable = true): Promise<SecretRecord> {
   checkValue(value)
   const keyring = await vault.keyring()
   const rotated: SecretRecord = {
@@ -162,7 +163,7 @@ async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Arra
     updatedAt: new Date().toISOString(),
     sealed: await sealValue(keyring.current, value, associatedData(vault.config().vaultId, record.id, record.scope, record.pinnedProvider ?? undefined)),
   }
-  vault.secrets.write(rotated)
+  vault.secrets.write(rotated, {durable})
   await vault.audit.append('secret.rotate', {secretId: record.id, name: record.name, scope: record.scope, valueVersion: rotated.valueVersion})
   return rotated
 }
@@ -278,9 +279,12 @@ export async function importSecrets(
   scope: SecretScope,
 ): Promise<ImportResult> {
   await ensureVault(vault)
-  return vault.withLock(async () => {
+  return vault.withLock(() => vault.audit.batch(async () => {
     const result: ImportResult = {created: [], rotated: [], skipped: [], provisioned: []}
     const secrets = vault.secrets.list().records
+    // Names and aliases taken in this scope, so each entry is checked in O(1).
+    const taken = new Map<string, SecretMeta>()
+    for (const s of secrets) if (sameScope(s.scope, scope)) for (const n of [s.name, ...s.aliases]) taken.set(n, s)
     const seen = new Set<string>()
     const providers = new Set<string>()
     for (const entry of entries) {
@@ -293,26 +297,28 @@ export async function importSecrets(
         result.skipped.push({name: entry.name, reason: 'empty value'})
         continue
       }
-      const same = secrets.find((s) => s.name === entry.name && sameScope(s.scope, scope))
-      if (same) {
-        const rotated = await rotateLocked(vault, vault.secrets.read(same.id), entry.value)
+      const holder = taken.get(entry.name)
+      if (holder && holder.name !== entry.name) {
+        result.skipped.push({name: entry.name, reason: `${entry.name} is an alias of secret ${holder.name} in this scope`})
+        continue
+      }
+      if (holder) {
+        const rotated = await rotateLocked(vault, vault.secrets.read(holder.id), entry.value, false)
         result.rotated.push(entry.name)
         if (rotated.pinnedProvider) providers.add(rotated.pinnedProvider)
         continue
       }
-      try {
-        const record = await createLocked(vault, catalog, secrets, {name: entry.name, value: entry.value, scope, aliases: []})
-        secrets.push(secretMeta(record))
-        result.created.push(entry.name)
-        if (record.pinnedProvider) providers.add(record.pinnedProvider)
-      } catch (error) {
-        if (!(error instanceof AivaultError) || error.code !== 'conflict') throw error
-        result.skipped.push({name: entry.name, reason: error.message})
-      }
+      const record = await createLocked(vault, catalog, [], {name: entry.name, value: entry.value, scope, aliases: []}, false)
+      const meta = secretMeta(record)
+      secrets.push(meta)
+      taken.set(entry.name, meta)
+      result.created.push(entry.name)
+      if (record.pinnedProvider) providers.add(record.pinnedProvider)
     }
+    vault.secrets.syncFolder() // one folder fsync for the whole import
     for (const provider of [...providers].sort()) {
       result.provisioned.push(await provisionProvider(vault, catalog, provider, scope, secrets))
     }
     return result
-  })
+  }))
 }

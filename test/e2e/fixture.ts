@@ -143,3 +143,89 @@ export function useTempVault(): () => TempVault {
     return current
   }
 }
+
+/**
+ * A copy of another TempVault's whole temp base (vault, keys, home) in a fresh folder, with
+ * file modes kept, so one slow set-up can serve many destructive tests. Dispose it as usual.
+ */
+export function cloneTempVault(source: TempVault): TempVault {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-test-'))
+  const copied = spawnSync('cp', ['-a', `${source.base}/.`, base], {encoding: 'utf8'})
+  if (copied.status !== 0) throw new Error(`cp -a failed: ${copied.stderr}`)
+  return new TempVault(base)
+}
+
+/** Parse `--json` output of a finished run; throws with the output when it is not JSON. */
+export function parseJson<T = any>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout)
+  } catch {
+    throw new Error(`not JSON (exit ${result.status}): ${result.stdout}\n${result.stderr}`)
+  }
+}
+
+/** Parse a CLI result's stdout as one JSON value; fails with the output when it is not JSON. */
+export function parseStdout<T = any>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.status}):\n${result.stdout}\n${result.stderr}`)
+  }
+}
+
+/**
+ * A human-mode failure in the SPEC §0 form: the given exit code, nothing on stdout, and on
+ * stderr exactly one `Error: <message>` line plus an optional `Hint: <text>` line (so never a
+ * stack trace). Returns the message.
+ */
+export function expectHumanError(result: CliResult, exit: number): string {
+  const where = `exit ${result.status}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`
+  if (result.status !== exit) throw new Error(`expected exit ${exit}, got ${where}`)
+  if (result.stdout !== '') throw new Error(`expected nothing on stdout, got ${where}`)
+  const lines = result.stderr.replace(/\n$/, '').split('\n')
+  const ok = lines.length >= 1 && lines.length <= 2 && /^Error: \S/.test(lines[0]) && (lines.length === 1 || /^Hint: \S/.test(lines[1]))
+  if (!ok) throw new Error(`expected "Error: ..." (+ "Hint: ...") on stderr, got ${where}`)
+  return lines[0].slice('Error: '.length)
+}
+
+/** A `--json` failure: `{"error":{"code","message"}}` on stdout with the given exit code. */
+export function expectJsonError(result: CliResult, exit: number, code?: string): {code: string; message: string} {
+  const where = `exit ${result.status}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`
+  if (result.status !== exit) throw new Error(`expected exit ${exit}, got ${where}`)
+  if (/\n\s+at .+:\d+:\d+\)?$/m.test(result.stderr)) throw new Error(`stack trace on stderr: ${where}`)
+  const body = parseStdout<{error?: {code?: unknown; message?: unknown}}>(result)
+  const error = body.error
+  if (!error || typeof error.code !== 'string' || typeof error.message !== 'string' || error.message === '') {
+    throw new Error(`expected {"error":{"code","message"}}, got ${where}`)
+  }
+  if (Object.keys(body).length !== 1) throw new Error(`expected only "error" at the top level, got ${where}`)
+  if (code !== undefined && error.code !== code) throw new Error(`expected error code ${code}, got ${error.code}: ${where}`)
+  return {code: error.code, message: error.message}
+}
+
+/** The stable error codes of SPEC §0. */
+export const ERROR_CODES = [
+  'invalid_request', 'policy_violation', 'capability_not_found', 'credential_not_found', 'credential_ambiguous', 'secret_not_found',
+  'secret_not_accessible', 'vault_locked', 'vault_unavailable', 'vault_tampered', 'rate_limited', 'body_too_large', 'auth_failed',
+  'oauth_refresh_failed', 'upstream_unreachable', 'upstream_timeout', 'token_invalid', 'plugin_untrusted', 'conflict', 'not_found',
+]
+
+/** SPEC §15 credential object: `{id, provider, auth: {type, ...}, hosts, secretRefs, workspaceId, groupId}`. */
+export function assertCredentialShape(credential: any): void {
+  const text = JSON.stringify(credential)
+  for (const field of ['id', 'provider', 'auth', 'hosts', 'secretRefs', 'workspaceId', 'groupId']) {
+    if (!(field in (credential ?? {}))) throw new Error(`credential lacks ${field}: ${text}`)
+  }
+  const ok =
+    typeof credential.id === 'string' &&
+    typeof credential.provider === 'string' &&
+    typeof credential.auth?.type === 'string' &&
+    Array.isArray(credential.hosts) &&
+    credential.hosts.every((h: unknown) => typeof h === 'string') &&
+    typeof credential.secretRefs === 'object' &&
+    credential.secretRefs !== null &&
+    Object.values(credential.secretRefs).every((r) => typeof r === 'string' && /^vault:secret:[0-9a-f-]{36}$/.test(r)) &&
+    (credential.workspaceId === null || typeof credential.workspaceId === 'string') &&
+    (credential.groupId === null || typeof credential.groupId === 'string')
+  if (!ok) throw new Error(`credential fields have the wrong types: ${text}`)
+}
