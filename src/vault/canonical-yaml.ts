@@ -15,6 +15,7 @@ const PLAIN_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 const PLAIN_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
 const RESERVED = /^(true|false|null|yes|no|on|off|y|n|nan|inf)$/i
 /** Characters YAML does not print as they are; such strings are left to the `yaml` package. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}\u{d800}-\u{dfff}\u{feff}\u{fffe}\u{ffff}]/u
 
 function scalar(value: unknown): string {

@@ -38,6 +38,28 @@ function runAndKill(v: TempVault, args: string[], delayMs: number, env: NodeJS.P
   })
 }
 
+/**
+ * Start the CLI and SIGKILL it as soon as a record in `watchDir` is replaced (a rename onto
+ * `<uuid>.yaml`): a kill that lands while rotate-master is re-wrapping records.
+ */
+function runAndKillOnRewrite(v: TempVault, args: string[], watchDir: string, env: NodeJS.ProcessEnv = {}): Promise<KilledRun> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now()
+    const child = spawn(process.execPath, [CLI, ...args], {env: {...v.env, ...env}, cwd: v.base, stdio: 'ignore'})
+    const watcher = fs.watch(watchDir, (_event, name) => {
+      if (name && /^[0-9a-f-]{36}\.yaml$/.test(String(name))) child.kill('SIGKILL')
+    })
+    child.on('error', (error) => {
+      watcher.close()
+      reject(error)
+    })
+    child.on('exit', (code, signal) => {
+      watcher.close()
+      resolve({code, signal, ms: Date.now() - started})
+    })
+  })
+}
+
 const randomValue = (prefix: string) => `${prefix}-${crypto.randomBytes(16).toString('base64url')}`
 const scopeLabel = (scope: SecretScope) => (scope.type === 'global' ? 'global' : scope.type === 'workspace' ? `ws:${scope.workspaceId}` : `group:${scope.workspaceId}:${scope.groupId}`)
 
@@ -103,16 +125,18 @@ function doctor(v: TempVault, env: NodeJS.ProcessEnv = {}): DoctorReport {
   return report
 }
 
-/** Where a killed rotation stopped, from the files on disk (for the log only). */
-function phaseOf(v: TempVault, oldId: string, newId: string, nextKeyFile?: string): string {
+/**
+ * Where a killed rotation stopped, from the files on disk (for the log only). `newId` is the
+ * key being rotated to, when known (a staged key file, or the key passed to --new-key).
+ */
+function phaseOf(v: TempVault, oldId: string, newId: string | undefined, staged = false): string {
+  const configId = vaultConfig(v).kekId
+  if (configId !== oldId) return staged ? 're-signed, key not swapped' : 'finished'
+  if (newId === undefined) return 'not started'
   const records = readRecords(v)
   const underNew = records.filter((r) => r.sealed.dek.kekId === newId).length
-  const underOld = records.filter((r) => r.sealed.dek.kekId === oldId).length
-  const configId = vaultConfig(v).kekId
-  const staged = nextKeyFile ? fs.existsSync(nextKeyFile) : undefined
-  if (configId === newId) return staged ? 're-signed, key not swapped' : 'finished'
   if (underNew === 0) return staged ? 'staged, nothing re-wrapped' : 'not started'
-  if (underOld === 0) return 'all re-wrapped, not re-signed'
+  if (underNew === records.length) return 'all re-wrapped, not re-signed'
   return `mid re-wrap (${underNew}/${records.length})`
 }
 
@@ -166,17 +190,23 @@ describe('e2e: rotate-master killed at random moments', function () {
       const count = expected.size
       const firstId = await verifyFinished()
 
-      // One uncrashed run, to spread the kill delays over the whole runtime.
-      const startedAt = Date.now()
-      const clean = await v.runAsync(['rotate-master', '--json'])
-      const duration = Date.now() - startedAt
-      assert.equal(clean.status, 0, clean.stdout + clean.stderr)
-      const cleanOut = parseJson(clean)
-      assert.equal(cleanOut.secrets, count)
-      assert.equal(cleanOut.rewrapped, count)
-      assert.equal(cleanOut.previousKekId, firstId)
-      let currentId = await verifyFinished()
-      assert.notEqual(currentId, firstId)
+      // Uncrashed runs, to spread the kill delays over the whole runtime (the faster of two).
+      let currentId = firstId
+      let duration = Infinity
+      for (let i = 0; i < 2; i++) {
+        const startedAt = Date.now()
+        const clean = await v.runAsync(['rotate-master', '--json'])
+        duration = Math.min(duration, Date.now() - startedAt)
+        assert.equal(clean.status, 0, clean.stdout + clean.stderr)
+        const cleanOut = parseJson(clean)
+        assert.equal(cleanOut.secrets, count)
+        assert.equal(cleanOut.rewrapped, count)
+        assert.equal(cleanOut.resumed, false)
+        assert.equal(cleanOut.previousKekId, currentId)
+        const newId = await verifyFinished()
+        assert.notEqual(newId, currentId)
+        currentId = newId
+      }
 
       const phases: string[] = []
       const otherFindings: string[] = []
@@ -186,7 +216,7 @@ describe('e2e: rotate-master killed at random moments', function () {
         const nextFile = `${keyFile()}.next`
         const killed = await runAndKill(v, ['rotate-master'], delay)
         const stagedId = fs.existsSync(nextFile) ? await kekFingerprint(new Uint8Array(Buffer.from(fs.readFileSync(nextFile, 'utf8').trim(), 'base64'))) : undefined
-        const phase = killed.signal ? phaseOf(v, currentId, stagedId ?? vaultConfig(v).kekId, nextFile) : `exited ${killed.code}`
+        const phase = killed.signal ? phaseOf(v, currentId, stagedId, stagedId !== undefined) : `exited ${killed.code}`
         phases.push(phase)
         const where = `trial ${trial + 1} (kill after ${delay} ms: ${phase})`
         if (!killed.signal) assert.equal(killed.code, 0, `${where}: an unkilled run succeeds`)
@@ -200,13 +230,23 @@ describe('e2e: rotate-master killed at random moments', function () {
           [],
           `${where}: no record or key problem`,
         )
-        for (const f of report.findings) if (f.check !== 'rotation') otherFindings.push(`${where}: ${f.check} ${f.file ?? ''} ${f.problem}`)
+        for (const f of report.findings) {
+          const line = `${f.check} ${f.file ?? ''} ${f.problem}`
+          if (f.check !== 'rotation' && !otherFindings.some((o) => o.endsWith(line))) otherFindings.push(`${where}: ${line}`)
+        }
+        const interrupted = /^(staged|mid|all re-wrapped|re-signed)/.test(phase)
+        assert.equal(
+          report.findings.some((f) => f.check === 'rotation'),
+          interrupted,
+          `${where}: doctor reports an interrupted rotation exactly when one is pending`,
+        )
 
         // A second run finishes (or redoes) the rotation.
         const resumed = v.run(['rotate-master', '--json'])
         assert.equal(resumed.status, 0, `${where}: ${resumed.stdout}${resumed.stderr}`)
         const out = parseJson(resumed)
         assert.equal(out.secrets, count, where)
+        assert.equal(out.resumed, interrupted, `${where}: resumed says whether an interrupted rotation was finished`)
         const newId = await verifyFinished()
         assert.equal(out.kekId, newId, where)
         assert.notEqual(newId, currentId, `${where}: the key changed`)
@@ -222,6 +262,45 @@ describe('e2e: rotate-master killed at random moments', function () {
       )
       console.log(`      ${count} secrets, clean rotate-master ${duration} ms; kills landed: ${tally(phases)}`)
       if (otherFindings.length > 0) console.log(`      other doctor findings after kills:\n        ${otherFindings.join('\n        ')}`)
+    })
+
+    it('killed while re-wrapping: both keys are on disk, every secret opens, and doctor --fix finishes the rotation', async () => {
+      const count = expected.size
+      const oldId = await verifyFinished()
+      let phase = ''
+      for (let attempt = 0; attempt < 3 && !phase.startsWith('mid'); attempt++) {
+        const killed = await runAndKillOnRewrite(v, ['rotate-master'], path.join(v.root, 'secrets'))
+        assert.equal(killed.signal, 'SIGKILL', 'the run was killed')
+        const nextFile = `${keyFile()}.next`
+        const stagedId = fs.existsSync(nextFile) ? await kekFingerprint(new Uint8Array(Buffer.from(fs.readFileSync(nextFile, 'utf8').trim(), 'base64'))) : undefined
+        phase = phaseOf(v, oldId, stagedId, stagedId !== undefined)
+      }
+      assert.match(phase, /^mid re-wrap/, 'the kill landed between the first and the last re-wrapped record')
+      assert.equal(fs.statSync(`${keyFile()}.next`).mode & 0o077, 0, 'the staged key file is 0600')
+
+      const report = doctor(v)
+      assert.equal(report.checked.opened, count, JSON.stringify(report.findings))
+      assert.ok(
+        report.findings.some((f) => f.check === 'rotation'),
+        `doctor reports the interrupted rotation: ${JSON.stringify(report.findings)}`,
+      )
+      assert.deepEqual(
+        report.findings.filter((f) => f.check === 'records' || f.check === 'keys'),
+        [],
+      )
+
+      const fixed = parseJson<DoctorReport>(v.run(['doctor', '--fix', '--json']))
+      assert.equal(fixed.checked.opened, count)
+      const rotation = fixed.findings.find((f) => f.check === 'rotation') as {fixed?: boolean} | undefined
+      assert.equal(rotation?.fixed, true, JSON.stringify(fixed.findings))
+      const newId = await verifyFinished()
+      assert.notEqual(newId, oldId)
+      const after = doctor(v)
+      assert.deepEqual(
+        after.findings.filter((f) => f.check !== 'temp-files'),
+        [],
+        'nothing left to fix',
+      )
     })
   })
 
@@ -305,6 +384,43 @@ describe('e2e: rotate-master killed at random moments', function () {
       }
       console.log(`      ${expected.size} secrets, clean rotate-master ${duration} ms; kills landed: ${tally(phases)}`)
       console.log(`      between kill and rerun:\n        ${betweenStates.join('\n        ')}`)
+    })
+
+    it('killed while re-wrapping: every record is under one of the two keys and the rerun with the old key finishes', async () => {
+      const oldKey = currentKey
+      const next = newKey()
+      const oldId = await kekFingerprint(new Uint8Array(Buffer.from(currentKey, 'base64')))
+      const nextId = await kekFingerprint(new Uint8Array(Buffer.from(next, 'base64')))
+      let phase = ''
+      for (let attempt = 0; attempt < 3 && !phase.startsWith('mid'); attempt++) {
+        const killed = await runAndKillOnRewrite(v, ['rotate-master', '--new-key', next], path.join(v.root, 'secrets'), {AIVAULT_KEY: currentKey})
+        assert.equal(killed.signal, 'SIGKILL')
+        phase = phaseOf(v, oldId, nextId)
+      }
+      assert.match(phase, /^mid re-wrap/, 'the kill landed between the first and the last re-wrapped record')
+      const records = readRecords(v)
+      const underNew = records.filter((r) => r.sealed.dek.kekId === nextId).length
+      assert.equal(records.filter((r) => r.sealed.dek.kekId === oldId).length + underNew, expected.size, 'every record is under one of the two keys')
+
+      // With the old key, exactly the records not yet re-wrapped open; nothing else is wrong.
+      const byOld = doctor(v, {AIVAULT_KEY: currentKey})
+      assert.equal(byOld.checked.opened, expected.size - underNew, JSON.stringify(byOld.findings))
+      const byNew = doctor(v, {AIVAULT_KEY: next})
+      console.log(`      ${phase}: doctor opens ${byOld.checked.opened} with the old key, ${byNew.checked.opened} with the new key`)
+
+      const rerun = v.run(['rotate-master', '--new-key', next, '--json'], {env: {AIVAULT_KEY: currentKey}})
+      assert.equal(rerun.status, 0, rerun.stdout + rerun.stderr)
+      const out = parseJson(rerun)
+      assert.equal(out.kekId, nextId)
+      assert.equal(out.rewrapped, expected.size - underNew, 'only the records still under the old key are re-wrapped')
+      assert.equal(out.resumed, true)
+      currentKey = next
+      await verifyWith(currentKey)
+
+      // The old key no longer opens the vault.
+      const stale = v.run(['secrets', 'create', '--name', 'WITH_OLD_KEY', '--value-stdin', '--json'], {env: {AIVAULT_KEY: oldKey}, input: 'x'})
+      assert.equal(stale.status, 1, stale.stdout)
+      assert.equal(parseJson(stale).error.code, 'vault_unavailable')
     })
   })
 })

@@ -164,15 +164,6 @@ export function parseJson<T = any>(result: CliResult): T {
   }
 }
 
-/** Parse a CLI result's stdout as one JSON value; fails with the output when it is not JSON. */
-export function parseStdout<T = any>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${result.status}):\n${result.stdout}\n${result.stderr}`)
-  }
-}
-
 /**
  * A human-mode failure in the SPEC §0 form: the given exit code, nothing on stdout, and on
  * stderr exactly one `Error: <message>` line plus an optional `Hint: <text>` line (so never a
@@ -193,7 +184,7 @@ export function expectJsonError(result: CliResult, exit: number, code?: string):
   const where = `exit ${result.status}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`
   if (result.status !== exit) throw new Error(`expected exit ${exit}, got ${where}`)
   if (/\n\s+at .+:\d+:\d+\)?$/m.test(result.stderr)) throw new Error(`stack trace on stderr: ${where}`)
-  const body = parseStdout<{error?: {code?: unknown; message?: unknown}}>(result)
+  const body = parseJson<{error?: {code?: unknown; message?: unknown}}>(result)
   const error = body.error
   if (!error || typeof error.code !== 'string' || typeof error.message !== 'string' || error.message === '') {
     throw new Error(`expected {"error":{"code","message"}}, got ${where}`)

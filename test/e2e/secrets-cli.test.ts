@@ -16,7 +16,7 @@ import {
   ERROR_CODES,
   expectHumanError,
   expectJsonError,
-  parseStdout,
+  parseJson,
   REPO_ROOT,
   TempVault,
   useTempVault,
@@ -72,19 +72,19 @@ function secretFile(tv: TempVault, id: string): string {
 function listJson(tv: TempVault): any[] {
   const result = tv.run(['secrets', 'list', '--json'])
   assert.equal(result.status, 0, result.stderr)
-  return parseStdout(result).secrets
+  return parseJson(result).secrets
 }
 
 function credentialsJson(tv: TempVault): any[] {
   const result = tv.run(['credential', 'list', '--json'])
   assert.equal(result.status, 0, result.stderr)
-  return parseStdout(result).credentials
+  return parseJson(result).credentials
 }
 
 function createJson(tv: TempVault, args: string[], input?: string): any {
   const result = tv.run(['secrets', 'create', ...args, '--json'], input === undefined ? {} : {input})
   assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`)
-  return parseStdout(result)
+  return parseJson(result)
 }
 
 describe('secrets CLI: creating and provisioning (SPEC §3)', () => {
@@ -199,7 +199,7 @@ describe('secrets CLI: creating and provisioning (SPEC §3)', () => {
 
     const verbose = tv.run(['secrets', 'create', '--name', 'MY_KEY', '--value', 'x', '--alias', 'MY_ALIAS', '-v'])
     assert.equal(verbose.status, 0, verbose.stderr)
-    const plain = parseStdout(verbose)
+    const plain = parseJson(verbose)
     assertChangeShape(plain)
     assert.equal(plain.credential, null)
     assert.deepEqual(plain.waitingFor, [])
@@ -210,7 +210,7 @@ describe('secrets CLI: creating and provisioning (SPEC §3)', () => {
     const asVerbose = tv.run(['secrets', 'list', '-v'])
     assert.equal(asJson.status, 0)
     assert.equal(asVerbose.stdout, asJson.stdout)
-    const listed = parseStdout(asJson)
+    const listed = parseJson(asJson)
     assert.deepEqual(Object.keys(listed), ['secrets'])
     assert.deepEqual(
       listed.secrets.map((s: any) => s.id),
@@ -222,7 +222,7 @@ describe('secrets CLI: creating and provisioning (SPEC §3)', () => {
     const statusJson = tv.run(['status', '--json'])
     const statusVerbose = tv.run(['status', '--verbose'])
     assert.equal(statusVerbose.stdout, statusJson.stdout)
-    assert.equal(parseStdout(statusVerbose).initialized, true)
+    assert.equal(parseJson(statusVerbose).initialized, true)
   })
 
   it('--value-file and --value-stdin work; a lone newline on stdin is stripped to an empty value', () => {
@@ -281,7 +281,7 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
     const before = parseYaml(fs.readFileSync(secretFile(tv, id), 'utf8'))
     const rotated = tv.run(['secrets', 'rotate', '--id', id, '--value-stdin', '--json'], {input: 'v2-value'})
     assert.equal(rotated.status, 0, rotated.stderr)
-    const body = parseStdout(rotated)
+    const body = parseJson(rotated)
     assertChangeShape(body)
     assert.equal(body.secret.id, id)
     assert.equal(body.secret.valueVersion, 2)
@@ -303,14 +303,14 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
       .secret.id
     const first = tv.run(['secrets', 'update', '--id', id, '--alias', 'ZED_ALIAS', '--alias', 'ALPHA_ALIAS', '--json'])
     assert.equal(first.status, 0, first.stderr)
-    const body = parseStdout(first)
+    const body = parseJson(first)
     assertChangeShape(body)
     assert.deepEqual(body.secret.aliases, ['ALPHA_ALIAS', 'ZED_ALIAS'])
     const bytes = fs.readFileSync(secretFile(tv, id))
 
     const again = tv.run(['secrets', 'update', '--id', id, '--alias', 'ALPHA_ALIAS', '--json'])
     assert.equal(again.status, 0, again.stderr)
-    const same = parseStdout(again)
+    const same = parseJson(again)
     assert.deepEqual(same.secret.aliases, ['ALPHA_ALIAS', 'ZED_ALIAS'])
     assert.equal(same.secret.updatedAt, body.secret.updatedAt)
     assert.ok(fs.readFileSync(secretFile(tv, id)).equals(bytes), 'idempotent update rewrote the record')
@@ -320,7 +320,7 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
     expectJsonError(tv.run(['secrets', 'create', '--name', 'ALPHA_ALIAS', '--value', 'x', '--json']), 1, 'conflict')
     assert.deepEqual(tv.snapshot(), snap)
 
-    const cleared = parseStdout(tv.run(['secrets', 'update', '--id', id, '--clear-aliases', '--json']))
+    const cleared = parseJson(tv.run(['secrets', 'update', '--id', id, '--clear-aliases', '--json']))
     assert.deepEqual(cleared.secret.aliases, [])
   })
 
@@ -331,17 +331,17 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
     const attach = ['secrets', 'attach-group', '--id', id, '--workspace-id', 'w', '--group-id', 'g', '--json']
     const attached = tv.run(attach)
     assert.equal(attached.status, 0, attached.stderr)
-    assert.deepEqual(parseStdout(attached).secret.attachedGroups, [{workspaceId: 'w', groupId: 'g'}])
+    assert.deepEqual(parseJson(attached).secret.attachedGroups, [{workspaceId: 'w', groupId: 'g'}])
     const bytes = fs.readFileSync(file)
     const repeat = tv.run(attach)
     assert.equal(repeat.status, 0, repeat.stderr)
-    assert.deepEqual(parseStdout(repeat).secret.attachedGroups, [{workspaceId: 'w', groupId: 'g'}])
+    assert.deepEqual(parseJson(repeat).secret.attachedGroups, [{workspaceId: 'w', groupId: 'g'}])
     assert.ok(fs.readFileSync(file).equals(bytes), 'attaching an attached group rewrote the record')
 
     const detach = ['secrets', 'detach-group', '--id', id, '--workspace-id', 'w', '--group-id', 'g', '--json']
     const detached = tv.run(detach)
     assert.equal(detached.status, 0, detached.stderr)
-    assert.deepEqual(parseStdout(detached).secret.attachedGroups, [])
+    assert.deepEqual(parseJson(detached).secret.attachedGroups, [])
     const detachedBytes = fs.readFileSync(file)
     assert.ok(!detachedBytes.equals(bytes))
     tv.ok(detach)
@@ -361,7 +361,7 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
     assert.match(again, /^Credential auto-provisioned: openai \(/m)
     const del = tv.run(['secrets', 'delete', '--name', 'OPENAI_API_KEY', '--json'])
     assert.equal(del.status, 0, del.stderr)
-    const body = parseStdout(del)
+    const body = parseJson(del)
     assertSecretShape(body.deleted)
     assert.equal(body.deleted.name, 'OPENAI_API_KEY')
     assert.notEqual(body.deleted.id, id)
@@ -369,9 +369,11 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
     assert.deepEqual(listJson(tv), [])
   })
 
-  it('deleting one trello component removes the trello credential', () => {
+  it('importing both trello secrets provisions trello; deleting one component removes the credential', () => {
     const tv = vault()
-    tv.ok(['secrets', 'import', '--entry', 'TRELLO_API_KEY=k', '--entry', 'TRELLO_TOKEN=t'])
+    const imported = tv.ok(['secrets', 'import', '--entry', 'TRELLO_API_KEY=k', '--entry', 'TRELLO_TOKEN=t'])
+    // Each imported entry is handled as "create": the completed provider is provisioned and said so.
+    assert.ok(lines(imported).includes(`Credential auto-provisioned: trello (${capabilitiesText(capabilityCount('trello'))} enabled)`), imported)
     assert.deepEqual(
       credentialsJson(tv).map((c) => c.id),
       ['trello'],
@@ -425,7 +427,7 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
       )
       const result = tv.run(['secrets', 'import', '--from-env-file', envFile, '--json'])
       assert.equal(result.status, 0, result.stderr)
-      const body = parseStdout(result)
+      const body = parseJson(result)
       for (const field of ['created', 'rotated', 'skipped']) assert.ok(Array.isArray(body[field]), `${field}: ${result.stdout}`)
       assert.deepEqual([...body.created].sort(), ['DOT_DOUBLE', 'DOT_EXPORTED', 'DOT_SINGLE', 'OPENAI_API_KEY'])
       assert.deepEqual(body.rotated, ['EXISTING'])
@@ -516,7 +518,7 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     tv.ok(['init'])
     tv.ok(['secrets', 'create', '--name', 'OPENAI_API_KEY', '--value', 'sk-perm'])
     tv.ok(['secrets', 'attach-group', '--name', 'OPENAI_API_KEY', '--workspace-id', 'w', '--group-id', 'g'])
-    const status = parseStdout(tv.run(['status', '--json']))
+    const status = parseJson(tv.run(['status', '--json']))
     const walk = (dir: string, visit: (file: string, isDir: boolean) => void) => {
       for (const entry of fs.readdirSync(dir, {withFileTypes: true})) {
         const full = path.join(dir, entry.name)
@@ -536,9 +538,9 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     }
 
     const keyFile: string = status.paths.keyFile
-    assert.equal(path.dirname(keyFile), fs.realpathSync(tv.keysDir))
+    assert.equal(path.dirname(keyFile), path.resolve(tv.keysDir))
     assert.equal(path.basename(keyFile), `${status.vaultId}.key`)
-    assert.ok(path.relative(fs.realpathSync(tv.root), keyFile).startsWith('..'), 'key outside the vault')
+    assert.ok(path.relative(path.resolve(tv.root), keyFile).startsWith('..'), 'key outside the vault')
     assert.equal(mode(keyFile), '600')
     const key = fs.readFileSync(keyFile, 'utf8').trim()
     assert.equal(Buffer.from(key, 'base64').length, 32)
@@ -556,7 +558,7 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     const tv = vault()
     const result = tv.run(['status', '--json'])
     assert.equal(result.status, 0, result.stderr)
-    const status = parseStdout(result)
+    const status = parseJson(result)
     assert.equal(status.initialized, false)
     for (const field of ['vaultId', 'provider', 'locked', 'kekId', 'testing', 'paths', 'counts', 'daemon']) assert.ok(field in status, field)
     assert.equal(status.paths.root, tv.root)
@@ -565,9 +567,9 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     const human = tv.run(['status'])
     assert.equal(human.status, 0)
     assert.match(human.stdout + human.stderr, /aivault init/, 'a hint on how to create the vault')
-    assert.deepEqual(parseStdout(tv.run(['secrets', 'list', '--json'])), {secrets: []})
-    assert.deepEqual(parseStdout(tv.run(['credential', 'list', '--json'])), {credentials: []})
-    assert.deepEqual(parseStdout(tv.run(['audit', '--json'])).events, [])
+    assert.deepEqual(parseJson(tv.run(['secrets', 'list', '--json'])), {secrets: []})
+    assert.deepEqual(parseJson(tv.run(['credential', 'list', '--json'])), {credentials: []})
+    assert.deepEqual(parseJson(tv.run(['audit', '--json'])).events, [])
     assert.ok(!fs.existsSync(tv.root), 'the vault folder was created by a read-only command')
     assert.ok(!fs.existsSync(tv.keysDir) || fs.readdirSync(tv.keysDir).length === 0, 'no key was made')
   })
@@ -576,7 +578,7 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     const tv = vault()
     tv.ok(['secrets', 'create', '--name', 'OPENAI_API_KEY', '--value', 'sk-status'])
     tv.ok(['secrets', 'create', '--name', 'MY_KEY', '--value', 'mine'])
-    const status = parseStdout(tv.run(['status', '--json']))
+    const status = parseJson(tv.run(['status', '--json']))
     const config = parseYaml(fs.readFileSync(path.join(tv.root, 'vault.yaml'), 'utf8'))
     assert.equal(status.initialized, true)
     assert.equal(status.vaultId, config.vaultId)
@@ -612,7 +614,7 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
   it('init --testing marks the vault as a test vault', () => {
     const tv = vault()
     tv.ok(['init', '--testing'])
-    assert.equal(parseStdout(tv.run(['status', '--json'])).testing, true)
+    assert.equal(parseJson(tv.run(['status', '--json'])).testing, true)
     assert.equal(parseYaml(fs.readFileSync(path.join(tv.root, 'vault.yaml'), 'utf8')).testing, true)
   })
 
@@ -630,7 +632,7 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     tv.ok(['init', '--provider', 'env'], {env: {AIVAULT_KEY: key}})
     const created = tv.run(['secrets', 'create', '--name', 'ENV_SECRET', '--value', 'env-value', '--json'], {env: {AIVAULT_KEY: key}})
     assert.equal(created.status, 0, created.stderr)
-    const status = parseStdout(tv.run(['status', '--json'], {env: {AIVAULT_KEY: key}}))
+    const status = parseJson(tv.run(['status', '--json'], {env: {AIVAULT_KEY: key}}))
     assert.equal(status.provider, 'env')
     assert.equal(status.locked, false)
     assert.equal(status.counts.secrets, 1)
@@ -641,7 +643,7 @@ describe('vault folder, init and status (SPEC §1, §2, §15)', () => {
     const tv = vault()
     const passphrase = `pass-${crypto.randomBytes(8).toString('hex')}`
     tv.ok(['init', '--provider', 'passphrase', '--passphrase', passphrase])
-    const status = parseStdout(tv.run(['status', '--json']))
+    const status = parseJson(tv.run(['status', '--json']))
     assert.equal(status.provider, 'passphrase')
     assert.equal(status.locked, true)
     const before = tv.snapshot()
@@ -744,7 +746,7 @@ describe('secrets CLI: bad input (SPEC §0, §15)', () => {
       const json = broken.run(['secrets', 'list', '--json'])
       assert.equal(json.status, 0)
       assert.deepEqual(
-        parseStdout(json).secrets.map((s: any) => s.name),
+        parseJson(json).secrets.map((s: any) => s.name),
         ['GOOD_KEY', 'OTHER_KEY'],
       )
       assert.ok(json.stderr.includes(`secrets/${badName}`), json.stderr)
