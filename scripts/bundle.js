@@ -44,9 +44,10 @@ async function bundle() {
     target: 'node20',
     format: 'cjs',
     logLevel: 'warning',
-    minify: true,
+    minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0',
     keepNames: true,
-    external: ['yaml', 'libsodium-wrappers', 'libsodium-wrappers-sumo', 'ajv', 'ajv/*', '@oclif/plugin-help', '@oclif/plugin-plugins', 'typescript', 'tsx', 'ts-node'],
+    alias: {debug: path.join(__dirname, 'debug-shim.js')},
+    external: ['debug', 'yaml', 'libsodium-wrappers', 'libsodium-wrappers-sumo', 'ajv', 'ajv/*', '@oclif/plugin-help', '@oclif/plugin-plugins', 'typescript', 'tsx', 'ts-node'],
   })
   fs.rmSync(entry)
   return commands.length

@@ -45,7 +45,12 @@ export abstract class AivaultCommand extends Command {
 function toAivaultError(error: Error & {oclif?: {exit?: number}}): AivaultError {
   if (error instanceof AivaultError) return error
   if (error instanceof Errors.ExitError) throw error
-  const message = (error.message || String(error)).split('\n')[0].replace(/^Error: /, '')
+  // oclif's parse errors span lines ("The following error occurred:", the problem, "See more help").
+  const message = (error.message || String(error))
+    .split('\n')
+    .map((line) => line.trim().replace(/^Error: /, ''))
+    .filter((line) => line !== '' && !/^The following errors? occurred:?$/.test(line) && !/^See more help with --help$/.test(line))
+    .join('; ')
   if (error.oclif?.exit === 2) {
     return new AivaultError('invalid_request', message, {exitCode: 2, hint: 'see --help for the accepted flags'})
   }

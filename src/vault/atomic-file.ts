@@ -1,10 +1,11 @@
-import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 export const FILE_MODE = 0o600
 export const DIR_MODE = 0o700
 export const TEMP_SUFFIX = '.tmp'
+
+let tempCounter = 0
 
 export function ensureDir(dir: string): void {
   fs.mkdirSync(dir, {recursive: true, mode: DIR_MODE})
@@ -27,7 +28,8 @@ export function fsyncDir(dir: string): void {
 export function writeFileAtomic(file: string, data: string | Uint8Array, options: {syncDir?: boolean} = {}): void {
   const dir = path.dirname(file)
   ensureDir(dir)
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}${TEMP_SUFFIX}`)
+  // pid + counter is unique per process; 'wx' refuses any leftover of the same name.
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tempCounter}.${Date.now().toString(36)}${TEMP_SUFFIX}`)
   const fd = fs.openSync(temp, 'wx', FILE_MODE)
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)

@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -31,7 +30,7 @@ export interface AuditQuery {
  * Content digests here are plain SHA-256 from node:crypto: they protect no secret, and
  * loading libsodium for them would slow every write command.
  */
-const hashLine = (line: string): string => crypto.createHash('sha256').update(line).digest('hex')
+const hashLine = (line: string): string => (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(line).digest('hex')
 
 const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
 

@@ -85,7 +85,7 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   checked.secrets = secrets.records.length
   checked.credentials = credentials.records.length
   for (const problem of [...secrets.problems, ...credentials.problems]) {
-    if (!findings.some((f) => f.file === problem.file)) add({check: 'records', file: problem.file, problem: problem.message, fixed: false, code: 'vault_tampered'})
+    if (!findings.some((f) => f.file === problem.file && f.check === 'conflicts')) add({check: 'records', file: problem.file, problem: problem.message, fixed: false, code: 'vault_tampered'})
   }
   const secretIds = new Set(secrets.records.map((s) => s.id))
   for (const credential of credentials.records) {

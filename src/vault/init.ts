@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
@@ -45,55 +44,49 @@ function describe(vault: Vault, config: VaultConfig): InitResult {
  * leaves either no vault or a complete one. Refuses an existing vault (`conflict`).
  */
 export async function initVault(vault: Vault, options: InitOptions): Promise<InitResult> {
+  const refuse = () =>
+    new AivaultError('conflict', `a vault already exists at ${vault.paths.root}`, {hint: 'use it as it is, or choose another folder with AIVAULT_DIR'})
+  if (vault.exists()) throw refuse()
+  // Keys that come from outside are checked before anything is created on disk.
+  let key: Uint8Array | undefined
+  let settings: KeyProviderSettings | undefined
+  if (options.provider === 'env') {
+    const envVar = options.envVar ?? 'AIVAULT_KEY'
+    settings = {type: 'env', envVar}
+    key = await new EnvKeyProvider(envVar, vault.env).loadKek()
+  } else if (options.provider === 'passphrase') {
+    if (!options.passphrase) throw new AivaultError('invalid_request', 'a passphrase vault needs --passphrase or --passphrase-file')
+    const passphraseSettings = await newPassphraseSettings()
+    settings = passphraseSettings
+    key = await derivePassphraseKek(options.passphrase, passphraseSettings)
+  }
   return vault.withLock(async () => {
-    if (vault.exists()) {
-      throw new AivaultError('conflict', `a vault already exists at ${vault.paths.root}`, {
-        hint: 'use it as it is, or choose another folder with AIVAULT_DIR',
-      })
-    }
-    const vaultId = crypto.randomUUID()
-    let settings: KeyProviderSettings
-    let key: Uint8Array
+    if (vault.exists()) throw refuse()
+    const vaultId = (require('node:crypto') as typeof import('node:crypto')).randomUUID()
     const extraIgnores: string[] = []
-    switch (options.provider) {
-      case 'file': {
-        const keyFile = options.filePath ? path.resolve(options.filePath) : defaultKeyFile(vault.paths, vaultId)
-        const inside = path.relative(vault.paths.root, keyFile)
-        if (!inside.startsWith('..') && !path.isAbsolute(inside)) extraIgnores.push('/' + inside.split(path.sep).join('/'))
-        settings = options.filePath ? {type: 'file', keyFile} : {type: 'file'}
-        key = await randomKey()
-        try {
-          new FileKeyProvider(keyFile).createKeyFile(key)
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new AivaultError('conflict', `key file ${keyFile} already exists`, {hint: 'choose another --file-path; aivault never overwrites a key'})
-          }
-          throw error
+    if (options.provider === 'file') {
+      const keyFile = options.filePath ? path.resolve(options.filePath) : defaultKeyFile(vault.paths, vaultId)
+      const inside = path.relative(vault.paths.root, keyFile)
+      if (!inside.startsWith('..') && !path.isAbsolute(inside)) extraIgnores.push('/' + inside.split(path.sep).join('/'))
+      settings = options.filePath ? {type: 'file', keyFile} : {type: 'file'}
+      key = await randomKey()
+      try {
+        new FileKeyProvider(keyFile).createKeyFile(key)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+          throw new AivaultError('conflict', `key file ${keyFile} already exists`, {hint: 'choose another --file-path; aivault never overwrites a key'})
         }
-        break
-      }
-      case 'env': {
-        const envVar = options.envVar ?? 'AIVAULT_KEY'
-        settings = {type: 'env', envVar}
-        key = await new EnvKeyProvider(envVar, vault.env).loadKek()
-        break
-      }
-      case 'passphrase': {
-        if (!options.passphrase) throw new AivaultError('invalid_request', 'a passphrase vault needs --passphrase or --passphrase-file')
-        const passphraseSettings = await newPassphraseSettings()
-        settings = passphraseSettings
-        key = await derivePassphraseKek(options.passphrase, passphraseSettings)
-        break
+        throw error
       }
     }
     const config = await signVaultConfig(
-      {format: VAULT_FORMAT, vaultId, createdAt: new Date().toISOString(), testing: options.testing === true, keyProvider: settings},
-      await makeKek(key),
+      {format: VAULT_FORMAT, vaultId, createdAt: new Date().toISOString(), testing: options.testing === true, keyProvider: settings as KeyProviderSettings},
+      await makeKek(key as Uint8Array),
     )
     vault.writeSkeleton(extraIgnores)
     writeVaultConfig(vault.paths, config)
     vault.reload()
-    await vault.audit.append('vault.init', {vaultId, provider: settings.type, testing: config.testing})
+    await vault.audit.append('vault.init', {vaultId, provider: config.keyProvider.type, testing: config.testing})
     return describe(vault, config)
   })
 }

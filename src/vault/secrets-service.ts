@@ -1,4 +1,3 @@
-import * as crypto from 'node:crypto'
 
 import {AivaultError} from '../errors'
 import type {ProviderCatalog} from './catalog'
@@ -104,7 +103,7 @@ async function createLocked(
   assertNamesFree(existing, input.scope, [input.name, ...input.aliases])
   const claim = catalog.claimFor(input.name)
   const keyring = await vault.keyring()
-  const id = crypto.randomUUID()
+  const id = (require('node:crypto') as typeof import('node:crypto')).randomUUID()
   const now = new Date().toISOString()
   const pinnedProvider = claim?.provider ?? null
   const record: SecretRecord = {
