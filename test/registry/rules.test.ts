@@ -8,7 +8,6 @@ import {formatIssue, jsonPointer, templatePlaceholders} from '../../src/registry
 import {fixture, makeRegistry, removeTempDirs, ROOT, tempDir} from './helpers'
 
 /** A provider document being broken on purpose: any shape goes. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Draft = Record<string, any>
 
 /** Formatted issues of a registry made of `files`, shown as `registry/<file>`. */
