@@ -1,16 +1,50 @@
 #!/usr/bin/env node
 'use strict'
+/**
+ * The aivault entry point. Start-up is a feature, so:
+ * - `--version` answers without loading oclif;
+ * - everything else runs one esbuild bundle (oclif and every command, scripts/bundle.js),
+ *   compiled with the V8 code cache the build wrote next to it (dist/aivault.js.cache).
+ *   A missing or rejected cache only costs the compile time it would have saved.
+ */
+const path = require('node:path')
 
-// `aivault --version` answers without loading oclif: start-up is a feature.
 const argv = process.argv.slice(2)
 if (argv.length === 1 && argv[0] === '--version') {
   const {version} = require('../package.json')
   process.stdout.write(`aivault/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else {
-  // One bundled file holds oclif and every command (scripts/bundle.js). npm already checks
-  // the engines field; oclif's own semver check would cost ~10 ms on every start.
+  // npm already checks the engines field; oclif's own semver check costs ~10 ms per start.
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-  const cli = require('../dist/aivault.js')
+  const cli = loadBundle(path.join(__dirname, '..', 'dist', 'aivault.js'))
   delete process.env.OCLIF_DISABLE_ENGINE_WARNING
   cli.execute({dir: __dirname}).catch(cli.handle)
+}
+
+/** Load the bundle as a CommonJS module, through the code cache when there is one. */
+function loadBundle(file) {
+  const fs = require('node:fs')
+  const vm = require('node:vm')
+  const Module = require('node:module')
+  const cacheFile = `${file}.cache`
+  let cachedData
+  try {
+    cachedData = fs.readFileSync(cacheFile)
+  } catch {
+    cachedData = undefined
+  }
+  // The bundle's import() calls are routed here (scripts/bundle.js): vm-compiled code cannot import.
+  globalThis.__aivaultImport = (specifier) => import(specifier)
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {filename: file, cachedData})
+  const mod = new Module(file, module)
+  mod.filename = file
+  mod.paths = Module._nodeModulePaths(path.dirname(file))
+  Module._cache[file] = mod // oclif requires the same file to find the commands: reuse this one
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file))
+  mod.loaded = true
+  // The build runs one representative command with this set to write the cache.
+  if (process.env.AIVAULT_WRITE_CODE_CACHE === '1') {
+    process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()))
+  }
+  return mod.exports
 }

@@ -32,6 +32,19 @@ async function writeManifest() {
   const manifest = plugin.manifest
   fs.writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
   console.log(`oclif.manifest.json: ${Object.keys(manifest.commands).length} commands`)
+  writeCodeCache()
+}
+
+/** Run one representative command (a listing in a throwaway vault) to write the V8 code cache. */
+function writeCodeCache() {
+  const os = require('node:os')
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-build-'))
+  try {
+    const env = {...process.env, HOME: temp, AIVAULT_DIR: path.join(temp, 'vault'), AIVAULT_KEYS_DIR: path.join(temp, 'keys'), AIVAULT_WRITE_CODE_CACHE: '1'}
+    execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'secrets', 'list'], {env, stdio: 'ignore'})
+  } finally {
+    fs.rmSync(temp, {recursive: true, force: true})
+  }
 }
 
 writeManifest().catch((error) => {

@@ -31,9 +31,10 @@ async function bundle() {
     "const core = require('@oclif/core')",
     'exports.execute = core.execute',
     'exports.handle = core.handle',
-    'exports.COMMANDS = {',
-    ...commands.map((c) => `  ${JSON.stringify(c.id)}: require(${JSON.stringify(c.file)}).default,`),
-    '}',
+    // Getters: with a manifest, oclif touches only the command it runs, so only that
+    // command's modules are evaluated.
+    'exports.COMMANDS = {}',
+    ...commands.map((c) => `Object.defineProperty(exports.COMMANDS, ${JSON.stringify(c.id)}, {enumerable: true, get: () => require(${JSON.stringify(c.file)}).default})`),
   ]
   fs.writeFileSync(entry, lines.join('\n') + '\n')
   await require('esbuild').build({
@@ -50,7 +51,19 @@ async function bundle() {
     external: ['debug', 'yaml', 'libsodium-wrappers', 'libsodium-wrappers-sumo', 'ajv', 'ajv/*', '@oclif/plugin-help', '@oclif/plugin-plugins', 'typescript', 'tsx', 'ts-node'],
   })
   fs.rmSync(entry)
+  routeDynamicImports(path.join(dist, 'aivault.js'))
   return commands.length
+}
+
+/**
+ * bin/run.js compiles the bundle with vm.Script to use a V8 code cache, and code compiled that
+ * way cannot run import() itself on Node 20. oclif import()s ESM plugins, so those calls go
+ * to a function bin/run.js defines in its own (normally loaded) module.
+ */
+function routeDynamicImports(file) {
+  const source = fs.readFileSync(file, 'utf8')
+  const routed = source.replace(/(?<![\w$."'`])import\(/g, 'globalThis.__aivaultImport(')
+  fs.writeFileSync(file, routed)
 }
 
 module.exports = {bundle}

@@ -8,7 +8,6 @@
  * `<file sha256>  <name>\n` per file, sorted by name (code-unit order). Only bytes are read:
  * no YAML parsing.
  */
-import {createHash} from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -21,7 +20,8 @@ export interface RegistrySource {
 }
 
 function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex')
+  // node:crypto is required here, not at the top: most commands never hash the registry.
+  return (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(data).digest('hex')
 }
 
 /** Reads the digest's source files that exist, sorted by name. A missing schema is simply absent. */
