@@ -276,6 +276,7 @@ export async function importSecrets(
   catalog: ProviderCatalog,
   entries: {name: string; value: Uint8Array}[],
   scope: SecretScope,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<ImportResult> {
   await ensureVault(vault)
   return vault.withLock(() => vault.audit.batch(async () => {
@@ -286,7 +287,8 @@ export async function importSecrets(
     for (const s of secrets) if (sameScope(s.scope, scope)) for (const n of [s.name, ...s.aliases]) taken.set(n, s)
     const seen = new Set<string>()
     const providers = new Set<string>()
-    for (const entry of entries) {
+    for (const [index, entry] of entries.entries()) {
+      onProgress?.(index, entries.length)
       if (seen.has(entry.name)) {
         result.skipped.push({name: entry.name, reason: 'duplicate entry in this import'})
         continue
@@ -314,6 +316,7 @@ export async function importSecrets(
       result.created.push(entry.name)
       if (record.pinnedProvider) providers.add(record.pinnedProvider)
     }
+    onProgress?.(entries.length, entries.length)
     vault.secrets.syncFolder() // one folder fsync for the whole import
     for (const provider of [...providers].sort()) {
       result.provisioned.push(await provisionProvider(vault, catalog, provider, scope, secrets))

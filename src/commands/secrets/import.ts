@@ -5,6 +5,7 @@ import {parseDotenv} from '../../cli/dotenv'
 import {parseScope, readInputFile, scopeFlags, splitKeyValue} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {builtinCatalog} from '../../registry/vault-catalog'
+import {progressReporter} from '../../render/progress'
 import {renderImport} from '../../render/secrets'
 import {SECRET_NAME} from '../../vault/secret-record'
 import type {ImportResult} from '../../vault/secrets-service'
@@ -31,7 +32,9 @@ export default class SecretsImport extends AivaultCommand {
       : parseDotenv(readInputFile(flags['from-env-file'] as string, '--from-env-file').toString('utf8'), flags['from-env-file'] as string)
     const invalid = raw.filter((e) => !SECRET_NAME.test(e.name)).map((e) => ({name: e.name, reason: 'invalid secret name'}))
     const entries = raw.filter((e) => SECRET_NAME.test(e.name)).map((e) => ({name: e.name, value: new Uint8Array(Buffer.from(e.value, 'utf8'))}))
-    const result = await importSecrets(Vault.fromEnv(), builtinCatalog(), entries, scope)
+    const progress = progressReporter('Importing')
+    const result = await importSecrets(Vault.fromEnv(), builtinCatalog(), entries, scope, progress.update)
+    progress.done()
     result.skipped.unshift(...invalid)
     this.log(renderImport(result))
     return {created: result.created, rotated: result.rotated, skipped: result.skipped}
