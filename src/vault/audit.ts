@@ -85,7 +85,9 @@ export class AuditLog {
   private async write(events: {kind: string; fields: Record<string, unknown>; at: Date}[]): Promise<void> {
     ensureDir(this.dir)
     await withFileLock(this.lockFile, () => {
-      let prev = this.readHead()?.hash ?? this.lastHashFromFiles()
+      // Chain to the last line actually on disk: a crash between appending a line and updating
+      // head must not fork the chain.
+      let prev = this.lastHashFromFiles()
       const byFile = new Map<string, string[]>()
       for (const {kind, fields, at} of events) {
         const line = JSON.stringify({ts: at.toISOString(), kind, ...fields, prev})
@@ -115,12 +117,12 @@ export class AuditLog {
     }
   }
 
-  /** Used when there is no head file yet (or it was lost): the last line on disk. */
+  /** Hash of the newest line on disk (the genesis value for an empty log). */
   private lastHashFromFiles(): string {
     const files = this.dayFiles()
     for (let i = files.length - 1; i >= 0; i--) {
-      const lines = this.lines(files[i])
-      if (lines.length > 0) return hashLine(lines[lines.length - 1])
+      const line = lastLine(path.join(this.dir, files[i]))
+      if (line !== undefined) return hashLine(line)
     }
     return AUDIT_GENESIS
   }
@@ -175,11 +177,33 @@ export class AuditLog {
       }
     }
     const head = this.readHead()
+    // A process killed between appending and updating head also shows here, until the next
+    // append (which chains to the line on disk) brings head up to date.
     if (head && head.hash !== prev) {
       const lastFile = files[files.length - 1]
       const at = lastFile ? {file: `audit/${lastFile}`, line: this.lines(lastFile).length} : {file: 'audit/head', line: 1}
       return {events: count, files: files.length, break: {...at, reason: 'the newest event does not match audit/head (the last line was edited or removed)'}}
     }
     return {events: count, files: files.length}
+  }
+}
+
+/** The last non-empty line of a file, reading only its tail. */
+function lastLine(file: string): string | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(file, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const size = fs.fstatSync(fd).size
+    const length = Math.min(size, 256 * 1024)
+    const buffer = Buffer.alloc(length)
+    fs.readSync(fd, buffer, 0, length, size - length)
+    const lines = buffer.toString('utf8').split('\n').filter((l) => l.length > 0)
+    return lines[lines.length - 1]
+  } finally {
+    fs.closeSync(fd)
   }
 }

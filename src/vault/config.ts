@@ -54,7 +54,8 @@ export function parseVaultConfig(raw: unknown): VaultConfig {
   const v = (raw ?? {}) as Record<string, unknown>
   if (v.format !== VAULT_FORMAT) throw tampered(`has unsupported format ${JSON.stringify(v.format)}`)
   for (const field of ['vaultId', 'createdAt', 'kekId', 'mac'] as const) {
-    if (typeof v[field] !== 'string' || v[field] === '') throw tampered(`is missing ${field}`)
+    if (v[field] === undefined) throw tampered(`is missing ${field}`)
+    if (typeof v[field] !== 'string' || v[field] === '') throw tampered(`has an invalid ${field}`)
   }
   if (typeof v.testing !== 'boolean') throw tampered('is missing testing')
   return {

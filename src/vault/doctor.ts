@@ -55,7 +55,12 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   // Files and folders: permissions, temp files, conflict markers.
   const entries: {file: string; isDir: boolean}[] = [{file: vault.paths.root, isDir: true}]
   walk(vault.paths.root, (file, isDir) => entries.push({file, isDir}))
-  const keyFile = vault.keyFilePath()
+  let keyFile: string | undefined
+  try {
+    keyFile = vault.keyFilePath()
+  } catch {
+    keyFile = undefined // an unreadable vault.yaml is reported below
+  }
   if (keyFile && fs.existsSync(keyFile)) entries.push({file: keyFile, isDir: false})
   for (const {file, isDir} of entries) {
     const mode = fs.statSync(file).mode & 0o777
@@ -96,6 +101,13 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   }
 
   try {
+    vault.config()
+  } catch (error) {
+    if (!(error instanceof AivaultError)) throw error
+    add({check: 'keys', file: 'vault.yaml', problem: error.message, fixed: false, code: error.code})
+    return {ok: false, checked, findings}
+  }
+  try {
     let keyring = await vault.keyring()
     if (keyring.pending || keyring.previous) {
       if (options.fix) {
@@ -117,7 +129,8 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   } catch (error) {
     if (!(error instanceof AivaultError)) throw error
     const locked = error.code === 'vault_locked'
-    add({check: 'keys', problem: locked ? `records not opened: ${error.message}` : error.message, fixed: false, code: error.code, warning: locked})
+    const file = error.message.startsWith('vault.yaml') ? 'vault.yaml' : undefined
+    add({check: 'keys', file, problem: locked ? `records not opened: ${error.message}` : error.message, fixed: false, code: error.code, warning: locked})
   }
 
   const audit = vault.audit.verify()

@@ -1,6 +1,7 @@
 import {AivaultError} from '../errors'
 import {signVaultConfig, writeVaultConfig} from './config'
 import type {Kek} from './seal'
+import {removeBridge, writeBridge} from './rotation-bridge'
 import {makeKek, randomKey, rewrapDek} from './seal'
 import type {Vault} from './vault'
 
@@ -24,7 +25,8 @@ export interface RotateMasterResult {
 
 /**
  * Re-wrap every DEK under a new KEK, crash-safe at every step:
- * 1. the new key is staged durably (key file `.next`) before any record changes;
+ * 1. before any record changes, the new key is staged durably (key file `.next`) and both
+ *    keys are bridged (run/rotation.json: each wrapped under the other), so either key opens all;
  * 2. each record is re-wrapped with an atomic write; until the end both keys are held, and
  *    every record names the key that wraps it (`dek.kekId`), so each opens in either state;
  * 3. every re-wrapped record is verified to open under the new key alone before it is written;
@@ -61,7 +63,9 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
       target = await makeKek(await randomKey())
     }
     if (target.id === keyring.current.id && !keyring.previous) {
-      throw new AivaultError('invalid_request', 'the new key is the current key', {hint: 'run "aivault keygen" for a fresh key'})
+      // Re-running a rotation that already finished: nothing to do, and nothing is wrong.
+      const total = vault.secrets.list().records.length
+      return {previousKekId: target.id, kekId: target.id, secrets: total, rewrapped: 0, resumed: true, provider: provider.type, keyLocation: provider.location ?? null}
     }
 
     const {records: loaded, problems} = vault.secrets.readAll()
@@ -76,7 +80,10 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     // open: a tampered record stops the rotation before the first write.
     for (const record of loaded) await vault.secrets.open(record, {...keyring, keys}, current.vaultId)
 
-    if (!keyring.previous) await provider.stagePendingKek(target.key)
+    if (!keyring.previous) {
+      await writeBridge(vault.paths, keyring.current, target)
+      await provider.stagePendingKek(target.key)
+    }
     let rewrapped = 0
     const total = loaded.length
     const onlyTarget = {current: target, keys: new Map([[target.id, target]])}
@@ -97,6 +104,7 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
       writeVaultConfig(vault.paths, await signVaultConfig(unsigned, target))
     }
     await provider.commitPendingKek()
+    removeBridge(vault.paths)
     vault.reload()
     const previousKekId = keyring.previous?.id ?? keyring.current.id
     await vault.audit.append('vault.rotate_master', {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed})

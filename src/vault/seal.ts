@@ -56,13 +56,13 @@ export function associatedData(vaultId: string, secretId: string, scope: SecretS
   return Buffer.from(JSON.stringify(['aivault/v1', vaultId, secretId, scopeKey(scope), pinnedProvider ?? '']), 'utf8')
 }
 
-async function wrapDek(kek: Kek, dek: Uint8Array): Promise<SealedValue['dek']> {
+export async function wrapDek(kek: Kek, dek: Uint8Array): Promise<SealedValue['dek']> {
   const sodium = await loadSodium()
   const nonce = sodium.randombytes_buf(sodium.crypto_secretbox_NONCEBYTES)
   return {nonce: b64(nonce), ciphertext: b64(sodium.crypto_secretbox_easy(dek, nonce, kek.key)), kekId: kek.id}
 }
 
-async function unwrapDek(keys: ReadonlyMap<string, Kek>, wrapped: SealedValue['dek']): Promise<Uint8Array> {
+export async function unwrapDek(keys: ReadonlyMap<string, Kek>, wrapped: SealedValue['dek']): Promise<Uint8Array> {
   const sodium = await loadSodium()
   const kek = keys.get(wrapped.kekId)
   if (!kek) throw new SealOpenError('unknown_kek', `sealed under key ${wrapped.kekId}, which this vault does not hold`)

@@ -83,7 +83,7 @@ export class Vault {
 
   /** The KEKs, loaded once per process; vault.yaml's MAC is verified on the way. */
   keyring(): Promise<Keyring> {
-    this.cachedKeyring ??= loadKeyring(this.config(), this.keyProvider())
+    this.cachedKeyring ??= loadKeyring(this.config(), this.keyProvider(), this.paths)
     return this.cachedKeyring
   }
 
