@@ -1,30 +1,19 @@
-import * as path from 'node:path'
-
-import {listRecordFiles, readFileIfExists, removeFileDurably} from './atomic-file'
-import {decodeRecordFileName} from './paths'
 import type {Vault} from './vault'
-import {fromYaml} from './yaml-codec'
 
 /**
- * Remove every binding (bindings/<id>.yaml) that points at one of `credentialIds`; returns
- * the removed binding ids. A binding that does not parse is left for `doctor` to report.
+ * Remove every binding that points at one of `credentialIds` or `secretIds`; returns the removed
+ * binding ids. A binding that does not parse is left for `doctor` to report.
  */
-export async function removeBindingsFor(vault: Vault, credentialIds: string[]): Promise<string[]> {
-  if (credentialIds.length === 0) return []
+export async function removeBindingsFor(vault: Vault, credentialIds: string[], secretIds: string[] = []): Promise<string[]> {
+  if (credentialIds.length === 0 && secretIds.length === 0) return []
   const removed: string[] = []
-  for (const name of listRecordFiles(vault.paths.bindingsDir)) {
-    const file = path.join(vault.paths.bindingsDir, name)
-    let credential: unknown
-    try {
-      credential = (fromYaml(readFileIfExists(file) ?? '') as {credential?: unknown} | null)?.credential
-    } catch {
-      continue
-    }
-    if (typeof credential !== 'string' || !credentialIds.includes(credential)) continue
-    const id = decodeRecordFileName(name)
-    removeFileDurably(file)
-    await vault.audit.append('binding.remove', {bindingId: id, credentialId: credential, reason: 'credential deleted'})
-    removed.push(id)
+  for (const binding of vault.bindings.list().records) {
+    const bySecret = binding.secretRef !== null && secretIds.some((id) => binding.secretRef === `vault:secret:${id}`)
+    const byCredential = binding.credential !== null && credentialIds.includes(binding.credential)
+    if (!bySecret && !byCredential) continue
+    vault.bindings.remove(binding.id)
+    await vault.audit.append('binding.remove', {bindingId: binding.id, credentialId: binding.credential, reason: bySecret ? 'secret deleted' : 'credential deleted'})
+    removed.push(binding.id)
   }
   return removed.sort()
 }

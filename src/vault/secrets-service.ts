@@ -232,7 +232,7 @@ export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<Delete
       .records.filter((c) => Object.values(c.secretRefs).some((r) => secretIdOfRef(r) === meta.id))
       .map((c) => c.id)
       .sort()
-    const bindings = await removeBindingsFor(vault, credentials)
+    const bindings = await removeBindingsFor(vault, credentials, [meta.id])
     for (const id of credentials) {
       vault.credentials.remove(id)
       await vault.audit.append('credential.delete', {credentialId: id, reason: `secret ${meta.id} deleted`})

@@ -16,6 +16,16 @@ import {loadKeyring} from './keyring'
 import {withFileLock} from './lock'
 import type {VaultPaths} from './paths'
 import {defaultKeyFile, resolveVaultPaths} from './paths'
+import type {Binding, CapabilityPolicy, CustomCapability} from './broker-records'
+import {
+  parseBinding,
+  parseCustomCapability,
+  parsePolicy,
+  serializeBinding,
+  serializeCustomCapability,
+  serializePolicy,
+} from './broker-records'
+import {RecordStore} from './record-store'
 import {SecretStore} from './secret-store'
 
 /**
@@ -26,6 +36,9 @@ export class Vault {
   readonly secrets: SecretStore
   readonly credentials: CredentialStore
   readonly audit: AuditLog
+  readonly capabilities: RecordStore<CustomCapability>
+  readonly policies: RecordStore<CapabilityPolicy>
+  readonly bindings: RecordStore<Binding>
   private cachedConfig?: VaultConfig
   private cachedKeyring?: Promise<Keyring>
 
@@ -35,6 +48,9 @@ export class Vault {
   ) {
     this.secrets = new SecretStore(paths)
     this.credentials = new CredentialStore(paths)
+    this.capabilities = new RecordStore(paths.capabilitiesDir, 'capabilities', parseCustomCapability, serializeCustomCapability)
+    this.policies = new RecordStore(paths.policiesDir, 'policies', parsePolicy, serializePolicy)
+    this.bindings = new RecordStore(paths.bindingsDir, 'bindings', parseBinding, serializeBinding)
     this.audit = new AuditLog(paths.auditDir, path.join(paths.runDir, 'audit.lock'), env.AIVAULT_DISABLE_DISK_LOGS === '1')
   }
 

@@ -1,0 +1,90 @@
+import {AivaultError} from '../errors'
+
+const policy = (message: string) => new AivaultError('policy_violation', message)
+const invalid = (message: string) => new AivaultError('invalid_request', message)
+
+/** RFC 3986 unreserved characters stay; everything else is %XX (UTF-8, upper-case). */
+export function encodeRfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+}
+
+/** Path segments may also keep the sub-delimiters and `:@` unencoded (RFC 3986 pchar). */
+function encodeSegment(segment: string): string {
+  return encodeRfc3986(segment).replace(/%(3A|40|21|24|26|27|28|29|2A|2B|2C|3B|3D)/g, (m) => decodeURIComponent(m))
+}
+
+function decodeOnce(text: string, what: string): string {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    throw invalid(`${what} has bad percent-encoding`)
+  }
+}
+
+// Control characters, raw or percent-encoded (%00-%1f, %7f).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const RAW_CONTROL = /[\u0000-\u001f\u007f]/
+const ENCODED_CONTROL = /%(?:[01][0-9a-f]|7f)/i
+
+export interface NormalizedTarget {
+  /** Decoded path segments (no empty ones except a trailing-slash marker). */
+  segments: string[]
+  /** The normalized, re-encoded path that is sent upstream. */
+  path: string
+  query: Array<[string, string]>
+}
+
+/**
+ * Validate and normalize a caller's path and query (SPEC §7 step 4-5, §15). Refused before any
+ * request: a path not starting with `/` (invalid_request); `//` at the start, `.`/`..` segments
+ * in any spelling (`%2e`, double-encoded `%252e`), backslashes (raw or `%5c`), encoded slashes
+ * (`%2f`) and control characters raw or encoded (policy_violation). `a..b` inside a segment is
+ * fine. The query is decoded once (`+` is a space) and re-encoded (RFC 3986).
+ */
+export function normalizeTarget(raw: string): NormalizedTarget {
+  if (typeof raw !== 'string' || !raw.startsWith('/')) throw invalid('the path must start with "/"')
+  if (raw.startsWith('//')) throw policy('a path may not start with "//" (that names another host)')
+  const hashAt = raw.indexOf('#')
+  if (hashAt !== -1) throw invalid('the path may not contain a fragment ("#")')
+  const queryAt = raw.indexOf('?')
+  const rawPath = queryAt === -1 ? raw : raw.slice(0, queryAt)
+  const rawQuery = queryAt === -1 ? '' : raw.slice(queryAt + 1)
+  if (RAW_CONTROL.test(raw) || ENCODED_CONTROL.test(raw)) throw policy('control characters are not allowed in the path or query')
+  if (rawPath.includes('\\') || /%5c/i.test(rawPath)) throw policy('backslashes are not allowed in the path')
+  if (/%2f/i.test(rawPath)) throw policy('encoded slashes (%2f) are not allowed in the path')
+  if (/%25(2e|2f|5c|25)/i.test(rawPath)) throw policy('double-encoded characters are not allowed in the path')
+  const parts = rawPath.split('/').slice(1)
+  const segments: string[] = []
+  for (const [index, part] of parts.entries()) {
+    const segment = decodeOnce(part, 'the path')
+    if (segment === '.' || segment === '..') throw policy('"." and ".." path segments are not allowed')
+    if (segment === '' && index !== parts.length - 1) throw policy('empty path segments ("//") are not allowed')
+    segments.push(segment)
+  }
+  const path = '/' + segments.map(encodeSegment).join('/')
+  return {segments: segments.filter((s, i) => s !== '' || i !== segments.length - 1), path, query: parseQuery(rawQuery)}
+}
+
+export function parseQuery(rawQuery: string): Array<[string, string]> {
+  if (rawQuery === '') return []
+  return rawQuery
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => {
+      const at = pair.indexOf('=')
+      const key = at === -1 ? pair : pair.slice(0, at)
+      const value = at === -1 ? '' : pair.slice(at + 1)
+      return [decodeOnce(key.replace(/\+/g, ' '), 'the query'), decodeOnce(value.replace(/\+/g, ' '), 'the query')] as [string, string]
+    })
+}
+
+export function encodeQuery(query: Array<[string, string]>): string {
+  return query.map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(v)}`).join('&')
+}
+
+/** Segment-aware prefix match: `/v1/chat` allows `/v1/chat` and `/v1/chat/x`, never `/v1/chatty`. */
+export function pathMatchesPrefix(segments: string[], prefix: string): boolean {
+  const want = prefix.split('/').filter((s) => s !== '').map((s) => decodeOnce(s, 'a path prefix'))
+  if (want.length > segments.length) return false
+  return want.every((s, i) => segments[i] === s)
+}

@@ -1,0 +1,43 @@
+import type {IncomingMessage} from 'node:http'
+import * as path from 'node:path'
+
+import {AivaultError} from '../errors'
+import type {CapabilityPolicy} from '../vault/broker-records'
+import {RateState} from '../vault/rate-state'
+import type {Vault} from '../vault/vault'
+import {applyResponseBlock} from './response-policy'
+
+/** Policies apply to registry capabilities too; a capability without one has no limits. */
+export function loadPolicy(vault: Vault, capability: string): CapabilityPolicy {
+  const stored = vault.exists() ? vault.policies.find(capability) : undefined
+  return stored ?? {id: capability, rateLimitPerMinute: null, maxRequestBodyBytes: null, maxResponseBodyBytes: null, responseBlock: []}
+}
+
+/** Request size, then the cross-process rate limit (a sliding 60-second window). */
+export async function enforceRequestPolicy(vault: Vault, policy: CapabilityPolicy, capability: string, bodyBytes: number): Promise<void> {
+  if (policy.maxRequestBodyBytes !== null && bodyBytes > policy.maxRequestBodyBytes) {
+    throw new AivaultError('body_too_large', `the request body is ${bodyBytes} bytes; ${capability} allows ${policy.maxRequestBodyBytes}`)
+  }
+  if (policy.rateLimitPerMinute !== null) {
+    const rate = new RateState(path.join(vault.paths.runDir, 'ratelimit'))
+    if (!(await rate.take(capability, policy.rateLimitPerMinute))) {
+      throw new AivaultError('rate_limited', `${capability} allows ${policy.rateLimitPerMinute} calls per minute`, {hint: 'wait and retry'})
+    }
+  }
+}
+
+/** Read a whole response body within the size limit, then apply the response blocklist. */
+export async function readResponseBody(response: IncomingMessage, policy: CapabilityPolicy, headers: Array<[string, string]>): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of response) {
+    size += (chunk as Buffer).length
+    if (policy.maxResponseBodyBytes !== null && size > policy.maxResponseBodyBytes) {
+      response.destroy()
+      throw new AivaultError('body_too_large', `the response exceeds ${policy.maxResponseBodyBytes} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  const contentType = headers.find(([name]) => name === 'content-type')?.[1]
+  return applyResponseBlock(Buffer.concat(chunks), policy.responseBlock, contentType)
+}

@@ -1,0 +1,70 @@
+import type {IncomingMessage} from 'node:http'
+import * as https from 'node:https'
+import * as tls from 'node:tls'
+
+import {AivaultError} from '../errors'
+import type {CheckedAddress} from './ssrf'
+import type {TestOverrides} from './test-mode'
+
+export interface UpstreamRequest {
+  method: string
+  host: string
+  port: number
+  /** Path and query as sent (auth included). */
+  target: string
+  headers: Array<[string, string]>
+  body: Buffer
+  address: CheckedAddress
+  tls?: {cert: string; key: string}
+  timeoutMs: number
+  overrides: TestOverrides
+}
+
+/**
+ * Send one request over HTTPS to the address the SSRF guard checked (never a fresh DNS
+ * answer), with the real host name in the URL, the Host header and TLS SNI. Resolves when the
+ * response headers arrive; the body is the live stream. Redirects are never followed here.
+ */
+export function sendUpstream(request: UpstreamRequest): Promise<IncomingMessage> {
+  const {address} = request
+  const defaultPort = request.port === 443
+  const headers: Record<string, string | string[]> = {host: defaultPort ? request.host : `${request.host}:${request.port}`}
+  for (const [name, value] of request.headers) {
+    const existing = headers[name]
+    headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
+  }
+  if (request.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(request.method)) headers['content-length'] = String(request.body.length)
+  const servername = /^[\d.]+$|:/.test(request.host) ? undefined : request.host
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: request.host,
+      port: address.port,
+      method: request.method,
+      path: request.target,
+      headers,
+      servername,
+      agent: false,
+      ca: request.overrides.caCert ? [...tls.rootCertificates, request.overrides.caCert] : undefined,
+      cert: request.tls?.cert,
+      key: request.tls?.key,
+      // Connect to the checked address only.
+      lookup: (_host: string, options: {all?: boolean}, callback: (...args: unknown[]) => void) => {
+        if (options?.all) callback(null, [{address: address.address, family: address.family}])
+        else callback(null, address.address, address.family)
+      },
+    } as https.RequestOptions)
+    const timer = setTimeout(() => req.destroy(new AivaultError('upstream_timeout', `${request.host} did not answer within ${request.timeoutMs} ms`)), request.timeoutMs)
+    req.once('response', (response) => {
+      clearTimeout(timer)
+      // Then an idle limit between body chunks, so a stalled stream still ends.
+      response.socket?.setTimeout(request.timeoutMs, () => response.destroy(new AivaultError('upstream_timeout', `${request.host} stalled for ${request.timeoutMs} ms`)))
+      resolve(response)
+    })
+    req.once('error', (error: Error & {code?: string}) => {
+      clearTimeout(timer)
+      if (error instanceof AivaultError) reject(error)
+      else reject(new AivaultError('upstream_unreachable', `${request.host}: ${error.code ?? error.message}`))
+    })
+    req.end(request.body)
+  })
+}

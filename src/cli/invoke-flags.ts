@@ -1,0 +1,92 @@
+import * as path from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import type {Envelope, EnvelopeRequest} from '../broker/envelope'
+import {parseEnvelope, parseRequest} from '../broker/envelope'
+import type {InvocationContext} from '../broker/resolve-credential'
+import {usageError} from '../errors'
+import {readInputFile, splitKeyValue} from './flags'
+
+/** Flags of `invoke`, `json`, `markdown` and their `capability ...` aliases (SPEC §9). */
+export const invokeFlags = {
+  method: Flags.string({char: 'X', description: 'HTTP method (defaults when the capability allows exactly one).'}),
+  path: Flags.string({description: 'Path and query, e.g. /v1/models?limit=5 (defaults when the capability allows exactly one).'}),
+  header: Flags.string({char: 'H', description: 'NAME=VALUE request header (repeatable; never auth headers).', multiple: true}),
+  body: Flags.string({description: 'Request body text.', exclusive: ['body-file-path', 'multipart-field', 'multipart-file']}),
+  'body-file-path': Flags.string({description: 'Read the request body from this file (read by this process).', exclusive: ['multipart-field', 'multipart-file']}),
+  request: Flags.string({description: 'A whole envelope, or just its request part, as JSON.', exclusive: ['request-file']}),
+  'request-file': Flags.string({description: 'Read the envelope (or its request part) from this JSON file.'}),
+  'multipart-field': Flags.string({description: 'K=V multipart form field (repeatable).', multiple: true}),
+  'multipart-file': Flags.string({description: 'K=PATH multipart file (repeatable; read by this process).', multiple: true}),
+  credential: Flags.string({description: 'Use this credential (else bindings, then scope resolution).'}),
+  'workspace-id': Flags.string({description: 'Invoke on behalf of this workspace.'}),
+  'group-id': Flags.string({description: 'Invoke on behalf of this group (with --workspace-id).'}),
+  consumer: Flags.string({description: 'Name of the calling agent or skill (for bindings and audit).'}),
+  'client-ip': Flags.string({description: 'Client address to record in the audit log.'}),
+  'timeout-ms': Flags.integer({description: 'Upstream timeout in milliseconds.', min: 1}),
+  stream: Flags.boolean({description: 'Forward the response as it arrives (SSE).'}),
+  'follow-redirects': Flags.boolean({description: 'Follow same-host redirects, re-validating each hop.'}),
+}
+
+type InvokeFlagValues = {
+  method?: string
+  path?: string
+  header?: string[]
+  body?: string
+  'body-file-path'?: string
+  request?: string
+  'request-file'?: string
+  'multipart-field'?: string[]
+  'multipart-file'?: string[]
+  credential?: string
+  'workspace-id'?: string
+  'group-id'?: string
+  consumer?: string
+  'client-ip'?: string
+  'timeout-ms'?: number
+}
+
+const REQUEST_FLAGS = ['method', 'path', 'header', 'body', 'body-file-path', 'multipart-field', 'multipart-file'] as const
+
+/** Build the envelope from flags. Files named by flags are read here, by the calling process. */
+export function envelopeFromFlags(capability: string, flags: InvokeFlagValues): Envelope {
+  let envelope: Envelope
+  if (flags.request !== undefined || flags['request-file'] !== undefined) {
+    const given = REQUEST_FLAGS.filter((f) => flags[f] !== undefined)
+    if (given.length > 0) throw usageError(`--${given[0]} cannot be combined with --request/--request-file`)
+    const text = flags.request ?? readInputFile(flags['request-file'] as string, '--request-file').toString('utf8')
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch {
+      throw usageError('--request is not valid JSON')
+    }
+    const whole = raw !== null && typeof raw === 'object' && 'request' in (raw as object)
+    envelope = whole ? parseEnvelope({capability, ...(raw as object)}) : {capability, request: parseRequest((raw ?? {}) as Record<string, unknown>)}
+    if (envelope.capability !== capability) throw usageError(`the envelope names ${envelope.capability}, but the command names ${capability}`)
+  } else {
+    const request: EnvelopeRequest = {}
+    if (flags.method) request.method = flags.method
+    if (flags.path !== undefined) request.path = flags.path
+    if (flags.header) request.headers = flags.header.map((h, i) => splitKeyValue(h, '--header', i + 1)).map(([name, value]) => ({name, value}))
+    if (flags.body !== undefined) request.body = flags.body
+    if (flags['body-file-path'] !== undefined) request.bodyBase64 = readInputFile(flags['body-file-path'], '--body-file-path').toString('base64')
+    if (flags['multipart-field']) request.multipart = flags['multipart-field'].map((f, i) => splitKeyValue(f, '--multipart-field', i + 1)).map(([name, value]) => ({name, value}))
+    if (flags['multipart-file']) {
+      request.multipartFiles = flags['multipart-file'].map((f, i) => {
+        const [name, file] = splitKeyValue(f, '--multipart-file', i + 1)
+        return {name, filename: path.basename(file), dataBase64: readInputFile(file, '--multipart-file').toString('base64')}
+      })
+    }
+    envelope = parseEnvelope({capability, request})
+  }
+  if (flags.credential) envelope.credential = flags.credential
+  if (flags['timeout-ms']) envelope.timeoutMs = flags['timeout-ms']
+  return envelope
+}
+
+export function contextFromFlags(flags: InvokeFlagValues): InvocationContext {
+  if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
+  return {workspaceId: flags['workspace-id'], groupId: flags['group-id'], consumer: flags.consumer, clientIp: flags['client-ip']}
+}

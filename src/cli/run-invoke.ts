@@ -1,0 +1,70 @@
+import {Flags} from '@oclif/core'
+
+import {brokerDepsFromEnv} from '../broker/deps'
+import type {PlannedRequest} from '../broker/pipeline'
+import {invoke} from '../broker/pipeline'
+import {AivaultError} from '../errors'
+import type {MarkdownOptions} from '../render/markdown'
+import {renderMarkdown} from '../render/markdown'
+import {contextFromFlags, envelopeFromFlags, invokeFlags} from './invoke-flags'
+
+export {invokeFlags}
+
+export const failFlag = {
+  fail: Flags.boolean({description: 'Exit 22 when the upstream answers HTTP 400 or above (like curl --fail).'}),
+}
+
+/** `invoke --json` and `aivault json` (SPEC §15). */
+export interface InvokeJson {
+  planned: PlannedRequest
+  response: {status: number; json: unknown; text?: string}
+}
+
+type Flags = Parameters<typeof envelopeFromFlags>[1] & {stream?: boolean; 'follow-redirects'?: boolean}
+
+async function start(capability: string, flags: Flags, stream: boolean) {
+  const envelope = envelopeFromFlags(capability, flags)
+  return invoke(brokerDepsFromEnv(), envelope, {context: contextFromFlags(flags), stream, followRedirects: flags['follow-redirects']})
+}
+
+async function collect(body: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  for await (const chunk of body) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** Raw invoke: the body bytes only, streamed to stdout as they arrive. Returns the status. */
+export async function invokeRaw(capability: string, flags: Flags): Promise<{planned: PlannedRequest; status: number}> {
+  const result = await start(capability, flags, flags.stream === true)
+  await new Promise<void>((resolve, reject) => {
+    result.body.once('error', reject)
+    result.body.once('end', resolve)
+    result.body.pipe(process.stdout, {end: false})
+  })
+  await result.done
+  return {planned: result.planned, status: result.status}
+}
+
+export async function invokeJson(capability: string, flags: Flags): Promise<InvokeJson> {
+  const result = await start(capability, flags, false)
+  const text = (await collect(result.body)).toString('utf8')
+  await result.done
+  try {
+    return {planned: result.planned, response: {status: result.status, json: text === '' ? null : JSON.parse(text)}}
+  } catch {
+    return {planned: result.planned, response: {status: result.status, json: null, text}}
+  }
+}
+
+export async function invokeMarkdown(capability: string, flags: Flags, options: MarkdownOptions): Promise<{status: number; markdown: string}> {
+  const {response} = await invokeJson(capability, flags)
+  if (response.text !== undefined) {
+    throw new AivaultError('invalid_request', `the response (HTTP ${response.status}) is not JSON, so it cannot be rendered as markdown`, {hint: 'use "aivault invoke" for the raw body'})
+  }
+  return {status: response.status, markdown: renderMarkdown(response.json, options)}
+}
+
+/** curl-style --fail: exit 22 on HTTP >= 400. */
+export function failExit(status: number, fail: boolean | undefined): void {
+  if (fail && status >= 400) process.exitCode = 22
+}

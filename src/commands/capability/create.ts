@@ -1,0 +1,48 @@
+import {Args, Flags} from '@oclif/core'
+
+import {AivaultCommand} from '../../base-command'
+import {usageError} from '../../errors'
+import {loadBuiltinRegistry} from '../../registry/registry'
+import type {CustomCapability} from '../../vault/broker-records'
+import {createCustomCapability} from '../../broker/admin'
+import {Vault} from '../../vault/vault'
+
+export default class CapabilityCreate extends AivaultCommand {
+  static summary = 'Create a custom capability: which methods and path prefixes a provider or credential allows.'
+
+  static examples = [
+    '<%= config.bin %> capability create my-api/read --provider my-api --method GET --path /v1/items',
+    '<%= config.bin %> capability create openai/models-only --credential openai --method GET --path /v1/models',
+  ]
+
+  static args = {id: Args.string({description: 'Capability id (<provider>/<name> is customary).', required: true})}
+
+  static flags = {
+    provider: Flags.string({description: 'Provider whose credentials serve it.', exclusive: ['credential']}),
+    credential: Flags.string({description: 'The one credential that serves it.'}),
+    method: Flags.string({description: 'Allowed HTTP method (repeatable).', multiple: true, required: true}),
+    path: Flags.string({description: 'Allowed path prefix (repeatable; "/" allows every path).', multiple: true, required: true}),
+    host: Flags.string({description: 'Allowed host (repeatable; defaults to the credential or provider hosts).', multiple: true}),
+  }
+
+  async run(): Promise<CustomCapability> {
+    const {args, flags} = await this.parse(CapabilityCreate)
+    if (!flags.provider && !flags.credential) throw usageError('a capability needs --provider or --credential')
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/.test(args.id)) throw usageError(`capability id ${JSON.stringify(args.id)} is not valid`)
+    const methods = flags.method.map((m) => {
+      if (!/^[A-Za-z]+$/.test(m)) throw usageError(`--method ${JSON.stringify(m)} is not an HTTP method`)
+      return m.toUpperCase()
+    })
+    for (const p of flags.path) if (!p.startsWith('/') || p.includes('..') || p.includes('?')) throw usageError(`--path ${JSON.stringify(p)} must be a path prefix starting with "/"`)
+    const capability = await createCustomCapability(Vault.fromEnv(), loadBuiltinRegistry(), {
+      id: args.id,
+      provider: flags.provider,
+      credential: flags.credential,
+      methods,
+      pathPrefixes: flags.path,
+      hosts: flags.host ?? [],
+    })
+    this.log(`Capability created: ${capability.id} (${capability.allow.methods.join(', ')} ${capability.allow.pathPrefixes.join(', ')} on ${capability.allow.hosts.join(', ')})`)
+    return capability
+  }
+}

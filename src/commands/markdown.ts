@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+
+import {AivaultCommand} from '../base-command'
+import {failExit, failFlag, invokeFlags, invokeMarkdown} from '../cli/run-invoke'
+
+export default class Markdown extends AivaultCommand {
+  static summary = 'Call a capability and render its JSON response as markdown (for agents to read).'
+
+  static aliases = ['md', 'capability:markdown', 'capability:md']
+
+  static examples = ['<%= config.bin %> md github/users --path /users/octocat --exclude-field node_id']
+
+  static args = {capability: Args.string({description: 'Capability id.', required: true})}
+
+  static flags = {
+    ...invokeFlags,
+    ...failFlag,
+    namespace: Flags.string({description: 'Wrap the output in <begin NAME> ... </end NAME>.'}),
+    'exclude-field': Flags.string({description: 'Leave out this key at any depth (repeatable).', multiple: true}),
+    'wrap-field': Flags.string({description: 'Fence this string field in <begin key>/<end key> (repeatable).', multiple: true}),
+  }
+
+  async run(): Promise<{status: number; markdown: string}> {
+    const {args, flags} = await this.parse(Markdown)
+    const result = await invokeMarkdown(args.capability, flags, {namespace: flags.namespace, excludeFields: flags['exclude-field'], wrapFields: flags['wrap-field']})
+    this.log(result.markdown)
+    failExit(result.status, flags.fail)
+    return result
+  }
+}
