@@ -11,7 +11,8 @@ export interface BasicAuth {basic: {username?: string; password?: string}}
 export interface MultiHeaderAuth {multi_header: Array<{header_name: string; value_template: string}>}
 export interface MultiQueryAuth {multi_query: Array<{param_name: string; value_template: string}>}
 export interface OAuth2Auth {
-  o_auth2: {grant_type: 'refresh_token' | 'client_credentials'; token_endpoint: string; scopes?: string[]}
+  /** `authorization_endpoint` is where `aivault oauth setup` sends the operator for consent. */
+  o_auth2: {grant_type: 'refresh_token' | 'client_credentials'; token_endpoint: string; authorization_endpoint?: string; scopes?: string[]}
 }
 export interface AwsSigV4Auth {aws_sig_v4: {service: string; region: string}}
 export interface HmacAuth {
