@@ -48,7 +48,9 @@ async function bundle() {
     minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0',
     keepNames: true,
     alias: {debug: path.join(__dirname, 'debug-shim.js')},
-    external: ['debug', 'yaml', 'libsodium-wrappers', 'libsodium-wrappers-sumo', 'ajv', 'ajv/*', '@oclif/plugin-help', '@oclif/plugin-plugins', 'typescript', 'tsx', 'ts-node'],
+    // Our own runtime dependencies stay in node_modules (loaded lazily, only where needed);
+    // only oclif and its dependencies are bundled.
+    external: ['debug', 'typescript', 'tsx', 'ts-node', ...runtimeDependencies().flatMap((d) => [d, `${d}/*`])],
   })
   fs.rmSync(entry)
   routeDynamicImports(path.join(dist, 'aivault.js'))
@@ -62,8 +64,13 @@ async function bundle() {
  */
 function routeDynamicImports(file) {
   const source = fs.readFileSync(file, 'utf8')
-  const routed = source.replace(/(?<![\w$."'`])import\(/g, 'globalThis.__aivaultImport(')
+  const routed = source.replace(/\bawait import\(/g, 'await globalThis.__aivaultImport(')
   fs.writeFileSync(file, routed)
+}
+
+function runtimeDependencies() {
+  const {dependencies} = require(path.join(root, 'package.json'))
+  return Object.keys(dependencies).filter((name) => name !== '@oclif/core')
 }
 
 module.exports = {bundle}

@@ -220,3 +220,38 @@ export function assertCredentialShape(credential: any): void {
     (credential.groupId === null || typeof credential.groupId === 'string')
   if (!ok) throw new Error(`credential fields have the wrong types: ${text}`)
 }
+
+// ---- Helpers for the broker end-to-end tests (test/e2e/broker-*.test.ts) ----
+
+/** Text of every file under the vault's audit/ folder (empty when there is none). */
+export function auditFilesText(tv: TempVault): string {
+  const dir = path.join(tv.root, 'audit')
+  if (!fs.existsSync(dir)) return ''
+  return fs.readdirSync(dir).map((name) => fs.readFileSync(path.join(dir, name), 'latin1')).join('\n')
+}
+
+/** Map `items` through `fn` with at most `limit` calls in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index], index)
+    }
+  }
+  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
+  return results
+}
+
+/** Throw when any of `secrets` occurs in any of the named texts (also URL-encoded and base64). */
+export function assertNoSecrets(texts: Record<string, string>, secrets: string[]): void {
+  for (const secret of secrets) {
+    const spellings = [...new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])]
+    for (const [where, text] of Object.entries(texts)) {
+      for (const spelling of spellings) {
+        if (text.includes(spelling)) throw new Error(`secret ${JSON.stringify(secret.slice(0, 6))}... found in ${where}`)
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import {Flags} from '@oclif/core'
+
+import {AivaultCommand} from '../../base-command'
+import type {CapabilityListing} from '../../broker/capability-catalog'
+import {listCapabilities} from '../../broker/capability-catalog'
+import {loadBuiltinRegistry} from '../../registry/registry'
+import {renderCapabilityList} from '../../render/capabilities'
+import {Vault} from '../../vault/vault'
+
+export default class CapabilityList extends AivaultCommand {
+  static summary = 'List capabilities: Ready (a credential exists) and Available (with the command that enables them).'
+
+  static examples = ['<%= config.bin %> capability list', '<%= config.bin %> capability list --provider openai --json']
+
+  static flags = {provider: Flags.string({description: 'Only this provider.'})}
+
+  async run(): Promise<CapabilityListing> {
+    const {flags} = await this.parse(CapabilityList)
+    const listing = listCapabilities(Vault.fromEnv(), loadBuiltinRegistry(), {provider: flags.provider})
+    this.log(renderCapabilityList(listing))
+    return listing
+  }
+}
