@@ -77,6 +77,9 @@ export function resolveCredential(
     }
     return record
   }
+  if (explicit && capability.credential && explicit !== capability.credential) {
+    throw new AivaultError('policy_violation', `${capability.id} is served only by credential ${capability.credential}`)
+  }
   const wanted = explicit ?? capability.credential ?? undefined
   if (wanted) return view(load(wanted), registry, null)
 
