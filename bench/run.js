@@ -45,7 +45,7 @@ function startup(commands, env, rounds) {
   return commands.map((c, j) => ({name: c.name, ms: median(times[j])}))
 }
 
-function main() {
+async function main() {
   const rows = []
   const small = tempVault('small')
   fillVault(small.env, 100)
@@ -91,6 +91,7 @@ function main() {
   rows.push([`rotate-master over ${SIZES.big} secrets`, `${rotate.toFixed(0)} ms`, `${(rotate / floor).toFixed(1)}×`, ''])
   big.dispose()
 
+  rows.push(...(await require('./invoke').main(quick)))
   const table = ['| measurement | median | vs node -e 0 | target |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
   const note = 'Bulk rows are relative to the inherited-env floor.'
   console.log(`node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}\n\n${table}\n\n${note}`)
@@ -99,4 +100,7 @@ function main() {
   fs.writeFileSync(path.join(out, 'latest.md'), table + '\n')
 }
 
-main()
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

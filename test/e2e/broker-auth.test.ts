@@ -353,7 +353,8 @@ describe('e2e broker: auth strategies', function () {
   const envFor = (s: Strategy) => resolveEnv(s.mtls ? mtlsUp : up)
   const upFor = (s: Strategy) => (s.mtls ? mtlsUp : up)
   const call = (s: Strategy, extra: string[], json = true) => {
-    const args = ['invoke', s.capability, '--method', s.method, ...(json ? ['--json'] : []), ...extra]
+    const method = extra.includes('--request') ? [] : ['--method', s.method]
+    const args = ['invoke', s.capability, ...method, ...(json ? ['--json'] : []), ...extra]
     return tv.runAsync(args, {env: envFor(s)}).then((r) => remember(`${s.capability} ${extra.join(' ')}`, r))
   }
   const withBody = (s: Strategy) => (s.body === undefined ? [] : ['--body', s.body])
