@@ -83,6 +83,10 @@ export function parseRequest(request: Record<string, unknown>): EnvelopeRequest 
     if (!Array.isArray(files) || !files.every((f) => isObject(f) && typeof f.name === 'string' && typeof f.filename === 'string' && typeof f.dataBase64 === 'string')) {
       throw invalid('multipartFiles must be a list of {name, filename, contentType?, dataBase64}')
     }
+    // eslint-disable-next-line no-control-regex -- a content type may not smuggle header lines
+    if (files.some((f) => f.contentType !== undefined && (typeof f.contentType !== 'string' || /[\u0000-\u001f\u007f]/.test(f.contentType)))) {
+      throw invalid('a multipart file contentType must be one line of text')
+    }
     out.multipartFiles = files as EnvelopeRequest['multipartFiles']
   }
   return out

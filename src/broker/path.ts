@@ -57,6 +57,8 @@ export function normalizeTarget(raw: string): NormalizedTarget {
   const segments: string[] = []
   for (const [index, part] of parts.entries()) {
     const segment = decodeOnce(part, 'the path')
+    // Whatever spelled the encoding (%252e, %25%32%65, ...), one decoding may not leave an encoded dot, slash or backslash.
+    if (/%(2e|2f|5c)/i.test(segment)) throw policy('double-encoded characters are not allowed in the path')
     if (segment === '.' || segment === '..') throw policy('"." and ".." path segments are not allowed')
     if (segment === '' && index !== parts.length - 1) throw policy('empty path segments ("//") are not allowed')
     segments.push(segment)

@@ -41,16 +41,31 @@ for (const [network, prefix] of [
   BLOCKED.addSubnet(network, prefix, 'ipv6')
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or NAT64 (64:ff9b::/96) address. */
+/** The 16 bytes of an IPv6 address in any spelling (zero runs, leading zeros, dotted tail). */
+function ipv6Bytes(address: string): number[] | undefined {
+  let text = address.toLowerCase().replace(/%.*$/, '')
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number)
+    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const halves = text.split('::')
+  if (halves.length > 2) return undefined
+  const head = halves[0] ? halves[0].split(':') : []
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : []
+  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0
+  const groups = [...head, ...Array(Math.max(fill, 0)).fill('0'), ...tail]
+  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined
+  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255])
+}
+
+/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) address. */
 function embeddedIpv4(address: string): string | undefined {
-  const lower = address.toLowerCase()
-  const dotted = /^(?:::ffff:|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower)
-  if (dotted) return dotted[1]
-  const hex = /^(?:::ffff:|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower)
-  if (!hex) return undefined
-  const hi = parseInt(hex[1], 16)
-  const lo = parseInt(hex[2], 16)
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
+  const bytes = ipv6Bytes(address)
+  if (!bytes) return undefined
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff
+  const nat64 = bytes[0] === 0 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && bytes.slice(4, 12).every((b) => b === 0)
+  return mapped || nat64 ? bytes.slice(12).join('.') : undefined
 }
 
 export function isBlockedAddress(address: string): boolean {

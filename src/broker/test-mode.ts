@@ -1,4 +1,5 @@
 import * as fs from 'node:fs'
+import * as net from 'node:net'
 
 import {AivaultError} from '../errors'
 
@@ -30,8 +31,12 @@ export function readTestOverrides(env: NodeJS.ProcessEnv, testingVault: boolean)
   const resolve = new Map<string, {address: string; port: number}>()
   for (const entry of (env.AIVAULT_DEV_RESOLVE ?? '').split(',').filter((e) => e.trim() !== '')) {
     const match = /^([^=]+)=(\[[0-9a-fA-F:.]+\]|[^:]+):(\d+)$/.exec(entry.trim())
-    if (!match) throw new AivaultError('invalid_request', `AIVAULT_DEV_RESOLVE entry ${JSON.stringify(entry)} is not host=ip:port`)
-    resolve.set(match[1].toLowerCase(), {address: match[2].replace(/^\[|\]$/g, ''), port: Number(match[3])})
+    const address = match?.[2].replace(/^\[|\]$/g, '') ?? ''
+    const port = Number(match?.[3])
+    if (!match || net.isIP(address) === 0 || !(port >= 1 && port <= 65535)) {
+      throw new AivaultError('invalid_request', `AIVAULT_DEV_RESOLVE entry ${JSON.stringify(entry)} is not host=ip:port (an IP address and a port 1-65535)`)
+    }
+    resolve.set(match[1].toLowerCase(), {address, port})
   }
   let caCert: string | undefined
   if (env.AIVAULT_DEV_CA_CERT_PATH) {

@@ -25,6 +25,7 @@ import {
   serializeCustomCapability,
   serializePolicy,
 } from './broker-records'
+import {statStamp} from './record-folder'
 import {RecordStore} from './record-store'
 import {SecretStore} from './secret-store'
 
@@ -40,7 +41,10 @@ export class Vault {
   readonly policies: RecordStore<CapabilityPolicy>
   readonly bindings: RecordStore<Binding>
   private cachedConfig?: VaultConfig
+  private cachedConfigStamp?: string
   private cachedKeyring?: Promise<Keyring>
+  /** A passphrase vault's keys held in memory by aivaultd until `lock` or the TTL. */
+  private unlocked?: {keyring: Keyring; expiresAt: number}
 
   constructor(
     readonly paths: VaultPaths,
@@ -63,7 +67,14 @@ export class Vault {
   }
 
   config(): VaultConfig {
+    // A long-lived process (aivaultd) notices vault.yaml changing on disk (rotate-master, git pull).
+    const stamp = statStamp(this.paths.vaultFile)
+    if (this.cachedConfig && stamp !== this.cachedConfigStamp) {
+      this.cachedConfig = undefined
+      this.cachedKeyring = undefined
+    }
     if (!this.cachedConfig) {
+      this.cachedConfigStamp = stamp
       const config = readVaultConfig(this.paths)
       if (!config) {
         throw new AivaultError('vault_unavailable', `no vault at ${this.paths.root}`, {hint: 'run "aivault init" or set AIVAULT_DIR'})
@@ -99,8 +110,32 @@ export class Vault {
 
   /** The KEKs, loaded once per process; vault.yaml's MAC is verified on the way. */
   keyring(): Promise<Keyring> {
-    this.cachedKeyring ??= loadKeyring(this.config(), this.keyProvider(), this.paths)
+    const config = this.config()
+    if (this.unlocked) {
+      if (Date.now() < this.unlocked.expiresAt && this.unlocked.keyring.current.id === config.kekId) return Promise.resolve(this.unlocked.keyring)
+      this.unlocked = undefined // expired, or the vault was re-keyed under us
+    }
+    this.cachedKeyring ??= loadKeyring(config, this.keyProvider(config), this.paths)
     return this.cachedKeyring
+  }
+
+  /** Hold an unlocked keyring in memory (aivaultd only) until `lock()` or the TTL. */
+  holdUnlocked(keyring: Keyring, ttlMs: number): number {
+    const expiresAt = Date.now() + ttlMs
+    this.unlocked = {keyring, expiresAt}
+    return expiresAt
+  }
+
+  lock(): boolean {
+    const was = this.unlocked !== undefined && Date.now() < this.unlocked.expiresAt
+    this.unlocked = undefined
+    this.cachedKeyring = undefined
+    return was
+  }
+
+  /** When the in-memory unlock ends, or null when this process holds none. */
+  unlockedUntil(): number | null {
+    return this.unlocked && Date.now() < this.unlocked.expiresAt ? this.unlocked.expiresAt : null
   }
 
   /** Multi-record operations hold the vault lock (run/lock). */
