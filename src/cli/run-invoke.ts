@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {brokerDepsFromEnv} from '../broker/deps'
 import type {PlannedRequest} from '../broker/pipeline'
-import {invoke} from '../broker/pipeline'
 import {AivaultError} from '../errors'
 import type {MarkdownOptions} from '../render/markdown'
 import {renderMarkdown} from '../render/markdown'
+import {routeInvocation} from './broker-route'
 import {contextFromFlags, envelopeFromFlags, invokeFlags} from './invoke-flags'
 
 export {invokeFlags}
@@ -24,7 +23,7 @@ type Flags = Parameters<typeof envelopeFromFlags>[1] & {stream?: boolean; 'follo
 
 async function start(capability: string, flags: Flags, stream: boolean) {
   const envelope = envelopeFromFlags(capability, flags)
-  return invoke(brokerDepsFromEnv(), envelope, {context: contextFromFlags(flags), stream, followRedirects: flags['follow-redirects']})
+  return routeInvocation(envelope, {context: contextFromFlags(flags), stream, followRedirects: flags['follow-redirects']})
 }
 
 async function collect(body: NodeJS.ReadableStream): Promise<Buffer> {

@@ -3,7 +3,8 @@ import {loadBuiltinRegistry} from '../registry/registry'
 import {renderStatus} from '../render/vault'
 import {listRecordFiles} from '../vault/atomic-file'
 import type {VaultStatus} from '../vault/status'
-import {vaultStatus} from '../vault/status'
+import {daemonSocketPath, vaultStatus} from '../vault/status'
+import {DaemonClient} from '../daemon/client'
 import {Vault} from '../vault/vault'
 
 export default class Status extends AivaultCommand {
@@ -14,13 +15,21 @@ export default class Status extends AivaultCommand {
   async run(): Promise<VaultStatus> {
     await this.parse(Status)
     const vault = Vault.fromEnv()
-    const status = await vaultStatus(
+    const socket = daemonSocketPath(vault)
+    const client = await DaemonClient.connect(socket, 300)
+    let unlocked = false
+    if (client) {
+      unlocked = await client.request<{locked: boolean}>('status').then((s) => !s.locked, () => false)
+      client.close()
+    }
+    const status = vaultStatus(
       vault,
       () => listRecordFiles(vault.paths.capabilitiesDir).length,
       (providers) => {
         const registry = loadBuiltinRegistry()
         return providers.reduce((sum, p) => sum + registry.capabilitiesOf(p).length, 0)
       },
+      {running: client !== undefined, socket, unlocked},
     )
     this.log(renderStatus(status))
     return status

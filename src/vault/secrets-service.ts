@@ -8,7 +8,6 @@ import type {ProvisionOutcome} from './provisioning'
 import {provisionProvider} from './provisioning'
 import type {SecretScope} from './scope'
 import {sameScope, scopeKey} from './scope'
-import {associatedData, sealValue} from './seal'
 import type {AttachedGroup, SecretMeta, SecretRecord} from './secret-record'
 import {secretMeta, sortGroups} from './secret-record'
 import {removeBindingsFor} from './bindings'
@@ -102,7 +101,6 @@ async function createLocked(
   checkValue(input.value)
   assertNamesFree(existing, input.scope, [input.name, ...input.aliases])
   const claim = catalog.claimFor(input.name)
-  const keyring = await vault.keyring()
   const id = (require('node:crypto') as typeof import('node:crypto')).randomUUID()
   const now = new Date().toISOString()
   const pinnedProvider = claim?.provider ?? null
@@ -117,7 +115,7 @@ async function createLocked(
     valueVersion: 1,
     createdAt: now,
     updatedAt: now,
-    sealed: await sealValue(keyring.current, input.value, associatedData(vault.config().vaultId, id, input.scope, pinnedProvider ?? undefined)),
+    sealed: await vault.sealSecretValue(id, input.scope, pinnedProvider, input.value),
   }
   vault.secrets.write(record, {durable})
   await vault.audit.append('secret.create', {secretId: id, name: record.name, scope: record.scope})
@@ -155,12 +153,11 @@ export async function createSecret(
 
 async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Array, durable = true): Promise<SecretRecord> {
   checkValue(value)
-  const keyring = await vault.keyring()
   const rotated: SecretRecord = {
     ...record,
     valueVersion: record.valueVersion + 1,
     updatedAt: new Date().toISOString(),
-    sealed: await sealValue(keyring.current, value, associatedData(vault.config().vaultId, record.id, record.scope, record.pinnedProvider ?? undefined)),
+    sealed: await vault.sealSecretValue(record.id, record.scope, record.pinnedProvider, value),
   }
   vault.secrets.write(rotated, {durable})
   await vault.audit.append('secret.rotate', {secretId: record.id, name: record.name, scope: record.scope, valueVersion: rotated.valueVersion})

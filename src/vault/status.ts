@@ -1,5 +1,4 @@
 import * as fs from 'node:fs'
-import * as net from 'node:net'
 import * as path from 'node:path'
 
 import {DIR_MODE, FILE_MODE, listRecordFiles} from './atomic-file'
@@ -26,20 +25,6 @@ export function daemonSocketPath(vault: Vault): string {
   return path.join(path.dirname(path.dirname(vault.paths.root)), 'run', 'aivaultd.sock')
 }
 
-function daemonRunning(socket: string): Promise<boolean> {
-  if (!fs.existsSync(socket)) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const conn = net.connect(socket)
-    const done = (ok: boolean) => {
-      conn.destroy()
-      resolve(ok)
-    }
-    conn.once('connect', () => done(true))
-    conn.once('error', () => done(false))
-    conn.setTimeout(300, () => done(false))
-  })
-}
-
 function looserThan(file: string, want: number): boolean {
   try {
     return (fs.statSync(file).mode & 0o777 & ~want) !== 0
@@ -49,9 +34,15 @@ function looserThan(file: string, want: number): boolean {
 }
 
 /** Read-only: never initializes, never loads a key or libsodium (SPEC §15). */
-export async function vaultStatus(vault: Vault, customCapabilities: () => number, registryCapabilities: (providers: string[]) => number): Promise<VaultStatus> {
-  const socket = daemonSocketPath(vault)
-  const daemon = {running: await daemonRunning(socket), socket}
+export interface DaemonView {
+  running: boolean
+  socket: string
+  /** Whether the daemon holds this passphrase vault unlocked. */
+  unlocked: boolean
+}
+
+export function vaultStatus(vault: Vault, customCapabilities: () => number, registryCapabilities: (providers: string[]) => number, daemonView: DaemonView): VaultStatus {
+  const daemon = {running: daemonView.running, socket: daemonView.socket}
   if (!vault.exists()) {
     return {
       initialized: false,
@@ -69,7 +60,7 @@ export async function vaultStatus(vault: Vault, customCapabilities: () => number
   const config = vault.config()
   const keyFile = vault.keyFilePath(config) ?? null
   const settings = config.keyProvider
-  const locked = settings.type === 'file' ? !(keyFile && fs.existsSync(keyFile)) : settings.type === 'env' ? !vault.env[settings.envVar] : true
+  const locked = settings.type === 'file' ? !(keyFile && fs.existsSync(keyFile)) : settings.type === 'env' ? !vault.env[settings.envVar] : !daemonView.unlocked
   const secretFiles = listRecordFiles(vault.paths.secretsDir)
   const credentials = vault.credentials.list().records
   const permissionWarnings: string[] = []

@@ -26,6 +26,9 @@ import {
   serializePolicy,
 } from './broker-records'
 import {statStamp} from './record-folder'
+import type {SecretScope} from './scope'
+import type {SealedValue} from './seal'
+import {associatedData, sealValue} from './seal'
 import {RecordStore} from './record-store'
 import {SecretStore} from './secret-store'
 
@@ -118,6 +121,24 @@ export class Vault {
     this.cachedKeyring ??= loadKeyring(config, this.keyProvider(config), this.paths)
     return this.cachedKeyring
   }
+
+  /**
+   * Seal a secret value under the current KEK. A CLI process without the key (a passphrase
+   * vault unlocked in aivaultd) hands the plaintext to the daemon's `seal` op instead; the key
+   * never comes back.
+   */
+  async sealSecretValue(secretId: string, scope: SecretScope, pinnedProvider: string | null, plaintext: Uint8Array): Promise<SealedValue> {
+    let keyring: Keyring
+    try {
+      keyring = await this.keyring()
+    } catch (error) {
+      if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer)) throw error
+      return this.remoteSealer({secretId, scope, pinnedProvider, plaintext})
+    }
+    return sealValue(keyring.current, plaintext, associatedData(this.config().vaultId, secretId, scope, pinnedProvider ?? undefined))
+  }
+
+  remoteSealer?: (request: {secretId: string; scope: SecretScope; pinnedProvider: string | null; plaintext: Uint8Array}) => Promise<SealedValue>
 
   /** Hold an unlocked keyring in memory (aivaultd only) until `lock()` or the TTL. */
   holdUnlocked(keyring: Keyring, ttlMs: number): number {

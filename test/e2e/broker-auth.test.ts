@@ -468,30 +468,30 @@ describe('e2e broker: auth strategies', function () {
   }
 
   describe('after every strategy ran', () => {
-  it('mtls: without the client certificate the mTLS upstream refuses the handshake', async () => {
-    const s = STRATEGIES.find((x) => x.mtls) as Strategy
-    const before = mtlsUp.requests.length
-    // The same upstream host through a header credential: no certificate is presented.
-    const result = await tv.runAsync(['invoke', 'cust-header/cap', '--method', 'GET', '--path', '/v1/whoami', '--json'], {env: envFor(s)})
-    remember('mtls-negative', result)
-    expectJsonError(result, 1, 'upstream_unreachable')
-    assert.equal(mtlsUp.requests.length, before)
-  })
+    it('mtls: without the client certificate the mTLS upstream refuses the handshake', async () => {
+      const s = STRATEGIES.find((x) => x.mtls) as Strategy
+      const before = mtlsUp.requests.length
+      // The same upstream host through a header credential: no certificate is presented.
+      const result = await tv.runAsync(['invoke', 'cust-header/cap', '--method', 'GET', '--path', '/v1/whoami', '--json'], {env: envFor(s)})
+      remember('mtls-negative', result)
+      expectJsonError(result, 1, 'upstream_unreachable')
+      assert.equal(mtlsUp.requests.length, before)
+    })
 
-  it('no secret value appears in any output, in `audit --json`, or in any audit file', async () => {
-    const audit = tv.run(['audit', '--json'])
-    assert.equal(audit.status, 0)
-    const events = parseJson(audit).events as any[]
-    const invokes = events.filter((e) => e.kind === 'capability.invoke')
-    assert.ok(invokes.length >= STRATEGIES.length * 3, `only ${invokes.length} invoke events`)
-    // The telegram path is audited with the token redacted.
-    const telegram = invokes.find((e) => e.capability === 'telegram/get-me' && e.status === 200)
-    assert.ok(telegram, 'no successful telegram invoke audited')
-    assert.equal(telegram.path, '/bot[REDACTED]/getMe')
-    const files = auditFilesText(tv)
-    assert.ok(files.includes('capability.invoke'))
-    assertNoSecrets({...outputs, 'audit --json': audit.stdout, 'audit files': files}, allSecretValues(up))
-    assert.ok(Object.keys(outputs).length > STRATEGIES.length * 10)
-  })
+    it('no secret value appears in any output, in `audit --json`, or in any audit file', async () => {
+      const audit = tv.run(['audit', '--json'])
+      assert.equal(audit.status, 0)
+      const events = parseJson(audit).events as any[]
+      const invokes = events.filter((e) => e.kind === 'capability.invoke')
+      assert.ok(invokes.length >= STRATEGIES.length * 3, `only ${invokes.length} invoke events`)
+      // The telegram path is audited with the token redacted.
+      const telegram = invokes.find((e) => e.capability === 'telegram/get-me' && e.status === 200)
+      assert.ok(telegram, 'no successful telegram invoke audited')
+      assert.equal(telegram.path, '/bot[REDACTED]/getMe')
+      const files = auditFilesText(tv)
+      assert.ok(files.includes('capability.invoke'))
+      assertNoSecrets({...outputs, 'audit --json': audit.stdout, 'audit files': files}, allSecretValues(up))
+      assert.ok(Object.keys(outputs).length > STRATEGIES.length * 10)
+    })
   })
 })

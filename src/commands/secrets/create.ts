@@ -7,7 +7,7 @@ import {secretChangeJson} from '../../cli/secret-json'
 import {builtinCatalog} from '../../registry/vault-catalog'
 import {renderCreated} from '../../render/secrets'
 import {createSecret} from '../../vault/secrets-service'
-import {Vault} from '../../vault/vault'
+import {sealingVault} from '../../cli/vault-access'
 
 export default class SecretsCreate extends AivaultCommand {
   static summary = 'Store a new secret, sealed; a name a provider claims pins it and provisions its credential.'
@@ -31,7 +31,7 @@ export default class SecretsCreate extends AivaultCommand {
     const scope = parseScope(flags)
     requireOneValueFlag(flags)
     const catalog = builtinCatalog()
-    const result = await createSecret(Vault.fromEnv(), catalog, {name, value: readValue(flags), scope, aliases})
+    const result = await createSecret(sealingVault(), catalog, {name, value: readValue(flags), scope, aliases})
     this.log(renderCreated(result))
     return secretChangeJson(result, catalog)
   }

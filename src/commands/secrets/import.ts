@@ -10,7 +10,7 @@ import {renderImport} from '../../render/secrets'
 import {SECRET_NAME} from '../../vault/secret-record'
 import type {ImportResult} from '../../vault/secrets-service'
 import {importSecrets} from '../../vault/secrets-service'
-import {Vault} from '../../vault/vault'
+import {sealingVault} from '../../cli/vault-access'
 
 export default class SecretsImport extends AivaultCommand {
   static summary = 'Import many secrets: each entry is created, or rotated when its name exists in the scope.'
@@ -33,7 +33,7 @@ export default class SecretsImport extends AivaultCommand {
     const invalid = raw.filter((e) => !SECRET_NAME.test(e.name)).map((e) => ({name: e.name, reason: 'invalid secret name'}))
     const entries = raw.filter((e) => SECRET_NAME.test(e.name)).map((e) => ({name: e.name, value: new Uint8Array(Buffer.from(e.value, 'utf8'))}))
     const progress = progressReporter('Importing')
-    const result = await importSecrets(Vault.fromEnv(), builtinCatalog(), entries, scope, progress.update)
+    const result = await importSecrets(sealingVault(), builtinCatalog(), entries, scope, progress.update)
     progress.done()
     result.skipped.unshift(...invalid)
     this.log(renderImport(result))

@@ -6,7 +6,7 @@ import {parseSecretRef, secretRefFlags} from '../../cli/secret-ref'
 import {builtinCatalog} from '../../registry/vault-catalog'
 import {renderRotated} from '../../render/secrets'
 import {rotateSecret} from '../../vault/secrets-service'
-import {Vault} from '../../vault/vault'
+import {sealingVault} from '../../cli/vault-access'
 
 export default class SecretsRotate extends AivaultCommand {
   static summary = "Replace a secret's value (a fresh data key; valueVersion + 1)."
@@ -20,7 +20,7 @@ export default class SecretsRotate extends AivaultCommand {
     const ref = parseSecretRef(flags)
     requireOneValueFlag(flags)
     const catalog = builtinCatalog()
-    const result = await rotateSecret(Vault.fromEnv(), catalog, ref, readValue(flags))
+    const result = await rotateSecret(sealingVault(), catalog, ref, readValue(flags))
     this.log(renderRotated(result))
     return secretChangeJson(result, catalog)
   }

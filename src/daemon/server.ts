@@ -1,0 +1,241 @@
+import * as fs from 'node:fs'
+import * as net from 'node:net'
+import * as path from 'node:path'
+
+import {parseEnvelope} from '../broker/envelope'
+import type {BrokerDeps} from '../broker/pipeline'
+import {invoke} from '../broker/pipeline'
+import type {InvocationContext} from '../broker/resolve-credential'
+import {AivaultError} from '../errors'
+import {loadBuiltinRegistry} from '../registry/registry'
+import {derivePassphraseKek} from '../vault/key-providers/passphrase'
+import {loadKeyring} from '../vault/keyring'
+import {associatedData, sealValue} from '../vault/seal'
+import {Vault} from '../vault/vault'
+import type {DaemonOp, Reply} from './protocol'
+import {lineSplitter, SHARED_OPS} from './protocol'
+
+export interface DaemonOptions {
+  socket: string
+  /** Also serve invocation ops on a group-readable socket (0660 in a 0750 folder). */
+  shared?: boolean
+  /** Exit after the first connection closes (tests, inetd-style use). */
+  once?: boolean
+  env?: NodeJS.ProcessEnv
+  idleExitMs?: number
+}
+
+const DEFAULT_UNLOCK_TTL_MS = 8 * 3600_000
+
+export function sharedSocketPath(socket: string): string {
+  return path.join(path.dirname(socket), 'shared', path.basename(socket))
+}
+
+/**
+ * aivaultd: serves the broker over a unix socket. It holds a passphrase vault's key in memory
+ * after `unlock` (never handing it back), keeps rate counters and OAuth token state warm, and
+ * reads records from disk on every request, so changes made by other processes apply at once.
+ */
+export class Daemon {
+  private readonly vault: Vault
+  private readonly deps: BrokerDeps
+  private readonly servers: net.Server[] = []
+  private readonly started = Date.now()
+  private lastActivity = Date.now()
+  private idleTimer?: NodeJS.Timeout
+  private connections = new Set<net.Socket>()
+
+  constructor(private readonly options: DaemonOptions) {
+    const env = options.env ?? process.env
+    this.vault = Vault.fromEnv(env)
+    this.deps = {vault: this.vault, registry: loadBuiltinRegistry(), env}
+  }
+
+  async start(): Promise<void> {
+    await this.listen(this.options.socket, 0o600, 0o700, false)
+    if (this.options.shared) await this.listen(sharedSocketPath(this.options.socket), 0o660, 0o750, true)
+    fs.writeFileSync(path.join(path.dirname(this.options.socket), 'aivaultd.pid'), `${process.pid}\n`, {mode: 0o600})
+    const idle = this.options.idleExitMs
+    if (idle && idle > 0) {
+      this.idleTimer = setInterval(() => {
+        if (this.connections.size === 0 && Date.now() - this.lastActivity > idle) void this.stop()
+      }, Math.min(idle, 60_000))
+      this.idleTimer.unref()
+    }
+  }
+
+  private async listen(socket: string, mode: number, dirMode: number, shared: boolean): Promise<void> {
+    fs.mkdirSync(path.dirname(socket), {recursive: true, mode: dirMode})
+    fs.chmodSync(path.dirname(socket), dirMode)
+    await this.clearStaleSocket(socket)
+    const server = net.createServer((conn) => this.serve(conn, shared))
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      // The socket is created with a restrictive umask, then given its final mode.
+      const umask = process.umask(0o177)
+      server.listen(socket, () => {
+        process.umask(umask)
+        resolve()
+      })
+    })
+    fs.chmodSync(socket, mode)
+    this.servers.push(server)
+  }
+
+  /** A socket file left by a dead daemon is removed; a live one means another daemon runs. */
+  private async clearStaleSocket(socket: string): Promise<void> {
+    if (!fs.existsSync(socket)) return
+    const alive = await new Promise<boolean>((resolve) => {
+      const probe = net.connect(socket)
+      probe.once('connect', () => {
+        probe.destroy()
+        resolve(true)
+      })
+      probe.once('error', () => resolve(false))
+    })
+    if (alive) throw new AivaultError('conflict', `an aivaultd already serves ${socket}`, {hint: 'use it, or stop it with "aivault daemon stop"'})
+    fs.rmSync(socket, {force: true})
+  }
+
+  async stop(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer)
+    for (const conn of this.connections) conn.destroy()
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
+    fs.rmSync(path.join(path.dirname(this.options.socket), 'aivaultd.pid'), {force: true})
+    this.vault.lock()
+  }
+
+  private serve(conn: net.Socket, shared: boolean): void {
+    this.connections.add(conn)
+    const send = (reply: Reply) => {
+      if (!conn.destroyed) conn.write(JSON.stringify(reply) + '\n')
+    }
+    const onData = lineSplitter((line) => {
+      this.lastActivity = Date.now()
+      let request: {id?: number | string; op?: DaemonOp; [key: string]: unknown}
+      try {
+        request = JSON.parse(line)
+      } catch {
+        send({id: 0, ok: false, error: {code: 'invalid_request', message: 'frames are one JSON object per line'}})
+        return
+      }
+      const id = request.id ?? 0
+      void this.handle(request, shared, send).catch((error: unknown) => {
+        const e = error instanceof AivaultError ? error : new AivaultError('invalid_request', (error as Error).message)
+        send({id, ok: false, error: {code: e.code, message: e.message, ...(e.hint ? {hint: e.hint} : {})}})
+      })
+    })
+    conn.on('data', (chunk: Buffer) => {
+      try {
+        onData(chunk)
+      } catch {
+        conn.destroy()
+      }
+    })
+    conn.on('error', () => conn.destroy())
+    conn.on('close', () => {
+      this.connections.delete(conn)
+      if (this.options.once) void this.stop().then(() => process.exit(0))
+    })
+  }
+
+  private async handle(request: {id?: number | string; op?: DaemonOp; [key: string]: unknown}, shared: boolean, send: (reply: Reply) => void): Promise<void> {
+    const id = request.id ?? 0
+    const op = request.op
+    if (!op) throw new AivaultError('invalid_request', 'a frame needs an op')
+    if (shared && !SHARED_OPS.has(op)) throw new AivaultError('policy_violation', `${op} is not available on the shared socket`)
+    switch (op) {
+      case 'health':
+        return send({id, ok: true, value: {pid: process.pid, uptimeMs: Date.now() - this.started}})
+      case 'status':
+        return send({id, ok: true, value: this.status()})
+      case 'unlock':
+        return send({id, ok: true, value: await this.unlock(String(request.passphrase ?? ''), Number(request.ttlMs ?? DEFAULT_UNLOCK_TTL_MS))})
+      case 'lock': {
+        const wasUnlocked = this.vault.lock()
+        if (wasUnlocked) await this.vault.audit.append('vault.lock', {via: 'aivaultd'})
+        return send({id, ok: true, value: {locked: true, wasUnlocked}})
+      }
+      case 'seal':
+        return send({id, ok: true, value: await this.seal(request)})
+      case 'execute':
+      case 'execute_stream':
+        return this.execute(request, op === 'execute_stream', send)
+      case 'shutdown':
+        send({id, ok: true, value: {stopping: true}})
+        setImmediate(() => void this.stop().then(() => process.exit(0)))
+        return
+      default:
+        throw new AivaultError('invalid_request', `unknown op ${JSON.stringify(op)}`)
+    }
+  }
+
+  private status() {
+    const exists = this.vault.exists()
+    const config = exists ? this.vault.config() : undefined
+    const until = this.vault.unlockedUntil()
+    return {
+      pid: process.pid,
+      vaultId: config?.vaultId ?? null,
+      provider: config?.keyProvider.type ?? null,
+      locked: config?.keyProvider.type === 'passphrase' ? until === null : false,
+      unlockedUntil: until === null ? null : new Date(until).toISOString(),
+    }
+  }
+
+  /** Derive the KEK from the passphrase and hold it; the passphrase itself is dropped at once. */
+  private async unlock(passphrase: string, ttlMs: number) {
+    const config = this.vault.config()
+    const settings = config.keyProvider
+    if (settings.type !== 'passphrase') throw new AivaultError('invalid_request', `this vault uses the ${settings.type} key provider; only passphrase vaults are unlocked`)
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new AivaultError('invalid_request', 'the unlock TTL must be positive')
+    const kek = await derivePassphraseKek(passphrase, settings)
+    const provider = {type: 'passphrase' as const, location: undefined, loadKek: async () => kek, loadPendingKek: async () => undefined, stagePendingKek: async () => {}, commitPendingKek: async () => {}}
+    let keyring
+    try {
+      keyring = await loadKeyring(config, provider, this.vault.paths)
+    } catch (error) {
+      if (error instanceof AivaultError && (error.code === 'vault_unavailable' || error.code === 'vault_tampered')) {
+        await this.vault.audit.append('access.denied', {op: 'unlock', error: 'auth_failed'})
+        throw new AivaultError('auth_failed', 'wrong passphrase', {hint: 'try again'})
+      }
+      throw error
+    }
+    const expiresAt = this.vault.holdUnlocked(keyring, ttlMs)
+    await this.vault.audit.append('vault.unlock', {via: 'aivaultd', ttlMs})
+    return {locked: false, unlockedUntil: new Date(expiresAt).toISOString()}
+  }
+
+  /** Seal a value for a CLI process that has no key (passphrase vaults): plaintext in, ciphertext out. */
+  private async seal(request: Record<string, unknown>) {
+    const params = request as {valueBase64?: string; secretId?: string; scope?: never; pinnedProvider?: string | null}
+    if (typeof params.valueBase64 !== 'string' || typeof params.secretId !== 'string' || !params.scope) throw new AivaultError('invalid_request', 'seal needs valueBase64, secretId and scope')
+    const keyring = await this.vault.keyring()
+    const ad = associatedData(this.vault.config().vaultId, params.secretId, params.scope, params.pinnedProvider ?? undefined)
+    return {sealed: await sealValue(keyring.current, Buffer.from(params.valueBase64, 'base64'), ad)}
+  }
+
+  private async execute(request: Record<string, unknown>, stream: boolean, send: (reply: Reply) => void): Promise<void> {
+    const id = (request.id as number | string) ?? 0
+    const envelope = parseEnvelope(request.envelope)
+    const context = (request.context ?? {}) as InvocationContext
+    const result = await invoke(this.deps, envelope, {context, stream, followRedirects: request.followRedirects === true})
+    if (!stream) {
+      const chunks: Buffer[] = []
+      for await (const chunk of result.body) chunks.push(chunk as Buffer)
+      await result.done
+      send({id, ok: true, value: {planned: result.planned, status: result.status, headers: result.headers, bodyBase64: Buffer.concat(chunks).toString('base64')}})
+      return
+    }
+    send({id, ok: true, value: {type: 'head', planned: result.planned, status: result.status, headers: result.headers}})
+    try {
+      for await (const chunk of result.body) send({id, ok: true, value: {type: 'chunk', data: (chunk as Buffer).toString('base64')}})
+    } catch (error) {
+      const e = error instanceof AivaultError ? error : new AivaultError('upstream_unreachable', (error as Error).message)
+      send({id, ok: false, error: {code: e.code, message: e.message}})
+      return
+    }
+    await result.done
+    send({id, ok: true, value: {type: 'end'}})
+  }
+}
