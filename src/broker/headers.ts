@@ -1,7 +1,8 @@
 import {AivaultError} from '../errors'
 
 /** Dropped from caller requests: the broker owns the connection (SPEC §7 step 8). */
-const RESERVED = new Set(['host', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length'])
+// accept-encoding too: responses come back uncompressed, so an echoed secret can be scrubbed.
+const RESERVED = new Set(['host', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'accept-encoding'])
 const RESERVED_PREFIXES = ['proxy-', 'sec-websocket-']
 /** Never accepted from callers: they carry credentials. */
 const AUTH_CLASS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key'])

@@ -115,7 +115,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
   const auditBase = {capability: envelope.capability, ...contextFields(options.context)}
   let planned: PlannedRequest | undefined
   try {
-    verifyBuiltinRegistry()
+    verifyRegistryOnce()
     const testing = vault.exists() ? vault.config().testing : false
     const overrides = readTestOverrides(deps.env, testing)
     const {capability, prepared} = prepare(deps, envelope, options, overrides.allowNonDefaultPorts)
@@ -132,7 +132,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     const spellings = secretSpellings(secrets)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer) =>
-      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ...a.headers], body, address, tls: a.tls, timeoutMs: prepared.timeoutMs, overrides})
+      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, address, tls: a.tls, timeoutMs: prepared.timeoutMs, overrides})
 
     let response = await send(request.method, target, auth, request.body)
     if (response.statusCode === 401 && oauth) {
@@ -176,6 +176,15 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     throw error
   }
+}
+
+let registryVerifiedAt = 0
+
+/** The built-in registry is checked on the first call and then at most once a minute (daemon, serve). */
+function verifyRegistryOnce(): void {
+  if (Date.now() - registryVerifiedAt < 60_000) return
+  verifyBuiltinRegistry()
+  registryVerifiedAt = Date.now()
 }
 
 function contextFields(ctx: InvocationContext): Record<string, string> {

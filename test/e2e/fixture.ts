@@ -255,3 +255,55 @@ export function assertNoSecrets(texts: Record<string, string>, secrets: string[]
     }
   }
 }
+
+// ---- Helpers for the daemon end-to-end tests (test/e2e/daemon*.test.ts) ----
+
+/** Whether a process exists and is not a zombie (Linux /proc). */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))
+  } catch {
+    return false
+  }
+}
+
+/** Pids of live aivaultd processes whose command line names a path under `base` (their socket). */
+export function daemonPidsUnder(base: string): number[] {
+  const pids: number[] = []
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let args: string[]
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+    } catch {
+      continue
+    }
+    if (args.some((a) => a.endsWith('aivaultd.js')) && args.some((a) => a.startsWith(base + path.sep)) && processAlive(Number(entry))) pids.push(Number(entry))
+  }
+  return pids
+}
+
+/** Wait until `pid` is gone (or a zombie); false when it is still alive after `timeoutMs`. */
+export async function waitForExit(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (processAlive(pid)) {
+    if (Date.now() > deadline) return false
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  return true
+}
+
+/** SIGKILL every aivaultd started for `base` (the safety net after `daemon stop`); returns their pids. */
+export async function killDaemonsUnder(base: string): Promise<number[]> {
+  const pids = daemonPidsUnder(base)
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* already gone */
+    }
+  }
+  await Promise.all(pids.map((pid) => waitForExit(pid, 2000)))
+  return pids
+}

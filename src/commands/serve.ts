@@ -1,0 +1,41 @@
+import {Flags} from '@oclif/core'
+
+import {AivaultCommand} from '../base-command'
+import {brokerDepsFromEnv} from '../broker/deps'
+import {usageError} from '../errors'
+import {createBrokerServer, listen} from '../server/http-server'
+
+export default class Serve extends AivaultCommand {
+  static summary = 'Serve the broker over loopback HTTP so SDKs can use the vault by changing one base URL.'
+
+  static description = `Routes: POST /aivault/proxy (an envelope, with "Authorization: Bearer <proxy token>"),
+GET /aivault/health, and ANY /v/<credential>/<path>: point an SDK's base URL at it and give it a proxy
+token (aivault token mint) where it expects its API key. The token is removed before anything leaves.`
+
+  static examples = [
+    '<%= config.bin %> serve --port 8787',
+    'OPENAI_BASE_URL=http://127.0.0.1:8787/v/openai/v1 OPENAI_API_KEY=$(<%= config.bin %> token mint --capability openai/chat-completions --json | jq -r .token) python app.py',
+  ]
+
+  static flags = {
+    host: Flags.string({description: 'Address to listen on.', default: '127.0.0.1'}),
+    port: Flags.integer({description: 'Port to listen on (0 picks a free one).', default: 8787, min: 0, max: 65535}),
+    'allow-remote': Flags.boolean({description: 'Accept clients that are not on loopback.'}),
+  }
+
+  async run(): Promise<void> {
+    const {flags} = await this.parse(Serve)
+    if (!flags['allow-remote'] && !['127.0.0.1', '::1', 'localhost'].includes(flags.host)) {
+      throw usageError(`--host ${flags.host} is not a loopback address`, 'add --allow-remote to listen beyond this machine')
+    }
+    const options = {host: flags.host, port: flags.port, allowRemote: flags['allow-remote']}
+    const server = createBrokerServer(brokerDepsFromEnv(), options)
+    const address = await listen(server, options)
+    process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
+    await new Promise<void>((resolve) => {
+      const stop = () => server.close(() => resolve())
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+  }
+}

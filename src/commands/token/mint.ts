@@ -1,0 +1,45 @@
+import {Flags} from '@oclif/core'
+
+import {AivaultCommand} from '../../base-command'
+import {findCapability} from '../../broker/capabilities'
+import {parseDuration} from '../../cli/duration'
+import {usageError} from '../../errors'
+import {loadBuiltinRegistry} from '../../registry/registry'
+import {mintToken} from '../../vault/proxy-tokens'
+import {Vault} from '../../vault/vault'
+
+export default class TokenMint extends AivaultCommand {
+  static summary = 'Mint a short-lived proxy token (avp_...) for `aivault serve`, limited to some capabilities.'
+
+  static description = 'Only a hash of the token is stored (under run/, never in git). It works for its capabilities until it expires or is revoked.'
+
+  static examples = ['<%= config.bin %> token mint --capability openai/chat-completions --capability openai/models --ttl 1h']
+
+  static flags = {
+    capability: Flags.string({description: 'A capability the token may call (repeatable).', multiple: true, required: true}),
+    credential: Flags.string({description: 'Only this credential.'}),
+    ttl: Flags.string({description: 'Lifetime (30s, 15m, 8h, 2d).', default: '15m'}),
+    'workspace-id': Flags.string({description: 'Invoke on behalf of this workspace.'}),
+    'group-id': Flags.string({description: 'Invoke on behalf of this group.'}),
+    consumer: Flags.string({description: 'Consumer name recorded with each call.'}),
+  }
+
+  async run(): Promise<{id: string; token: string; expiresAt: string; capabilities: string[]}> {
+    const {flags} = await this.parse(TokenMint)
+    const ttlMs = parseDuration(flags.ttl)
+    if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
+    const vault = Vault.fromEnv()
+    const registry = loadBuiltinRegistry()
+    for (const id of flags.capability) findCapability(vault, registry, id)
+    const {token, record} = await mintToken(vault, {
+      capabilities: flags.capability,
+      credential: flags.credential ?? null,
+      workspaceId: flags['workspace-id'] ?? null,
+      groupId: flags['group-id'] ?? null,
+      consumer: flags.consumer ?? null,
+      ttlMs,
+    })
+    this.log(`${token}\nToken ${record.id} expires ${record.expiresAt}; it can call ${record.capabilities.join(', ')}.`)
+    return {id: record.id, token, expiresAt: record.expiresAt, capabilities: record.capabilities}
+  }
+}

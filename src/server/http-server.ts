@@ -1,0 +1,163 @@
+import * as http from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import {findCapability} from '../broker/capabilities'
+import type {Envelope} from '../broker/envelope'
+import {parseEnvelope} from '../broker/envelope'
+import {pathMatchesPrefix, normalizeTarget, encodeQuery} from '../broker/path'
+import type {BrokerDeps, BrokerResponse} from '../broker/pipeline'
+import {invoke} from '../broker/pipeline'
+import type {InvocationContext} from '../broker/resolve-credential'
+import {AivaultError} from '../errors'
+import type {ProxyToken} from '../vault/proxy-tokens'
+import {checkToken} from '../vault/proxy-tokens'
+import {sendProblem} from './problem'
+
+export interface ServeOptions {
+  host: string
+  port: number
+  allowRemote: boolean
+  maxRequestBytes?: number
+}
+
+const MAX_REQUEST_BYTES = 64 << 20
+/** Headers an SDK sends that never go upstream: credentials (the proxy token) and hop-by-hop. */
+const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'accept-encoding'])
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false)
+}
+
+async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > max) throw new AivaultError('body_too_large', `the request body exceeds ${max} bytes`)
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+/** Where SDKs put their API key: `Authorization: Bearer`, `x-api-key`, or a query parameter. */
+function tokenFrom(req: http.IncomingMessage, url: URL): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
+  if (bearer) return bearer
+  const apiKey = req.headers['x-api-key']
+  if (typeof apiKey === 'string' && apiKey !== '') return apiKey
+  for (const [name, value] of url.searchParams) if (value.startsWith('avp_') && ['key', 'api_key', 'token', 'access_token'].includes(name)) return value
+  return undefined
+}
+
+function contextOf(token: ProxyToken, req: http.IncomingMessage): InvocationContext {
+  return {workspaceId: token.workspaceId ?? undefined, groupId: token.groupId ?? undefined, consumer: token.consumer ?? undefined, clientIp: req.socket.remoteAddress}
+}
+
+function authorize(token: ProxyToken, envelope: Envelope): void {
+  if (!token.capabilities.includes(envelope.capability)) {
+    throw new AivaultError('policy_violation', `this token does not cover ${envelope.capability}`)
+  }
+  if (token.credential) {
+    if (envelope.credential && envelope.credential !== token.credential) throw new AivaultError('policy_violation', `this token is for credential ${token.credential}`)
+    envelope.credential = token.credential
+  }
+}
+
+/**
+ * `aivault serve`: the broker behind a loopback HTTP server (SPEC §10). `POST /aivault/proxy`
+ * takes an envelope; `/v/<credential>/<path>` lets an SDK work by changing its base URL. The
+ * proxy token comes where the SDK puts its key and is removed before anything goes upstream.
+ */
+export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): http.Server {
+  const max = options.maxRequestBytes ?? MAX_REQUEST_BYTES
+  return http.createServer((req, res) => {
+    void handle(req, res).catch((error) => sendProblem(res, error))
+  })
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
+      throw new AivaultError('policy_violation', 'only loopback clients may use this server', {hint: 'start it with --allow-remote'})
+    }
+    const url = new URL(req.url ?? '/', 'http://aivault.local')
+    if (url.pathname === '/aivault/health' && req.method === 'GET') {
+      res.writeHead(200, {'content-type': 'application/json'})
+      res.end(JSON.stringify({ok: true}))
+      return
+    }
+    if (url.pathname === '/aivault/proxy' && req.method === 'POST') {
+      const token = checkToken(deps.vault, /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1])
+      let raw: unknown
+      try {
+        raw = JSON.parse((await readBody(req, max)).toString('utf8'))
+      } catch (error) {
+        if (error instanceof AivaultError) throw error
+        throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
+      }
+      const envelope = parseEnvelope(raw)
+      authorize(token, envelope)
+      return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
+    }
+    const passthrough = /^\/v\/([^/]+)(\/.*)?$/.exec(url.pathname)
+    if (passthrough) return handlePassthrough(req, res, url, decodeURIComponent(passthrough[1]), passthrough[2] ?? '/')
+    throw new AivaultError('not_found', `no route ${req.method} ${url.pathname}`)
+  }
+
+  async function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL, credentialId: string, rawPath: string): Promise<void> {
+    const token = checkToken(deps.vault, tokenFrom(req, url))
+    const credential = deps.vault.credentials.find(credentialId)
+    if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
+    const method = (req.method ?? 'GET').toUpperCase()
+    // The token travels where the SDK puts its key: strip it from the query too.
+    const query = [...url.searchParams].filter(([, value]) => !value.startsWith('avp_'))
+    const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
+    const capability = matchCapability(deps, credential.provider, method, target.segments, token)
+    const headers = Object.entries(req.headers)
+      .filter(([name]) => !CALLER_ONLY.has(name))
+      .flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => ({name, value: v})) : [{name, value: String(value)}]))
+    const body = await readBody(req, max)
+    const envelope: Envelope = {
+      capability,
+      credential: credentialId,
+      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, ...(body.length > 0 ? {bodyBase64: body.toString('base64')} : {})},
+    }
+    authorize(token, envelope)
+    return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
+  }
+}
+
+/** The capability of the provider that allows this method and path (longest prefix wins). */
+function matchCapability(deps: BrokerDeps, provider: string, method: string, segments: string[], token: ProxyToken): string {
+  const custom = deps.vault.capabilities.list().records.filter((c) => c.provider === provider).map((c) => findCapability(deps.vault, deps.registry, c.id))
+  const candidates = [...deps.registry.capabilitiesOf(provider), ...custom]
+  let best: {id: string; length: number; covered: boolean} | undefined
+  for (const capability of candidates) {
+    if (!capability.allow.methods.map((m) => m.toUpperCase()).includes(method)) continue
+    for (const prefix of capability.allow.pathPrefixes) {
+      if (!pathMatchesPrefix(segments, prefix)) continue
+      const length = prefix.split('/').filter(Boolean).length
+      const covered = token.capabilities.includes(capability.id)
+      // Prefer the longest match; among equals, one the token covers.
+      if (!best || length > best.length || (length === best.length && covered && !best.covered)) best = {id: capability.id, length, covered}
+    }
+  }
+  if (!best) throw new AivaultError('policy_violation', `no ${provider} capability allows ${method} /${segments.join('/')}`)
+  return best.id
+}
+
+function relay(res: http.ServerResponse, result: BrokerResponse): Promise<void> {
+  // Scrubbing can change the length, so the body is sent chunked.
+  const headers = result.headers.filter(([name]) => name !== 'content-length' && name !== 'content-encoding')
+  res.writeHead(result.status, headers.flat())
+  return new Promise((resolve) => {
+    result.body.on('error', () => res.destroy())
+    result.body.pipe(res)
+    res.on('close', () => resolve())
+  })
+}
+
+export function listen(server: http.Server, options: ServeOptions): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => resolve(server.address() as AddressInfo))
+  })
+}

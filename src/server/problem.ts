@@ -1,0 +1,36 @@
+import type {ServerResponse} from 'node:http'
+
+import {AivaultError} from '../errors'
+
+const STATUS: Record<string, number> = {
+  token_invalid: 401,
+  policy_violation: 403,
+  secret_not_accessible: 403,
+  capability_not_found: 404,
+  credential_not_found: 404,
+  not_found: 404,
+  secret_not_found: 404,
+  credential_ambiguous: 409,
+  conflict: 409,
+  body_too_large: 413,
+  rate_limited: 429,
+  invalid_request: 400,
+  vault_locked: 423,
+  upstream_unreachable: 502,
+  oauth_refresh_failed: 502,
+  auth_failed: 502,
+  upstream_timeout: 504,
+}
+
+/** Broker errors as application/problem+json (SPEC §15): `{type, title, status, code, detail}`. */
+export function sendProblem(res: ServerResponse, error: unknown): void {
+  const e = error instanceof AivaultError ? error : new AivaultError('invalid_request', (error as Error)?.message ?? 'request failed')
+  const status = STATUS[e.code] ?? 500
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify({type: `https://aivault.dev/errors/${e.code}`, title: e.code.replace(/_/g, ' '), status, code: e.code, detail: e.message})
+  res.writeHead(status, {'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body)})
+  res.end(body)
+}

@@ -1,0 +1,85 @@
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {AivaultError} from '../errors'
+import {ensureDir, readFileIfExists, writeFileAtomic} from './atomic-file'
+import type {Vault} from './vault'
+
+/** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
+export interface ProxyToken {
+  id: string
+  capabilities: string[]
+  credential: string | null
+  workspaceId: string | null
+  groupId: string | null
+  consumer: string | null
+  createdAt: string
+  expiresAt: string
+  revoked: boolean
+}
+
+const PREFIX = 'avp_'
+
+const tokenHash = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
+
+function dir(vault: Vault): string {
+  return path.join(vault.paths.runDir, 'tokens')
+}
+
+export async function mintToken(vault: Vault, input: Omit<ProxyToken, 'id' | 'createdAt' | 'expiresAt' | 'revoked'> & {ttlMs: number}): Promise<{token: string; record: ProxyToken}> {
+  const token = PREFIX + crypto.randomBytes(32).toString('base64url')
+  const now = Date.now()
+  const record: ProxyToken = {
+    id: crypto.randomBytes(6).toString('hex'),
+    capabilities: [...new Set(input.capabilities)].sort(),
+    credential: input.credential,
+    workspaceId: input.workspaceId,
+    groupId: input.groupId,
+    consumer: input.consumer,
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + input.ttlMs).toISOString(),
+    revoked: false,
+  }
+  ensureDir(dir(vault))
+  writeFileAtomic(path.join(dir(vault), `${tokenHash(token)}.json`), JSON.stringify(record) + '\n')
+  await vault.audit.append('token.mint', {tokenId: record.id, capabilities: record.capabilities, credential: record.credential, expiresAt: record.expiresAt})
+  return {token, record}
+}
+
+/** The token's record if it exists, is not revoked and has not expired; else `token_invalid`. */
+export function checkToken(vault: Vault, token: string | undefined): ProxyToken {
+  const invalid = () => new AivaultError('token_invalid', 'missing, unknown, expired or revoked proxy token', {hint: 'mint one with "aivault token mint"'})
+  if (!token || !token.startsWith(PREFIX) || !/^avp_[A-Za-z0-9_-]{20,}$/.test(token)) throw invalid()
+  const text = readFileIfExists(path.join(dir(vault), `${tokenHash(token)}.json`))
+  if (text === undefined) throw invalid()
+  const record = JSON.parse(text) as ProxyToken
+  if (record.revoked || Date.parse(record.expiresAt) <= Date.now()) throw invalid()
+  return record
+}
+
+export function listTokens(vault: Vault): ProxyToken[] {
+  let names: string[] = []
+  try {
+    names = fs.readdirSync(dir(vault)).filter((n) => /^[0-9a-f]{64}\.json$/.test(n))
+  } catch {
+    return []
+  }
+  return names
+    .map((n) => JSON.parse(readFileIfExists(path.join(dir(vault), n)) ?? 'null') as ProxyToken | null)
+    .filter((t): t is ProxyToken => t !== null)
+    .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))
+}
+
+export async function revokeToken(vault: Vault, id: string): Promise<ProxyToken> {
+  for (const name of fs.existsSync(dir(vault)) ? fs.readdirSync(dir(vault)) : []) {
+    const file = path.join(dir(vault), name)
+    const record = JSON.parse(readFileIfExists(file) ?? 'null') as ProxyToken | null
+    if (record?.id !== id) continue
+    const revoked = {...record, revoked: true}
+    writeFileAtomic(file, JSON.stringify(revoked) + '\n')
+    await vault.audit.append('token.revoke', {tokenId: id})
+    return revoked
+  }
+  throw new AivaultError('not_found', `no token ${id}`, {hint: 'see "aivault token list"'})
+}
