@@ -13,7 +13,16 @@ const argv = process.argv.slice(2)
 if (argv.length === 1 && argv[0] === '--version') {
   const {version} = require('../package.json')
   process.stdout.write(`aivault/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
+} else if (argv[0] === 'invoke') {
+  // A warm aivaultd serves `invoke` without loading oclif; anything unusual falls back.
+  require('../dist/cli/thin-invoke.js')
+    .thinInvoke(argv)
+    .then((handled) => handled || runCli())
 } else {
+  runCli()
+}
+
+function runCli() {
   // npm already checks the engines field; oclif's own semver check costs ~10 ms per start.
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
   const cli = loadBundle(path.join(__dirname, '..', 'dist', 'aivault.js'))
