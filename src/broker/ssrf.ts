@@ -79,6 +79,22 @@ export function isBlockedAddress(address: string): boolean {
   return true // not an IP address at all: never connect to it
 }
 
+/** Long-lived processes cache checked DNS answers briefly; the CLI resolves every time. */
+let dnsCacheMs = 0
+const dnsCache = new Map<string, {at: number; candidates: Array<{address: string; family: number}>}>()
+
+export function enableDnsCache(ttlMs = 30_000): void {
+  dnsCacheMs = ttlMs
+}
+
+async function lookupAll(host: string): Promise<Array<{address: string; family: number}>> {
+  const cached = dnsCache.get(host)
+  if (cached && Date.now() - cached.at < dnsCacheMs) return cached.candidates
+  const candidates = await dns.promises.lookup(host, {all: true, verbatim: true})
+  if (dnsCacheMs > 0) dnsCache.set(host, {at: Date.now(), candidates})
+  return candidates
+}
+
 export interface CheckedAddress {
   address: string
   family: 4 | 6
@@ -102,7 +118,7 @@ export async function checkUpstreamAddress(host: string, port: number, overrides
     candidates = [{address: literal, family: net.isIP(literal)}]
   } else {
     try {
-      candidates = await dns.promises.lookup(host, {all: true, verbatim: true})
+      candidates = await lookupAll(host)
     } catch {
       throw new AivaultError('upstream_unreachable', `cannot resolve ${host}`)
     }

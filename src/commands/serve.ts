@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
 import {brokerDepsFromEnv} from '../broker/deps'
+import {tuneForLongLived} from '../broker/long-lived'
 import {usageError} from '../errors'
 import {createBrokerServer, listen} from '../server/http-server'
 
@@ -29,7 +30,9 @@ token (aivault token mint) where it expects its API key. The token is removed be
       throw usageError(`--host ${flags.host} is not a loopback address`, 'add --allow-remote to listen beyond this machine')
     }
     const options = {host: flags.host, port: flags.port, allowRemote: flags['allow-remote']}
-    const server = createBrokerServer(brokerDepsFromEnv(), options)
+    const deps = brokerDepsFromEnv()
+    tuneForLongLived(deps)
+    const server = createBrokerServer(deps, options)
     const address = await listen(server, options)
     process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
     await new Promise<void>((resolve) => {

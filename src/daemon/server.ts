@@ -4,6 +4,7 @@ import * as path from 'node:path'
 
 import {parseEnvelope} from '../broker/envelope'
 import type {BrokerDeps} from '../broker/pipeline'
+import {tuneForLongLived} from '../broker/long-lived'
 import {invoke} from '../broker/pipeline'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
@@ -49,6 +50,7 @@ export class Daemon {
     const env = options.env ?? process.env
     this.vault = Vault.fromEnv(env)
     this.deps = {vault: this.vault, registry: loadBuiltinRegistry(), env}
+    tuneForLongLived(this.deps)
   }
 
   async start(): Promise<void> {

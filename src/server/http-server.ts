@@ -24,6 +24,17 @@ const MAX_REQUEST_BYTES = 64 << 20
 /** Headers an SDK sends that never go upstream: credentials (the proxy token) and hop-by-hop. */
 const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'accept-encoding'])
 
+function decodeCredentialId(segment: string): string {
+  let id: string
+  try {
+    id = decodeURIComponent(segment)
+  } catch {
+    throw new AivaultError('invalid_request', 'bad percent-encoding in the credential id')
+  }
+  if (id === '.' || id === '..' || /[/\\]/.test(id)) throw new AivaultError('policy_violation', 'invalid credential id in the path')
+  return id
+}
+
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false)
 }
@@ -78,13 +89,18 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
       throw new AivaultError('policy_violation', 'only loopback clients may use this server', {hint: 'start it with --allow-remote'})
     }
-    const url = new URL(req.url ?? '/', 'http://aivault.local')
-    if (url.pathname === '/aivault/health' && req.method === 'GET') {
+    // The raw path is kept: URL parsing would resolve "..", and the broker must see it to refuse it.
+    const rawUrl = req.url ?? '/'
+    const queryAt = rawUrl.indexOf('?')
+    const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt)
+    const url = new URL(queryAt === -1 ? '/' : `/?${rawUrl.slice(queryAt + 1)}`, 'http://aivault.local')
+    url.pathname = '/'
+    if (rawPath === '/aivault/health' && req.method === 'GET') {
       res.writeHead(200, {'content-type': 'application/json'})
       res.end(JSON.stringify({ok: true}))
       return
     }
-    if (url.pathname === '/aivault/proxy' && req.method === 'POST') {
+    if (rawPath === '/aivault/proxy' && req.method === 'POST') {
       const token = checkToken(deps.vault, /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1])
       let raw: unknown
       try {
@@ -97,9 +113,9 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       authorize(token, envelope)
       return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
     }
-    const passthrough = /^\/v\/([^/]+)(\/.*)?$/.exec(url.pathname)
-    if (passthrough) return handlePassthrough(req, res, url, decodeURIComponent(passthrough[1]), passthrough[2] ?? '/')
-    throw new AivaultError('not_found', `no route ${req.method} ${url.pathname}`)
+    const passthrough = /^\/v\/([^/]+)(\/.*)?$/.exec(rawPath)
+    if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough[1]), passthrough[2] ?? '/')
+    throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
   }
 
   async function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL, credentialId: string, rawPath: string): Promise<void> {

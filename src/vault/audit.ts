@@ -66,7 +66,30 @@ export class AuditLog {
       this.batched.push({kind, fields, at: new Date()})
       return
     }
+    if (this.groupCommit) return this.enqueue({kind, fields, at: new Date()})
     await this.write([{kind, fields, at: new Date()}])
+  }
+
+  /**
+   * Long-lived processes (aivaultd, serve) commit events in groups: every append waits for a
+   * write that carries all events queued meanwhile, so one lock and one fsync serve many calls.
+   */
+  groupCommit = false
+  private queue: Array<{kind: string; fields: Record<string, unknown>; at: Date}> = []
+  private flushing?: Promise<void>
+  private writing: Promise<void> = Promise.resolve()
+
+  private enqueue(event: {kind: string; fields: Record<string, unknown>; at: Date}): Promise<void> {
+    this.queue.push(event)
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const events = this.queue
+      this.queue = []
+      this.flushing = undefined
+      // Groups are written one after another, in order.
+      this.writing = this.writing.catch(() => {}).then(() => this.write(events))
+      return this.writing
+    })
+    return this.flushing
   }
 
   /** Collect the events `work` appends and write them with one lock and one fsync (bulk import). */

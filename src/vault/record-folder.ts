@@ -52,9 +52,12 @@ export class RecordFolder<T> {
     private readonly cacheFile?: string,
   ) {}
 
+  /** The last listing, kept in memory by long-lived processes (aivaultd, serve). */
+  private memory?: CacheFile<T>
+
   list(): {records: T[]; problems: RecordProblem[]} {
     const names = listRecordFiles(this.dir)
-    const cache = this.readCache()
+    const cache = this.memory ?? this.readCache()
     const next: CacheFile<T> = {version: CACHE_VERSION, entries: {}}
     let changed = names.length !== Object.keys(cache.entries).length
     const records: T[] = []
@@ -73,6 +76,7 @@ export class RecordFolder<T> {
       else records.push(entry.value as T)
     }
     if (changed) this.writeCache(next)
+    this.memory = next
     return {records, problems}
   }
 

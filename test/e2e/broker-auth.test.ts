@@ -9,7 +9,7 @@ import {createHash, createHmac} from 'node:crypto'
 import {
   TempVault, assertNoSecrets, auditFilesText, expectJsonError, mapLimit, parseJson, type CliResult,
 } from './fixture'
-import {CLIENT_CERT_SUBJECT, resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
+import {CLIENT_CERT_SUBJECT, delay, resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
 
 interface AwsSigner {
   new (request: Record<string, unknown>, credentials: Record<string, string>): {datetime: string; signature(): string; canonicalString(): string}
@@ -36,6 +36,9 @@ const SECRETS = {
   hmacKey: 'hmac-key-e2e-SECRET-hhhhhhhhhh',
   awsSecret: 'aws-secret-access-key-e2e-SECRET-iiii',
   awsSession: 'aws-session-token-e2e-SECRET-jjjj',
+  /** RFC 3986 reserved characters that encodeURIComponent leaves alone, plus + / = and a space. */
+  specialQuery: "q!u*e'r(y)-e2e SECRET+/=kk",
+  specialHeader: 'hdr"quote\\back-e2e-SECRET-ll',
 }
 const AWS_ACCESS_KEY_ID = 'AKIAE2ETESTKEY000001'
 const basicToken = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64')
@@ -213,6 +216,29 @@ const STRATEGIES: Strategy[] = [
     },
   },
   {
+    name: 'custom query (secret with reserved characters)',
+    capability: 'cust-query-special/cap', method: 'GET', path: '/v1/items',
+    injectedHeaders: [], injectedQuery: ['token'],
+    check(req) {
+      assert.deepEqual(req.query, [['token', SECRETS.specialQuery]])
+    },
+    checkEcho(echo) {
+      assert.deepEqual(echo.query, [['token', '[REDACTED]']])
+      assert.equal(echo.path, '/v1/items?token=[REDACTED]')
+    },
+  },
+  {
+    name: 'custom header (secret with quotes and backslashes)',
+    capability: 'cust-header-special/cap', method: 'GET', path: '/v1/items',
+    injectedHeaders: ['x-special'], injectedQuery: [],
+    check(req) {
+      assert.equal(req.headers['x-special'], SECRETS.specialHeader)
+    },
+    checkEcho(echo) {
+      assert.equal(echo.headers['x-special'], '[REDACTED]')
+    },
+  },
+  {
     name: 'custom basic ({username, password} JSON)',
     capability: 'cust-basic/cap', method: 'POST', path: '/v1/items', body: 'plain body',
     injectedHeaders: ['authorization'], injectedQuery: [],
@@ -384,6 +410,8 @@ describe('e2e broker: auth strategies', function () {
     }
     custom('cust-header', 'CUST_HEADER', SECRETS.customHeader, ['--auth', 'header', '--header-name', 'X-Custom-Auth', '--value-template', 'Token {{secret}}'])
     custom('cust-query', 'CUST_QUERY', SECRETS.customQuery, ['--auth', 'query', '--query-param', 'sig'])
+    custom('cust-query-special', 'CUST_QUERY_SPECIAL', SECRETS.specialQuery, ['--auth', 'query', '--query-param', 'token'])
+    custom('cust-header-special', 'CUST_HEADER_SPECIAL', SECRETS.specialHeader, ['--auth', 'header', '--header-name', 'x-special', '--value-template', '{{secret}}'])
     custom('cust-basic', 'CUST_BASIC', JSON.stringify({username: 'alice', password: SECRETS.basicPassword}), ['--auth', 'basic'])
     custom('cust-multi', 'CUST_MULTI', JSON.stringify({app_id: SECRETS.appId, app_key: SECRETS.appKey}),
       ['--auth', 'multi-header', '--auth-header', 'X-App-Id={{app_id}}', '--auth-header', 'X-App-Key=Key {{app_key}}'])
@@ -418,6 +446,10 @@ describe('e2e broker: auth strategies', function () {
         assert.ok(!JSON.stringify(req.rawHeaders).includes('evil.example.net'))
         s.check(req, target)
         const out = parseJson(result)
+        // The test override keeps the real host name in the URL, Host header and TLS SNI.
+        const host = new URL(out.planned.url).hostname
+        assert.equal(req.headers.host, host)
+        assert.equal(req.servername, host)
         assert.equal(out.planned.capability, s.capability)
         assert.equal(out.planned.method, s.method)
         assert.equal(out.response.status, 200)
@@ -446,7 +478,11 @@ describe('e2e broker: auth strategies', function () {
           {args: [...base, '-H', 'cookie=session=caller'], code: 'policy_violation'},
           {args: [...base, '-H', 'proxy-authorization=Basic eDp5'], code: 'policy_violation'},
           ...s.injectedHeaders.map((h) => ({args: [...base, '-H', `${h}=caller-value`], code: 'policy_violation'})),
-          ...s.injectedQuery.map((q) => ({args: ['--path', `${s.path}${s.path.includes('?') ? '&' : '?'}${q}=caller-value`, ...withBody(s)], code: 'policy_violation'})),
+          ...s.injectedQuery.flatMap((q) => [`${q}=caller-value`, `%${q.charCodeAt(0).toString(16)}${q.slice(1)}=caller-value`, q].map((pair) =>
+            ({args: ['--path', `${s.path}${s.path.includes('?') ? '&' : '?'}${pair}`, ...withBody(s)], code: 'policy_violation'}))),
+          // Header values may not smuggle extra header lines; a header may not be given twice.
+          {args: [...base, '-H', 'x-note=a\r\nauthorization: Bearer caller-token'], code: 'policy_violation'},
+          {args: [...base, '-H', 'x-dup=1', '-H', 'X-Dup=2'], code: 'policy_violation'},
           ...(s.pathSmuggle ? [{args: ['--path', s.pathSmuggle], code: 'policy_violation'}] : []),
           {args: ['--request', JSON.stringify({method: s.method, path: s.path, url: 'https://evil.example.net/steal'})], code: 'policy_violation'},
           {args: ['--request', JSON.stringify({method: s.method, path: s.path, host: 'evil.example.net'})], code: 'policy_violation'},
@@ -476,6 +512,17 @@ describe('e2e broker: auth strategies', function () {
       remember('mtls-negative', result)
       expectJsonError(result, 1, 'upstream_unreachable')
       assert.equal(mtlsUp.requests.length, before)
+    })
+
+    it('an upstream timeout on a path-auth request names no token (stdout, stderr, audit)', async () => {
+      up.route('GET', '/getUpdates', delay(5000))
+      up.route('GET', `/bot${SECRETS.telegram}/getUpdates`, delay(5000))
+      const result = await tv.runAsync(['invoke', 'telegram/get-updates', '--method', 'GET', '--path', '/getUpdates', '--timeout-ms', '400', '--json'], {env: resolveEnv(up)})
+      remember('telegram-timeout', result)
+      expectJsonError(result, 1, 'upstream_timeout')
+      const event = parseJson(tv.run(['audit', '--json'])).events.find((e: any) => e.kind === 'capability.invoke')
+      assert.equal(event.capability, 'telegram/get-updates')
+      assert.equal(event.error, 'upstream_timeout')
     })
 
     it('no secret value appears in any output, in `audit --json`, or in any audit file', async () => {

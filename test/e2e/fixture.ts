@@ -244,10 +244,11 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, in
   return results
 }
 
-/** Throw when any of `secrets` occurs in any of the named texts (also URL-encoded and base64). */
+/** Throw when any of `secrets` occurs in any of the named texts (also URL-encoded, RFC 3986-encoded, JSON-escaped and base64). */
 export function assertNoSecrets(texts: Record<string, string>, secrets: string[]): void {
   for (const secret of secrets) {
-    const spellings = [...new Set([secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')])]
+    const rfc3986 = encodeURIComponent(secret).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    const spellings = [...new Set([secret, encodeURIComponent(secret), rfc3986, JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])]
     for (const [where, text] of Object.entries(texts)) {
       for (const spelling of spellings) {
         if (text.includes(spelling)) throw new Error(`secret ${JSON.stringify(secret.slice(0, 6))}... found in ${where}`)

@@ -1,0 +1,86 @@
+'use strict'
+/**
+ * `aivault serve` throughput (part of npm run bench): requests/s and p50/p99 latency at
+ * concurrency 1 and 32 for the same HTTPS upstream reached directly, through a bare undici
+ * proxy (bench/undici-proxy.js, the floor for any Node proxy) and through `aivault serve`.
+ */
+const {spawn, spawnSync} = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+
+const CLI = path.join(__dirname, '..', 'bin', 'run.js')
+
+function startChild(args, env, pattern) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
+    let seen = ''
+    const onData = (d) => {
+      seen += d
+      const match = pattern.exec(seen)
+      if (match) resolve({child, match})
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${seen}`)))
+  })
+}
+
+function load(options) {
+  const autocannon = require('autocannon')
+  return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))))
+}
+
+async function main(quick = process.argv.includes('--quick')) {
+  const duration = quick ? 2 : 5
+  const upstream = await startChild([path.join(__dirname, 'upstream-server.js')], process.env, /^(\d+) (\S+)\n/)
+  const [, upstreamPort, caPath] = upstream.match
+  const proxy = await startChild([path.join(__dirname, 'undici-proxy.js'), upstreamPort, caPath], process.env, /^(\d+)\n/)
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-bench-serve-'))
+  const env = {
+    ...process.env,
+    HOME: base,
+    AIVAULT_DIR: path.join(base, 'vault'),
+    AIVAULT_KEYS_DIR: path.join(base, 'keys'),
+    ...(process.env.AIVAULT_BENCH_NO_AUDIT === '1' ? {AIVAULT_DISABLE_DISK_LOGS: '1'} : {}),
+    AIVAULT_DEV_RESOLVE: `api.openai.com=127.0.0.1:${upstreamPort}`,
+    AIVAULT_DEV_CA_CERT_PATH: caPath,
+    AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS: '1',
+  }
+  spawnSync(process.execPath, [CLI, 'init', '--testing'], {env})
+  spawnSync(process.execPath, [CLI, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], {env, input: 'sk-bench-key-0123456789'})
+  const token = JSON.parse(spawnSync(process.execPath, [CLI, 'token', 'mint', '--capability', 'openai/models', '--ttl', '1h', '--json'], {env}).stdout).token
+  const serve = await startChild([CLI, 'serve', '--port', '0'], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
+  const targets = [
+    ['direct (HTTPS upstream)', {url: `https://127.0.0.1:${upstreamPort}/v1/models`, servername: 'api.openai.com', headers: {host: 'api.openai.com', authorization: 'Bearer sk-bench-key'}}],
+    ['bare undici proxy (+1 header)', {url: `http://127.0.0.1:${proxy.match[1]}/v1/models`}],
+    ['aivault serve /v/openai', {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}],
+  ]
+  const rows = []
+  const results = {}
+  for (const connections of [1, 32]) {
+    for (const [name, options] of targets) {
+      await load({...options, connections, duration: 1}) // warm-up
+      const result = await load({...options, connections, duration})
+      results[`${name}@${connections}`] = result.requests.average
+      rows.push([`${name}, c=${connections}`, `${Math.round(result.requests.average)} req/s`, `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`, result.non2xx ? `${result.non2xx} non-2xx!` : ''])
+    }
+  }
+  for (const c of [1, 32]) {
+    const ratio = results[`aivault serve /v/openai@${c}`] / results[`bare undici proxy (+1 header)@${c}`]
+    rows.push([`aivault serve ÷ bare undici proxy, c=${c}`, `${ratio.toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
+  }
+  await Promise.all([serve.child, proxy.child, upstream.child].map((child) => new Promise((resolve) => {
+    child.removeAllListeners('exit')
+    child.once('exit', resolve)
+    child.kill()
+  })))
+  fs.rmSync(base, {recursive: true, force: true})
+  return rows
+}
+
+module.exports = {main}
+
+if (require.main === module) {
+  main().then((rows) => console.log(['| measurement | throughput | latency | note |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')))
+}
