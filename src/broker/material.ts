@@ -24,7 +24,7 @@ export async function loadMaterial(vault: Vault, credential: ResolvedCredential,
     if (record.pinnedProvider && record.pinnedProvider !== credential.provider) {
       throw new AivaultError('policy_violation', `secret ${record.name} is pinned to provider ${record.pinnedProvider}`)
     }
-    values[placeholder] = (await openSecret(vault, secretId)).value
+    values[placeholder] = (await openSecret(vault, secretId, record)).value
   }
   return {values}
 }

@@ -117,7 +117,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
   try {
     verifyRegistryOnce()
     const testing = vault.exists() ? vault.config().testing : false
-    const overrides = readTestOverrides(deps.env, testing)
+    const overrides = overridesFor(deps.env, testing)
     const {capability, prepared} = prepare(deps, envelope, options, overrides.allowNonDefaultPorts)
     const {credential, request} = prepared
     const policy = loadPolicy(vault, capability.id)
@@ -176,6 +176,17 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     throw error
   }
+}
+
+const overridesCache = new WeakMap<NodeJS.ProcessEnv, {testing: boolean; value: ReturnType<typeof readTestOverrides>}>()
+
+/** The test overrides of an environment, parsed once (a long-lived process keeps its env). */
+function overridesFor(env: NodeJS.ProcessEnv, testing: boolean): ReturnType<typeof readTestOverrides> {
+  const cached = overridesCache.get(env)
+  if (cached && cached.testing === testing) return cached.value
+  const value = readTestOverrides(env, testing)
+  overridesCache.set(env, {testing, value})
+  return value
 }
 
 let registryVerifiedAt = 0

@@ -1,12 +1,12 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import {removeFileDurably, writeFileAtomic} from './atomic-file'
 import type {CredentialRecord} from './credential-record'
 import {parseCredentialRecord, serializeCredential} from './credential-record'
 import type {VaultPaths} from './paths'
 import {decodeRecordFileName, encodeRecordFileName} from './paths'
-import {RecordFolder} from './record-folder'
+import {ParsedFileMemo, RecordFolder} from './record-folder'
 import {fromYaml, toYaml} from './yaml-codec'
 
 /** credentials/<encoded id>.yaml, one file per credential (ids may contain ':'). */
@@ -30,17 +30,19 @@ export class CredentialStore {
     return this.folder.list()
   }
 
+  private readonly memo = new ParsedFileMemo<CredentialRecord>()
+
   find(id: string): CredentialRecord | undefined {
-    const text = readFileIfExists(this.file(id))
-    if (text === undefined) return undefined
     const relative = `credentials/${encodeRecordFileName(id)}`
-    let raw: unknown
-    try {
-      raw = fromYaml(text)
-    } catch (error) {
-      throw new AivaultError('vault_tampered', `${relative}: malformed YAML: ${(error as Error).message}`)
-    }
-    return parseCredentialRecord(raw, relative, id)
+    return this.memo.read(this.file(id), (text) => {
+      let raw: unknown
+      try {
+        raw = fromYaml(text)
+      } catch (error) {
+        throw new AivaultError('vault_tampered', `${relative}: malformed YAML: ${(error as Error).message}`)
+      }
+      return parseCredentialRecord(raw, relative, id)
+    })
   }
 
   write(record: CredentialRecord): void {

@@ -143,3 +143,28 @@ export function readYamlCached(file: string, cacheFile: string): {found: false} 
   }
   return {found: true, raw}
 }
+
+/**
+ * Parse a single record file through a small in-memory memo validated by its stat stamp: a
+ * long-lived process (aivaultd, serve) reads the same records on every call. A missing file
+ * is `undefined`; the parse function decides what is valid.
+ */
+export class ParsedFileMemo<T> {
+  private readonly entries = new Map<string, {stamp: string; value: T}>()
+
+  read(file: string, parse: (text: string) => T): T | undefined {
+    const stamp = statStamp(file)
+    if (stamp === undefined) {
+      this.entries.delete(file)
+      return undefined
+    }
+    const hit = this.entries.get(file)
+    if (hit && hit.stamp === stamp) return hit.value
+    const text = readFileIfExists(file)
+    if (text === undefined) return undefined
+    const value = parse(text)
+    if (this.entries.size > 10_000) this.entries.clear()
+    this.entries.set(file, {stamp, value})
+    return value
+  }
+}

@@ -1,9 +1,9 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import {removeFileDurably, writeFileAtomic} from './atomic-file'
 import {decodeRecordFileName, encodeRecordFileName} from './paths'
-import {RecordFolder} from './record-folder'
+import {ParsedFileMemo, RecordFolder} from './record-folder'
 import {fromYaml, toYaml} from './yaml-codec'
 
 /**
@@ -31,17 +31,19 @@ export class RecordStore<T extends {id: string}> {
     return this.folder.list()
   }
 
+  private readonly memo = new ParsedFileMemo<T>()
+
   find(id: string): T | undefined {
-    const text = readFileIfExists(this.file(id))
-    if (text === undefined) return undefined
     const file = `${this.label}/${encodeRecordFileName(id)}`
-    let raw: unknown
-    try {
-      raw = fromYaml(text)
-    } catch (error) {
-      throw new AivaultError('vault_tampered', `${file}: malformed YAML: ${(error as Error).message}`)
-    }
-    return this.parse(raw, file, id)
+    return this.memo.read(this.file(id), (text) => {
+      let raw: unknown
+      try {
+        raw = fromYaml(text)
+      } catch (error) {
+        throw new AivaultError('vault_tampered', `${file}: malformed YAML: ${(error as Error).message}`)
+      }
+      return this.parse(raw, file, id)
+    })
   }
 
   write(record: T): void {

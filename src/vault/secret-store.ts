@@ -2,11 +2,11 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {fsyncDir, listRecordFiles, readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import {fsyncDir, listRecordFiles, removeFileDurably, writeFileAtomic} from './atomic-file'
 import type {VaultPaths} from './paths'
 import {relativeToVault} from './paths'
 import type {Keyring} from './keyring'
-import {RecordFolder} from './record-folder'
+import {ParsedFileMemo, RecordFolder} from './record-folder'
 import {associatedData, openValue, SealOpenError} from './seal'
 import type {SecretMeta, SecretRecord} from './secret-record'
 import {parseSecretRecord, secretMeta, serializeSecret} from './secret-record'
@@ -51,16 +51,20 @@ export class SecretStore {
       }
       throw new AivaultError('secret_not_found', `no secret with id ${JSON.stringify(id)}`)
     }
-    const text = readFileIfExists(this.file(id))
-    if (text === undefined) throw new AivaultError('secret_not_found', `no secret with id ${id}`, {hint: 'see "aivault secrets list"'})
-    let raw: unknown
-    try {
-      raw = fromYaml(text)
-    } catch (error) {
-      throw new AivaultError('vault_tampered', `${this.relativeFile(id)}: malformed YAML: ${(error as Error).message}`)
-    }
-    return this.parse(raw, this.relativeFile(id), `${id}.yaml`)
+    const record = this.memo.read(this.file(id), (text) => {
+      let raw: unknown
+      try {
+        raw = fromYaml(text)
+      } catch (error) {
+        throw new AivaultError('vault_tampered', `${this.relativeFile(id)}: malformed YAML: ${(error as Error).message}`)
+      }
+      return this.parse(raw, this.relativeFile(id), `${id}.yaml`)
+    })
+    if (!record) throw new AivaultError('secret_not_found', `no secret with id ${id}`, {hint: 'see "aivault secrets list"'})
+    return record
   }
+
+  private readonly memo = new ParsedFileMemo<SecretRecord>()
 
   /** Every record parsed in full (one parse per file, no cache): for rotate-master. */
   readAll(): {records: SecretRecord[]; problems: {file: string; message: string}[]} {

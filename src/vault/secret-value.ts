@@ -24,8 +24,8 @@ export function canUseSecret(record: {scope: SecretScope; attachedGroups: {works
 }
 
 /** Decrypt one secret for the broker's auth step; the caller drops the value right after use. */
-export async function openSecret(vault: Vault, secretId: string): Promise<{record: SecretRecord; value: string}> {
-  const record = vault.secrets.read(secretId)
+export async function openSecret(vault: Vault, secretId: string, known?: SecretRecord): Promise<{record: SecretRecord; value: string}> {
+  const record = known ?? vault.secrets.read(secretId)
   const value = await vault.secrets.open(record, await vault.keyring(), vault.config().vaultId)
   return {record, value: Buffer.from(value).toString('utf8')}
 }

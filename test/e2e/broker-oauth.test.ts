@@ -127,6 +127,22 @@ describe('e2e broker: OAuth2 credentials', function () {
     issued.push(...tokens.issued)
   })
 
+  it('a rotated refresh token from the token endpoint is stored and used for the next refresh', async () => {
+    const ROTATED = 'rotated-refresh-oauth-e2e-SECRET-66'
+    const tokens = oauthToken({accessToken: tokenFor('rot'), refreshToken: ROTATED})
+    oauthCredential('oa-rot', full, 'refresh_token', tokens)
+    const first = await invoke(['oa-rot/cap', '--method', 'GET', '--path', '/v1/rot/ok', '--json'])
+    assert.equal(first.status, 0, first.stdout)
+    const flaky = up.route('GET', '/v1/rot/flaky', unauthorizedOnce(), {host: 'api.example.com'})
+    const second = await invoke(['oa-rot/cap', '--method', 'GET', '--path', '/v1/rot/flaky', '--json'])
+    assert.equal(second.status, 0, second.stdout)
+    assert.equal(flaky.calls, 2)
+    assert.equal(tokens.calls, 2)
+    assert.equal(tokens.forms[0].refresh_token, REFRESH_TOKEN)
+    assert.equal(tokens.forms[1].refresh_token, ROTATED, 'the rotated refresh token was not written back')
+    issued.push(...tokens.issued, ROTATED)
+  })
+
   it('concurrent invokes in separate processes share one refresh and all succeed', async () => {
     const tokens = oauthToken({accessToken: tokenFor('conc')})
     // A slow token endpoint, so the processes overlap while the refresh is in flight.
@@ -237,7 +253,7 @@ describe('e2e broker: OAuth2 credentials', function () {
 
   it('no client secret, refresh token or access token appears in any output or in the audit log', () => {
     assert.ok(issued.length >= 8, `only ${issued.length} tokens were issued`)
-    const audit = tv.run(['audit', '--json'])
+    const audit = tv.run(['audit', '--json', '--limit', '100000'])
     assert.equal(audit.status, 0)
     assertNoSecrets({...outputs, 'audit --json': audit.stdout, 'audit files': auditFilesText(tv)}, [CLIENT_SECRET, REFRESH_TOKEN, PRESEEDED, ...issued])
   })

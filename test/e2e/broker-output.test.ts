@@ -200,6 +200,32 @@ describe('e2e broker: output modes and streaming', function () {
     assert.equal(all, expected)
     assert.ok(!all.includes(KEY))
   })
+
+  it('--stream scrubs a secret that the upstream splits across two writes', async () => {
+    up.route('GET', '/v1/models/split', async (_req, res, signal) => {
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.flushHeaders()
+      res.write(`before ${KEY.slice(0, 12)}`)
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      if (!signal.aborted) res.end(`${KEY.slice(12)} after`)
+    })
+    const [streamed, buffered] = await Promise.all([
+      invoke('invoke', ['openai/models', '--path', '/v1/models/split', '--stream']),
+      invoke('invoke', ['openai/models', '--path', '/v1/models/split']),
+    ])
+    for (const result of [streamed, buffered]) {
+      assert.equal(result.status, 0, result.stderr)
+      assert.equal(result.stdout, 'before [REDACTED] after')
+    }
+  })
+
+  it('--response-block also replaces plain-text occurrences of the literal', async () => {
+    tv.ok(['capability', 'policy', 'set', '--capability', 'openai/files', '--response-block', 'ssn'])
+    up.route('GET', '/v1/files/notes', text(200, 'name: Ada; ssn 123-45-6789; ssn again'))
+    const result = await invoke('invoke', ['openai/files', '--method', 'GET', '--path', '/v1/files/notes'])
+    assert.equal(result.status, 0, result.stderr)
+    assert.equal(result.stdout, 'name: Ada; [REDACTED] 123-45-6789; [REDACTED] again')
+  })
 })
 
 describe('e2e broker: credential resolution and audit (SPEC §6, §12)', function () {

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict'
 
 import {TempVault, expectHumanError, expectJsonError, mapLimit, parseJson, type CliResult} from './fixture'
-import {echo, json, largeBody, redirect, resolveEnv, startUpstream, text, type RecordedRequest, type Upstream} from './upstream'
+import {delay, echo, json, largeBody, redirect, resolveEnv, startUpstream, text, type RecordedRequest, type Upstream} from './upstream'
 
 const OPENAI_KEY = 'sk-policy-e2e-SECRET-0123456789'
 const CUSTOM_KEY = 'custom-policy-e2e-SECRET-abcdef'
@@ -370,6 +370,60 @@ describe('e2e broker: paths, SSRF, policies, redirects', function () {
       assert.equal(parseJson(result).planned.url, up.url('api.example.com', '/v1/ported'))
       assert.equal(up.requests.length, before + 1)
       assert.equal((up.last() as RecordedRequest).headers.host, `api.example.com:${up.port}`)
+    })
+  })
+
+  describe('envelope, headers and upstream failures (SPEC §7, §15)', () => {
+    it('reserved caller headers are dropped (the broker owns framing); the request still succeeds', async () => {
+      const before = up.requests.length
+      const result = await invoke(['cust/v1', '--method', 'post', '--path', '/v1/framing', '--body', 'abc',
+        '-H', 'content-length=999', '-H', 'connection=upgrade', '-H', 'upgrade=websocket', '-H', 'te=trailers', '-H', 'keep-alive=timeout=99',
+        '-H', 'proxy-connection=keep-alive', '-H', 'sec-websocket-key=dGhlIHNhbXBsZSBub25jZQ==', '-H', 'x-kept=yes', '--json'])
+      assert.equal(result.status, 0, result.stdout)
+      assert.equal(up.requests.length, before + 1)
+      const req = up.last() as RecordedRequest
+      // Methods are case-insensitive.
+      assert.equal(req.method, 'POST')
+      assert.equal(req.body.toString(), 'abc')
+      assert.equal(req.headers['content-length'], '3')
+      assert.equal(req.headers['x-kept'], 'yes')
+      for (const name of ['upgrade', 'te', 'keep-alive', 'proxy-connection', 'sec-websocket-key']) assert.equal(req.headers[name], undefined, `${name} was forwarded`)
+      assert.notEqual(req.headers.connection, 'upgrade')
+    })
+
+    it('unknown envelope fields and two body modes are invalid_request; --request takes a whole envelope or its request part', async () => {
+      const before = up.requests.length
+      const [unknown, unknownTop, twoBodies, flagsTwoBodies, whole, part] = await Promise.all([
+        invoke(['cust/v1', '--request', JSON.stringify({method: 'GET', path: '/v1/x', frobnicate: true}), '--json']),
+        invoke(['cust/v1', '--request', JSON.stringify({request: {method: 'GET', path: '/v1/x'}, extra: 1}), '--json']),
+        invoke(['cust/v1', '--request', JSON.stringify({method: 'POST', path: '/v1/x', body: 'a', bodyBase64: 'YQ=='}), '--json']),
+        invoke(['cust/v1', '--method', 'POST', '--path', '/v1/x', '--body', 'a', '--multipart-field', 'k=v', '--json']),
+        invoke(['cust/v1', '--request', JSON.stringify({capability: 'cust/v1', request: {method: 'POST', path: '/v1/whole', body: 'w'}}), '--json']),
+        invoke(['cust/v1', '--request', JSON.stringify({method: 'POST', path: '/v1/part', bodyBase64: Buffer.from('p').toString('base64')}), '--json']),
+      ])
+      expectJsonError(unknown, 1, 'invalid_request')
+      expectJsonError(unknownTop, 1, 'invalid_request')
+      expectJsonError(twoBodies, 1, 'invalid_request')
+      assert.ok(flagsTwoBodies.status === 1 || flagsTwoBodies.status === 2, `exit ${flagsTwoBodies.status}`)
+      assert.equal(parseJson(flagsTwoBodies).error.code, 'invalid_request')
+      assert.equal(whole.status, 0, whole.stdout)
+      assert.equal(part.status, 0, part.stdout)
+      const sent = up.requests.slice(before).map((r) => [r.pathname, r.body.toString()]).sort()
+      assert.deepEqual(sent, [['/v1/part', 'p'], ['/v1/whole', 'w']])
+    })
+
+    it('an upstream slower than --timeout-ms (or the envelope timeoutMs) is upstream_timeout; a closed port is upstream_unreachable', async () => {
+      up.route('GET', '/v1/slow', delay(5000))
+      const started = Date.now()
+      const [flag, envelope, closed] = await Promise.all([
+        invoke(['cust/v1', '--method', 'GET', '--path', '/v1/slow', '--timeout-ms', '500', '--json']),
+        invoke(['cust/v1', '--request', JSON.stringify({timeoutMs: 500, request: {method: 'GET', path: '/v1/slow'}}), '--json']),
+        invoke(['cust/v1', '--method', 'GET', '--path', '/v1/x', '--json'], {AIVAULT_DEV_RESOLVE: 'api.example.com=127.0.0.1:1'}),
+      ])
+      expectJsonError(flag, 1, 'upstream_timeout')
+      expectJsonError(envelope, 1, 'upstream_timeout')
+      expectJsonError(closed, 1, 'upstream_unreachable')
+      assert.ok(Date.now() - started < 4500, 'the timeout did not cut the wait short')
     })
   })
 
