@@ -5,6 +5,7 @@
  */
 import type {IncomingMessage} from 'node:http'
 import {PassThrough, Readable} from 'node:stream'
+import * as zlib from 'node:zlib'
 
 import {AivaultError} from '../errors'
 import type {Registry} from '../registry/registry'
@@ -68,13 +69,22 @@ interface Prepared {
   timeoutMs: number
 }
 
+/** What is known so far about an invocation, for its audit event even when it is refused. */
+interface AuditFacts {
+  method?: string
+  credential?: string
+  host?: string
+}
+
 /** Steps 1-9: everything that can be refused before a secret is decrypted. */
-function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, overridesAllowPorts: boolean) {
+function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, overridesAllowPorts: boolean, facts: AuditFacts) {
   const {vault, registry} = deps
   const capability = findCapability(vault, registry, envelope.capability)
-  const credential = resolveCredential(vault, registry, capability, envelope.credential, options.context)
   const allowed = capability.allow.methods.map((m) => m.toUpperCase())
   const method = envelope.request.method ?? (allowed.length === 1 ? allowed[0] : undefined)
+  facts.method = method
+  const credential = resolveCredential(vault, registry, capability, envelope.credential, options.context)
+  facts.credential = credential.id
   if (!method) throw new AivaultError('invalid_request', `${capability.id} allows ${allowed.join(', ')}: pass --method`)
   if (!allowed.includes(method)) throw new AivaultError('policy_violation', `${capability.id} does not allow ${method} (allowed: ${allowed.join(', ')})`)
   const rawPath = envelope.request.path ?? (capability.allow.pathPrefixes.length === 1 ? capability.allow.pathPrefixes[0] : undefined)
@@ -87,6 +97,7 @@ function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, o
   const smuggled = target.query.find(([name]) => injected.query.has(name))
   if (smuggled) throw new AivaultError('policy_violation', `query parameter ${smuggled[0]} is set by the broker, never by the caller`)
   const {host, port} = effectiveHost(credential, capability, overridesAllowPorts)
+  facts.host = host
   const headers = filterRequestHeaders(envelope.request.headers ?? [], injected.headers)
   const {body, contentType} = encodeBody(envelope.request)
   if (contentType) {
@@ -113,12 +124,13 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
   const started = Date.now()
   const {vault} = deps
   const auditBase = {capability: envelope.capability, ...contextFields(options.context)}
+  const facts: AuditFacts = {method: envelope.request.method}
   let planned: PlannedRequest | undefined
   try {
     verifyRegistryOnce()
     const testing = vault.exists() ? vault.config().testing : false
     const overrides = overridesFor(deps.env, testing)
-    const {capability, prepared} = prepare(deps, envelope, options, overrides.allowNonDefaultPorts)
+    const {capability, prepared} = prepare(deps, envelope, options, overrides.allowNonDefaultPorts, facts)
     const {credential, request} = prepared
     const policy = loadPolicy(vault, capability.id)
     await enforceRequestPolicy(vault, policy, capability.id, request.body.length)
@@ -155,7 +167,10 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
 
     const status = response.statusCode ?? 502
-    const headers = responseHeaders(response, prepared.injectedHeaders)
+    const headers = responseHeaders(response, prepared.injectedHeaders).filter(([name]) => name !== 'content-encoding' && name !== 'content-length')
+    // Upstreams are asked for identity encoding; one that compresses anyway is decoded, so the
+    // secret scrubber and response policies see plain bytes.
+    response = decoded(response)
     const needsWholeBody = !options.stream || policy.responseBlock.length > 0
     let body: Readable
     if (needsWholeBody) {
@@ -172,7 +187,8 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     const code = error instanceof AivaultError ? error.code : 'upstream_unreachable'
     if (code === 'secret_not_accessible') await vault.audit.append('access.denied', {...auditBase, error: code}).catch(() => {})
     if (vault.exists()) {
-      await vault.audit.append('capability.invoke', {...auditBase, ...(planned ? {path: redactedPath(planned)} : {}), error: code, durationMs: Date.now() - started}).catch(() => {})
+      const known = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
+      await vault.audit.append('capability.invoke', {...auditBase, ...known, ...(planned ? {path: redactedPath(planned)} : {}), error: code, durationMs: Date.now() - started}).catch(() => {})
     }
     throw error
   }
@@ -241,6 +257,18 @@ function responseHeaders(response: IncomingMessage, injected: Set<string>): Arra
     if (!isDroppedResponseHeader(raw[i], injected)) out.push([raw[i].toLowerCase(), raw[i + 1]])
   }
   return out
+}
+
+function decoded(response: IncomingMessage): IncomingMessage {
+  const encoding = String(response.headers['content-encoding'] ?? 'identity').toLowerCase().trim()
+  if (encoding === 'identity' || encoding === '') return response
+  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined
+  if (!decoder) {
+    response.resume()
+    throw new AivaultError('policy_violation', `the upstream answered with content-encoding ${encoding}, which the broker cannot inspect`)
+  }
+  response.on('error', (error) => decoder.destroy(error))
+  return Object.assign(response.pipe(decoder), {statusCode: response.statusCode, headers: response.headers}) as unknown as IncomingMessage
 }
 
 function limitStream(max: number | null): PassThrough {

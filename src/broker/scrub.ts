@@ -9,6 +9,9 @@ export function secretSpellings(secrets: string[]): string[] {
     if (secret.length < 4) continue // too short to scrub without mangling ordinary text
     out.add(secret)
     out.add(encodeURIComponent(secret))
+    // RFC 3986 (as the broker encodes queries) and form encoding (space as +).
+    out.add(encodeURIComponent(secret).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
+    out.add(new URLSearchParams({s: secret}).toString().slice(2))
     out.add(JSON.stringify(secret).slice(1, -1))
   }
   return [...out].sort((a, b) => b.length - a.length)

@@ -98,6 +98,9 @@ export async function createCredential(
     } else {
       if (!input.auth) throw new AivaultError('invalid_request', `provider ${input.provider} is not in the registry, so --auth is required`, {hint: 'add --auth header|query|basic|...'})
       if (input.hosts.length === 0) throw new AivaultError('invalid_request', `a custom credential needs at least one --host`, {hint: 'add --host api.example.com'})
+      if (input.hosts.some((h) => /:\d+$/.test(h)) && !vault.config().testing) {
+        throw new AivaultError('invalid_request', 'AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS is only honoured in a vault created with "aivault init --testing"')
+      }
       auth = input.auth
       hosts = [...new Set(input.hosts)].sort()
     }

@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
+import {gunzipSync, gzipSync} from 'node:zlib'
 
 import {CLI, TempVault, cloneTempVault, expectJsonError, mapLimit, parseJson} from './fixture'
 import {SENSITIVE_RESPONSE_HEADERS, json, resolveEnv, sensitiveHeaders, sse, startUpstream, text, type RecordedRequest, type Upstream} from './upstream'
@@ -219,6 +220,30 @@ describe('e2e broker: output modes and streaming', function () {
     }
   })
 
+  it('a compressed response cannot carry an injected secret past the scrubber', async () => {
+    // The broker asks for identity encoding; this upstream gzips its echo of the request anyway.
+    up.route('GET', '/v1/models/gzip', (req, res) => {
+      res.writeHead(200, {'content-type': 'application/json', 'content-encoding': 'gzip'})
+      res.end(gzipSync(JSON.stringify({authorization: req.headers.authorization})))
+    })
+    const chunks: Buffer[] = []
+    const child = spawn(process.execPath, [CLI, 'invoke', 'openai/models', '--path', '/v1/models/gzip'], {env: {...tv.env, ...env}, cwd: tv.base})
+    child.stdout.on('data', (d: Buffer) => chunks.push(d))
+    child.stdin.end()
+    const code = await new Promise<number>((resolve, reject) => {
+      child.on('error', reject)
+      child.on('close', (c) => resolve(c ?? -1))
+    })
+    const raw = Buffer.concat(chunks)
+    let decoded = raw
+    try {
+      decoded = gunzipSync(raw)
+    } catch {
+      // Not gzip: the broker decoded (or refused) the body itself.
+    }
+    assert.ok(!raw.includes(KEY) && !decoded.includes(KEY), `exit ${code}: the caller recovers the key from the response: ${decoded.toString('utf8')}`)
+  })
+
   it('--response-block also replaces plain-text occurrences of the literal', async () => {
     tv.ok(['capability', 'policy', 'set', '--capability', 'openai/files', '--response-block', 'ssn'])
     up.route('GET', '/v1/files/notes', text(200, 'name: Ada; ssn 123-45-6789; ssn again'))
@@ -300,6 +325,25 @@ describe('e2e broker: credential resolution and audit (SPEC §6, §12)', functio
     const invokeEvent = events.find((e) => e.kind === 'capability.invoke')
     assert.equal(invokeEvent.error, 'secret_not_accessible')
     assert.equal(typeof invokeEvent.durationMs, 'number')
+  })
+
+  it('a secret binding to a workspace-scoped secret, used from another workspace, is secret_not_accessible and logs access.denied', async () => {
+    const wsSecret = (tv.json(['secrets', 'list', '--scope', 'workspace', '--workspace-id', 'w1']).secrets as any[]).find((x) => x.name === 'OPENAI_API_KEY')
+    assert.ok(wsSecret, 'no workspace secret listed')
+    tv.ok(['capability', 'bind', '--capability', 'openai/speech', '--secret-ref', `vault:secret:${wsSecret.id}`])
+    const before = up.requests.length
+    const [other, own] = await Promise.all([
+      invoke(['openai/speech', '--path', '/v1/audio/speech', '--body', '{}', '--workspace-id', 'w2']),
+      invoke(['openai/speech', '--path', '/v1/audio/speech', '--body', '{}', '--workspace-id', 'w1']),
+    ])
+    expectJsonError(other, 1, 'secret_not_accessible')
+    assert.equal(own.status, 0, own.stdout)
+    assert.equal(up.requests.length, before + 1)
+    assert.equal(keyUsed('/v1/audio/speech'), 'workspace')
+    const denied = (tv.json(['audit']).events as any[]).filter((e) => e.kind === 'access.denied' && e.capability === 'openai/speech')
+    assert.equal(denied.length, 1)
+    assert.equal(denied[0].workspaceId, 'w2')
+    assert.ok(!other.stdout.includes(WORKSPACE))
   })
 
   it('a binding beats scope resolution; a consumer-specific binding beats a generic one; a secret binding uses that secret', async () => {

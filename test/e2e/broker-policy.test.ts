@@ -128,7 +128,8 @@ describe('e2e broker: paths, SSRF, policies, redirects', function () {
     it('refuses hosts that resolve to loopback, private, link-local, CGNAT, unspecified, unique-local or metadata addresses', async () => {
       const before = up.requests.length
       const addresses = [
-        `127.0.0.1:${up.port}`, `[::1]:${up.port}`, `[::ffff:127.0.0.1]:${up.port}`, '127.1.2.3:443',
+        `127.0.0.1:${up.port}`, `[::1]:${up.port}`, `[::ffff:127.0.0.1]:${up.port}`, `[::ffff:7f00:1]:${up.port}`, `[0:0:0:0:0:ffff:127.0.0.1]:${up.port}`,
+        '127.1.2.3:443', '[::ffff:a9fe:a9fe]:443', '[64:ff9b::a9fe:a9fe]:443',
         '10.0.0.1:443', '172.16.0.1:443', '192.168.1.1:443', '169.254.169.254:443', '100.64.0.1:443', '100.127.255.254:443',
         '0.0.0.0:443', '[::]:443', '[fd00::1]:443', '[fc00::1]:443', '[fe80::1]:443', '[fd00:ec2::254]:443',
       ]
@@ -204,6 +205,17 @@ describe('e2e broker: paths, SSRF, policies, redirects', function () {
       tv.ok(['capability', 'policy', 'set', '--capability', 'openai/videos', '--rate-limit-per-minute', '0'])
       const cleared = await call()
       assert.equal(cleared.status, 0, cleared.stdout)
+    })
+
+    it('the rate limit holds across concurrent processes: 8 at once with a limit of 2 let exactly 2 through', async () => {
+      tv.ok(['capability', 'policy', 'set', '--capability', 'openai/responses', '--rate-limit-per-minute', '2'])
+      const before = up.requests.length
+      const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => invoke(['openai/responses', '--method', 'GET', '--path', `/v1/responses/r${i}`, '--json'])))
+      const ok = results.filter((r) => r.status === 0)
+      const limited = results.filter((r) => r.status !== 0)
+      assert.equal(ok.length, 2, results.map((r) => r.stdout).join('\n'))
+      for (const r of limited) expectJsonError(r, 1, 'rate_limited')
+      assert.equal(up.requests.length, before + 2)
     })
 
     it('--max-request-body-bytes: a larger body is body_too_large without an upstream request; the limit itself passes', async () => {

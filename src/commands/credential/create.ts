@@ -41,10 +41,14 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
     if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(args.id)) throw usageError(`credential id ${JSON.stringify(args.id)} is not valid`, 'use letters, digits, ".", "_", ":" or "-"')
     if (!/^[a-z0-9][a-z0-9-]*$/.test(flags.provider)) throw usageError(`--provider ${JSON.stringify(flags.provider)} is not a valid provider id`, 'use lower-case letters, digits and "-"')
     if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
+    const portsAllowed = process.env.AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS === '1'
     const hosts = (flags.host ?? []).map((host) => {
       if (host.includes('*')) throw usageError(`--host ${host}: wildcards are refused; name the exact host`)
-      if (!isValidHost(host)) throw usageError(`--host ${JSON.stringify(host)} is not a host name`)
-      return normalizeHost(host)
+      const withPort = /^(.+):(\d{1,5})$/.exec(host)
+      if (withPort && !portsAllowed) throw usageError(`--host ${JSON.stringify(host)}: upstreams use port 443`, 'a non-default port needs a testing vault and AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS=1')
+      const name = withPort ? withPort[1] : host
+      if (!isValidHost(name) || (withPort && !(Number(withPort[2]) >= 1 && Number(withPort[2]) <= 65535))) throw usageError(`--host ${JSON.stringify(host)} is not a host name`)
+      return normalizeHost(name) + (withPort ? `:${withPort[2]}` : '')
     })
     const secretRefs = flags['secret-ref'].map((raw) => {
       const at = raw.indexOf('=')
