@@ -5,7 +5,9 @@ const invalid = (message: string) => new AivaultError('invalid_request', message
 
 /** RFC 3986 unreserved characters stay; everything else is %XX (UTF-8, upper-case). */
 export function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+  // Lone surrogates become U+FFFD (as Buffer would) instead of making encodeURIComponent throw.
+  const wellFormed = text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  return encodeURIComponent(wellFormed).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
 }
 
 /** Path segments may also keep the sub-delimiters and `:@` unencoded (RFC 3986 pchar). */

@@ -1,5 +1,7 @@
 import {Transform} from 'node:stream'
 
+import {encodeRfc3986} from './path'
+
 export const REDACTED = '[REDACTED]'
 
 /** The spellings of each secret worth scrubbing: as is, URL-encoded, and JSON-escaped. */
@@ -10,7 +12,7 @@ export function secretSpellings(secrets: string[]): string[] {
     out.add(secret)
     out.add(encodeURIComponent(secret))
     // RFC 3986 (as the broker encodes queries) and form encoding (space as +).
-    out.add(encodeURIComponent(secret).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()))
+    out.add(encodeRfc3986(secret))
     out.add(new URLSearchParams({s: secret}).toString().slice(2))
     out.add(JSON.stringify(secret).slice(1, -1))
   }

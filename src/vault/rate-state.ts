@@ -12,9 +12,11 @@ export class RateState {
   constructor(private readonly dir: string) {}
 
   /** Record a call if fewer than `limit` happened in the last `windowMs`; false when over. */
-  async take(key: string, limit: number, windowMs = 60_000, now = Date.now()): Promise<boolean> {
+  async take(key: string, limit: number, windowMs = 60_000, clock: () => number = Date.now): Promise<boolean> {
     const file = path.join(this.dir, encodeRecordFileName(key).replace(/\.yaml$/, '.json'))
     return withFileLock(path.join(this.dir, 'lock'), () => {
+      // The clock is read under the lock: a process that waited must not judge by an older time.
+      const now = clock()
       let times: number[] = []
       try {
         const parsed = JSON.parse(readFileIfExists(file) ?? '[]')
@@ -22,7 +24,7 @@ export class RateState {
       } catch {
         times = []
       }
-      times = times.filter((t) => t > now - windowMs && t <= now)
+      times = times.filter((t) => t > now - windowMs)
       if (times.length >= limit) return false
       times.push(now)
       writeFileAtomic(file, JSON.stringify(times), {syncDir: false})

@@ -4,6 +4,8 @@
  * redirects, and the guard that keeps test overrides out of real vaults.
  */
 import * as assert from 'node:assert/strict'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 
 import {TempVault, expectHumanError, expectJsonError, mapLimit, parseJson, type CliResult} from './fixture'
 import {delay, echo, json, largeBody, redirect, resolveEnv, startUpstream, text, type RecordedRequest, type Upstream} from './upstream'
@@ -207,13 +209,28 @@ describe('e2e broker: paths, SSRF, policies, redirects', function () {
       assert.equal(cleared.status, 0, cleared.stdout)
     })
 
-    it('the rate limit holds across concurrent processes: 8 at once with a limit of 2 let exactly 2 through', async () => {
+    it('the rate limit holds across concurrent processes: 8 queued at once with a limit of 2 let exactly 2 through', async () => {
       tv.ok(['capability', 'policy', 'set', '--capability', 'openai/responses', '--rate-limit-per-minute', '2'])
+      // Make the processes queue: hold the machine-local rate-state lock (as a slow writer would)
+      // until all of them have started, then let them take it in whatever order they get it.
+      // If the counters live elsewhere, this is just a burst of concurrent calls.
+      const lockDir = path.join(tv.root, 'run', 'ratelimit')
+      fs.mkdirSync(lockDir, {recursive: true})
+      const lockFile = path.join(lockDir, 'lock')
+      fs.writeFileSync(lockFile, `${process.pid}\n`, {flag: 'wx'})
       const before = up.requests.length
-      const results = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => invoke(['openai/responses', '--method', 'GET', '--path', `/v1/responses/r${i}`, '--json'])))
+      let results: CliResult[]
+      try {
+        const pending = Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => invoke(['openai/responses', '--method', 'GET', '--path', `/v1/responses/r${i}`, '--json'])))
+        await new Promise((resolve) => setTimeout(resolve, 2500))
+        fs.rmSync(lockFile, {force: true})
+        results = await pending
+      } finally {
+        fs.rmSync(lockFile, {force: true})
+      }
       const ok = results.filter((r) => r.status === 0)
       const limited = results.filter((r) => r.status !== 0)
-      assert.equal(ok.length, 2, results.map((r) => r.stdout).join('\n'))
+      assert.equal(ok.length, 2, `${ok.length} of 8 concurrent calls passed a limit of 2`)
       for (const r of limited) expectJsonError(r, 1, 'rate_limited')
       assert.equal(up.requests.length, before + 2)
     })

@@ -18,6 +18,7 @@ import {createHash, createHmac} from 'node:crypto'
 
 import {AivaultError} from '../../errors'
 import type {AuthInjection, AuthMaterial, OutgoingRequest} from './types'
+import {encodeRfc3986} from '../path'
 
 export interface AwsSigV4Config {
   service: string
@@ -168,14 +169,14 @@ function canonicalUri(service: string, path: string): string {
   const absolute = path.startsWith('/') ? path : `/${path}`
   const segments = absolute.split('/')
   const encoded = isS3(service)
-    ? segments.map((segment) => uriEncode(decodeLeniently(segment)))
-    : segments.map((segment) => uriEncode(segment))
+    ? segments.map((segment) => encodeRfc3986(decodeLeniently(segment)))
+    : segments.map((segment) => encodeRfc3986(segment))
   return encoded.join('/')
 }
 
 function canonicalQuery(query: Array<[string, string]>): string {
   return query
-    .map(([key, value]): [string, string] => [uriEncode(key), uriEncode(value)])
+    .map(([key, value]): [string, string] => [encodeRfc3986(key), encodeRfc3986(value)])
     .sort((a, b) => compareCodeUnits(a[0], b[0]) || compareCodeUnits(a[1], b[1]))
     .map(([key, value]) => `${key}=${value}`)
     .join('&')
@@ -186,17 +187,6 @@ function canonicalHeaderValue(value: string): string {
   return value.replace(/\s+/g, ' ').trim()
 }
 
-/** RFC 3986: keep A-Z a-z 0-9 - . _ ~, percent-encode every other UTF-8 byte as upper-case %XX. */
-function uriEncode(text: string): string {
-  let out = ''
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const unreserved =
-      (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) ||
-      byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e
-    out += unreserved ? String.fromCharCode(byte) : '%' + byte.toString(16).toUpperCase().padStart(2, '0')
-  }
-  return out
-}
 
 function decodeLeniently(segment: string): string {
   try {

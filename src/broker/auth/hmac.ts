@@ -18,6 +18,7 @@ import {createHash, createHmac} from 'node:crypto'
 
 import {AivaultError} from '../../errors'
 import type {AuthInjection, AuthMaterial, OutgoingRequest} from './types'
+import {encodeRfc3986} from '../path'
 
 export interface HmacConfig {
   algorithm: 'sha256' | 'sha512'
@@ -70,7 +71,7 @@ export function hmacCanonicalString(request: OutgoingRequest, timestamp: string)
 function canonicalQuery(query: Array<[string, string]>): string {
   return [...query]
     .sort((a, b) => compareCodePoints(a[0], b[0]) || compareCodePoints(a[1], b[1]))
-    .map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`)
+    .map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(v)}`)
     .join('&')
 }
 
@@ -79,14 +80,3 @@ function compareCodePoints(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
 
-/** RFC 3986: keep A-Z a-z 0-9 - . _ ~, every other UTF-8 byte becomes upper-case %XX. */
-function rfc3986(text: string): string {
-  let out = ''
-  for (const byte of Buffer.from(text, 'utf8')) {
-    const unreserved =
-      (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || (byte >= 0x30 && byte <= 0x39) ||
-      byte === 0x2d || byte === 0x2e || byte === 0x5f || byte === 0x7e
-    out += unreserved ? String.fromCharCode(byte) : '%' + byte.toString(16).toUpperCase().padStart(2, '0')
-  }
-  return out
-}
