@@ -1,0 +1,20 @@
+import {AivaultCommand} from '../../base-command'
+import type {ProviderSummary} from '../../broker/provider-catalog'
+import {listProviders} from '../../broker/provider-catalog'
+import {loadBuiltinRegistry} from '../../registry/registry'
+import {plural, table} from '../../render/text'
+import {Vault} from '../../vault/vault'
+
+export default class ProvidersList extends AivaultCommand {
+  static summary = 'List the built-in providers: the secrets that enable them, auth, capabilities, and which are set up.'
+
+  static examples = ['<%= config.bin %> providers list', '<%= config.bin %> providers list --json']
+
+  async run(): Promise<{providers: ProviderSummary[]}> {
+    await this.parse(ProvidersList)
+    const providers = listProviders(Vault.fromEnv(), loadBuiltinRegistry())
+    const rows = providers.map((p) => [p.provider, p.secrets.join(' + '), p.auth, String(p.capabilities), p.credentials.length > 0 ? 'ready' : '-'])
+    this.log(`${table(['PROVIDER', 'SECRETS', 'AUTH', 'CAPABILITIES', 'STATE'], rows)}\n${plural(providers.length, 'provider')}`)
+    return {providers}
+  }
+}

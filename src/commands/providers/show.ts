@@ -1,0 +1,27 @@
+import {Args} from '@oclif/core'
+
+import {AivaultCommand} from '../../base-command'
+import type {ProviderDetail} from '../../broker/provider-catalog'
+import {showProvider} from '../../broker/provider-catalog'
+import {loadBuiltinRegistry} from '../../registry/registry'
+import {Vault} from '../../vault/vault'
+
+export default class ProvidersShow extends AivaultCommand {
+  static summary = 'Show one provider: secrets, auth, hosts, how to enable it, and its capabilities.'
+
+  static examples = ['<%= config.bin %> providers show stripe']
+
+  static args = {provider: Args.string({description: 'Provider id.', required: true})}
+
+  async run(): Promise<ProviderDetail> {
+    const {args} = await this.parse(ProvidersShow)
+    const p = showProvider(Vault.fromEnv(), loadBuiltinRegistry(), args.provider)
+    const lines = [`${p.provider}${p.title ? ` — ${p.title}` : ''}`]
+    if (p.description) lines.push(p.description)
+    lines.push('', `Docs:     ${p.docsUrl ?? '-'}`, `Auth:     ${p.auth}`, `Hosts:    ${p.hosts.join(', ')}`, `Secrets:  ${p.secrets.join(', ')}`, `State:    ${p.credentials.length > 0 ? `ready (credential ${p.credentials.join(', ')})` : 'not set up'}`)
+    if (p.credentials.length === 0) lines.push('Enable:', ...p.setup.map((c) => `  ${c}`))
+    lines.push('', `Capabilities (${p.capabilities}):`, ...p.capabilityList.map((c) => `  ${c.id.padEnd(40)} ${c.methods.join(',').padEnd(18)} ${c.pathPrefixes.join(' ')}`))
+    this.log(lines.join('\n'))
+    return p
+  }
+}
