@@ -92,12 +92,14 @@ async function main() {
   big.dispose()
 
   rows.push(...(await require('./invoke').main(quick)))
+  const serveRows = await require('./serve').main(quick)
   const table = ['| measurement | median | vs node -e 0 | target |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
-  const note = 'Bulk rows are relative to the inherited-env floor.'
+  const serveTable = ['| aivault serve | throughput | latency | note |', '|---|---|---|---|', ...serveRows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+  const note = `Bulk rows are relative to the inherited-env floor.\n\n${serveTable}`
   console.log(`node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()}\n\n${table}\n\n${note}`)
   const out = path.join(__dirname, 'results')
   fs.mkdirSync(out, {recursive: true})
-  fs.writeFileSync(path.join(out, 'latest.md'), table + '\n')
+  fs.writeFileSync(path.join(out, 'latest.md'), `${table}\n\n${note}\n`)
 }
 
 main().catch((error) => {
