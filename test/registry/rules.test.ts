@@ -245,7 +245,7 @@ describe('registry: validation rules', () => {
       const out = tempDir()
       const {lines, io} = capture()
       assert.equal(runRegistryBuild(ROOT, ['--out', out], io), 0, lines.err.join('\n'))
-      assert.match(lines.out[0], /^registry: 11 providers, \d+ capabilities, digest [0-9a-f]{12}$/)
+      assert.match(lines.out[0], /^registry: \d+ providers, \d+ capabilities, digest [0-9a-f]{12}$/)
       const built = JSON.parse(fs.readFileSync(path.join(out, 'registry.json'), 'utf8'))
       assert.deepEqual(Object.keys(built), ['digest', 'files', 'providers'])
       assert.deepEqual(built.providers.map((p: {provider: string}) => p.provider), [...built.providers.map((p: {provider: string}) => p.provider)].sort())

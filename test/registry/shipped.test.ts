@@ -8,58 +8,16 @@ import {BuiltRegistry, ProviderDef} from '../../src/registry/types'
 import {REGISTRY_DIR} from './helpers'
 
 /** Providers the registry must ship, with their canonical secrets and capability names. */
-const EXPECTED: Record<string, {secrets: Record<string, string>; hosts: string[]; capabilities: string[]}> = {
-  openai: {
-    secrets: {OPENAI_API_KEY: 'secret'},
-    hosts: ['api.openai.com'],
-    capabilities: [
-      'assistants', 'batch', 'chat-completions', 'codex-realtime', 'codex-responses', 'codex-usage', 'embeddings', 'files',
-      'fine-tuning', 'image-generation', 'models', 'moderation', 'realtime', 'responses', 'speech', 'transcription',
-      'translation', 'uploads', 'vector-stores', 'videos',
-    ],
-  },
-  anthropic: {secrets: {ANTHROPIC_API_KEY: 'secret'}, hosts: ['api.anthropic.com'], capabilities: ['messages', 'models']},
-  github: {
-    secrets: {GITHUB_TOKEN: 'secret'},
-    hosts: ['api.github.com'],
-    capabilities: ['gists', 'graphql', 'issues', 'meta', 'notifications', 'orgs', 'repos', 'search', 'users'],
-  },
-  gemini: {
-    secrets: {GEMINI_API_KEY: 'secret'},
-    hosts: ['generativelanguage.googleapis.com'],
-    capabilities: ['batches', 'cached-content', 'corpora', 'file-search', 'files', 'generated-files', 'models', 'tuned-models'],
-  },
-  telegram: {
-    secrets: {TELEGRAM_BOT_TOKEN: 'secret'},
-    hosts: ['api.telegram.org'],
-    capabilities: ['delete-message', 'edit-message-text', 'get-me', 'get-updates', 'send-chat-action', 'send-message'],
-  },
-  trello: {
-    secrets: {TRELLO_API_KEY: 'key', TRELLO_TOKEN: 'token'},
-    hosts: ['api.trello.com'],
-    capabilities: [
-      'actions', 'batch', 'boards', 'cards', 'checklists', 'custom-fields', 'emoji', 'enterprises', 'labels', 'lists',
-      'members', 'notifications', 'organizations', 'plugins', 'search', 'tokens', 'webhooks',
-    ],
-  },
-  twilio: {secrets: {TWILIO_ACCOUNT_SID: 'username', TWILIO_AUTH_TOKEN: 'password'}, hosts: ['api.twilio.com'], capabilities: ['api']},
-  mailgun: {secrets: {MAILGUN_API_KEY: 'password'}, hosts: ['api.mailgun.net'], capabilities: ['domains', 'lists', 'routes', 'sending']},
-  plaid: {
-    secrets: {PLAID_CLIENT_ID: 'client_id', PLAID_SECRET: 'secret'},
-    hosts: ['production.plaid.com'],
-    capabilities: [
-      'accounts', 'assets', 'auth', 'categories', 'identity', 'institutions', 'investments', 'investments-sync',
-      'item-public-token-exchange', 'item-remove', 'items', 'liabilities', 'liabilities-sync', 'link-token',
-      'link-token-create', 'link-token-update', 'statements', 'transactions',
-    ],
-  },
-  shopify: {secrets: {SHOPIFY_ACCESS_TOKEN: 'secret'}, hosts: ['*.myshopify.com'], capabilities: ['admin']},
-  'google-gmail': {
-    secrets: {GOOGLE_GMAIL_OAUTH: 'secret'},
-    hosts: ['oauth2.googleapis.com', 'gmail.googleapis.com', 'people.googleapis.com'],
-    capabilities: ['contacts-read', 'drafts', 'labels', 'messages-modify', 'messages-read', 'profile', 'send'],
-  },
+/**
+ * The catalog contract of issue 5: the original tool's 44 providers (same ids, secret names,
+ * placeholders, hosts and capability ids; google-* use Google's token host and shopify is
+ * per-tenant) and the providers added beyond it, with their required canonical secret names.
+ */
+const CONTRACT = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'catalog-contract.json'), 'utf8')) as {
+  original: Record<string, {secrets: Record<string, string>; hosts: string[]; capabilities: string[]}>
+  added: Record<string, string[]>
 }
+const EXPECTED_IDS = [...Object.keys(CONTRACT.original), ...Object.keys(CONTRACT.added)].sort()
 
 describe('registry: shipped providers', () => {
   let built: BuiltRegistry
@@ -75,19 +33,25 @@ describe('registry: shipped providers', () => {
 
   it('has one valid file per provider, named <provider>.yaml, sorted by id', () => {
     const files = fs.readdirSync(REGISTRY_DIR).filter((n) => n.endsWith('.yaml')).sort()
-    assert.deepEqual(files, Object.keys(EXPECTED).map((p) => `${p}.yaml`).sort())
-    assert.deepEqual(providers.map((p) => p.provider), Object.keys(EXPECTED).sort())
+    assert.deepEqual(files, EXPECTED_IDS.map((p) => `${p}.yaml`).sort())
+    assert.deepEqual(providers.map((p) => p.provider), EXPECTED_IDS)
+    assert.ok(providers.length >= 70)
     assert.deepEqual(Object.keys(built.files).sort(), [...files, 'schema/registry-provider.schema.json'].sort())
     assert.match(built.digest, /^[0-9a-f]{64}$/)
   })
 
   it('ships the expected secrets, auth, hosts and capabilities', () => {
     for (const def of providers) {
-      const expected = EXPECTED[def.provider]
+      assert.ok(def.title && def.docsUrl?.startsWith('https://') && def.description, `${def.provider} has title, docsUrl and description`)
+      for (const c of def.capabilities) assert.ok(c.title && c.description, `${c.id} has a title and a description`)
+      const expected = CONTRACT.original[def.provider]
+      if (!expected) {
+        for (const name of CONTRACT.added[def.provider]) assert.ok(name in def.vaultSecrets, `${def.provider} claims ${name}`)
+        continue
+      }
       assert.deepEqual(def.vaultSecrets, expected.secrets, def.provider)
-      assert.deepEqual(def.hosts, expected.hosts, def.provider)
+      assert.deepEqual([...def.hosts].sort(), expected.hosts, def.provider)
       assert.deepEqual(def.capabilities.map((c) => c.id).sort(), expected.capabilities.map((c) => `${def.provider}/${c}`).sort(), def.provider)
-      assert.ok(def.title && def.docsUrl?.startsWith('https://'), `${def.provider} has title and docsUrl`)
     }
     const byId = new Map(providers.map((p) => [p.provider, p]))
     assert.deepEqual(byId.get('openai')?.auth, {header: {header_name: 'authorization', value_template: 'Bearer {{secret}}'}})
