@@ -56,8 +56,9 @@ async function main() {
     {name: 'aivault --version', args: [...node, CLI, '--version']},
     {name: 'aivault secrets list (100 secrets)', args: [...node, CLI, 'secrets', 'list']},
     {name: 'aivault status', args: [...node, CLI, 'status']},
+    {name: 'aivault capability list (72 providers)', args: [...node, CLI, 'capability', 'list']},
   ]
-  const targets = {'aivault --version': 2.0, 'aivault secrets list (100 secrets)': 2.3}
+  const targets = {'aivault --version': 2.0, 'aivault secrets list (100 secrets)': 2.3, 'aivault capability list (72 providers)': 2.5}
   // Start-up twice: in this shell's environment (here NODE_EXTRA_CA_CERTS adds ~80 ms to every
   // node start, floor included), and in a minimal one, where the CLI's own cost shows plainly.
   const environments = [
