@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {ensureDir, FILE_MODE, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {ensureDir, FILE_MODE, readFileIfExists} from './atomic-file'
 import {withFileLock} from './lock'
 
 export const AUDIT_GENESIS = '0'.repeat(64)
@@ -107,7 +107,7 @@ export class AuditLog {
 
   private async write(events: {kind: string; fields: Record<string, unknown>; at: Date}[]): Promise<void> {
     ensureDir(this.dir)
-    await withFileLock(this.lockFile, () => {
+    await withFileLock(this.lockFile, async () => {
       // Chain to the last line actually on disk: a crash between appending a line and updating
       // head must not fork the chain.
       let prev = this.lastHashFromFiles()
@@ -118,16 +118,25 @@ export class AuditLog {
         const name = `${at.toISOString().slice(0, 10)}.jsonl`
         byFile.set(name, [...(byFile.get(name) ?? []), line])
       }
+      // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
       for (const [name, lines] of byFile) {
-        const fd = fs.openSync(path.join(this.dir, name), 'a', FILE_MODE)
+        const handle = await fs.promises.open(path.join(this.dir, name), 'a', FILE_MODE)
         try {
-          fs.writeSync(fd, lines.join('\n') + '\n')
-          fs.fsyncSync(fd)
+          await handle.write(lines.join('\n') + '\n')
+          await handle.sync()
         } finally {
-          fs.closeSync(fd)
+          await handle.close()
         }
       }
-      writeFileAtomic(this.headFile, JSON.stringify({hash: prev}) + '\n')
+      const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
+      const head = await fs.promises.open(temp, 'w', FILE_MODE)
+      try {
+        await head.write(JSON.stringify({hash: prev}) + '\n')
+        await head.sync()
+      } finally {
+        await head.close()
+      }
+      await fs.promises.rename(temp, this.headFile)
     })
   }
 
