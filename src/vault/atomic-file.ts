@@ -63,6 +63,7 @@ export function removeFileDurably(file: string): boolean {
 
 /** The `*.yaml` record files of a folder, sorted; temp and hidden files are never records. */
 export function listRecordFiles(dir: string): string[] {
+  if (!fs.statSync(dir, {throwIfNoEntry: false})) return []
   let names: string[]
   try {
     names = fs.readdirSync(dir)

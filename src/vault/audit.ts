@@ -3,6 +3,7 @@ import * as path from 'node:path'
 
 import {ensureDir, FILE_MODE, readFileIfExists} from './atomic-file'
 import {withFileLock} from './lock'
+import {statStamp} from './record-folder'
 
 export const AUDIT_GENESIS = '0'.repeat(64)
 
@@ -110,7 +111,7 @@ export class AuditLog {
     await withFileLock(this.lockFile, async () => {
       // Chain to the last line actually on disk: a crash between appending a line and updating
       // head must not fork the chain.
-      let prev = this.lastHashFromFiles()
+      let prev = this.lastHashOnDisk()
       const byFile = new Map<string, string[]>()
       for (const {kind, fields, at} of events) {
         const line = JSON.stringify({ts: at.toISOString(), kind, ...fields, prev})
@@ -137,7 +138,19 @@ export class AuditLog {
         await head.close()
       }
       await fs.promises.rename(temp, this.headFile)
+      const last = [...byFile.keys()].pop() as string
+      this.lastWritten = {stamp: statStamp(path.join(this.dir, last)), file: last, hash: prev}
     })
+  }
+
+  /** What this process appended last, reused while the file is exactly as it left it. */
+  private lastWritten?: {file: string; stamp: string | undefined; hash: string}
+
+  private lastHashOnDisk(): string {
+    const known = this.lastWritten
+    const files = this.dayFiles()
+    if (known && files[files.length - 1] === known.file && statStamp(path.join(this.dir, known.file)) === known.stamp) return known.hash
+    return this.lastHashFromFiles()
   }
 
   private readHead(): {hash: string} | undefined {
@@ -230,7 +243,7 @@ function lastLine(file: string): string | undefined {
   }
   try {
     const size = fs.fstatSync(fd).size
-    const length = Math.min(size, 256 * 1024)
+    const length = Math.min(size, 64 * 1024)
     const buffer = Buffer.alloc(length)
     fs.readSync(fd, buffer, 0, length, size - length)
     const lines = buffer.toString('utf8').split('\n').filter((l) => l.length > 0)

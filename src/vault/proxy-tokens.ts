@@ -4,6 +4,7 @@ import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
 import {ensureDir, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {ParsedFileMemo} from './record-folder'
 import type {Vault} from './vault'
 
 /** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
@@ -20,6 +21,9 @@ export interface ProxyToken {
 }
 
 const PREFIX = 'avp_'
+
+/** Token records parsed once per change (serve checks one on every request). */
+const tokenMemo = new ParsedFileMemo<ProxyToken>()
 
 const tokenHash = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
 
@@ -51,9 +55,8 @@ export async function mintToken(vault: Vault, input: Omit<ProxyToken, 'id' | 'cr
 export function checkToken(vault: Vault, token: string | undefined): ProxyToken {
   const invalid = () => new AivaultError('token_invalid', 'missing, unknown, expired or revoked proxy token', {hint: 'mint one with "aivault token mint"'})
   if (!token || !token.startsWith(PREFIX) || !/^avp_[A-Za-z0-9_-]{20,}$/.test(token)) throw invalid()
-  const text = readFileIfExists(path.join(dir(vault), `${tokenHash(token)}.json`))
-  if (text === undefined) throw invalid()
-  const record = JSON.parse(text) as ProxyToken
+  const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
+  if (!record) throw invalid()
   if (record.revoked || Date.parse(record.expiresAt) <= Date.now()) throw invalid()
   return record
 }
