@@ -50,11 +50,12 @@ async function main(quick = process.argv.includes('--quick')) {
   spawnSync(process.execPath, [CLI, 'init', '--testing'], {env})
   spawnSync(process.execPath, [CLI, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], {env, input: 'sk-bench-key-0123456789'})
   const token = JSON.parse(spawnSync(process.execPath, [CLI, 'token', 'mint', '--capability', 'openai/models', '--ttl', '1h', '--json'], {env}).stdout).token
-  const serve = await startChild([CLI, 'serve', '--port', '0'], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
+  const workers = String(Math.max(1, Math.min(2, os.availableParallelism())))
+  const serve = await startChild([CLI, 'serve', '--port', '0', '--workers', workers], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
   const targets = [
     ['direct (HTTPS upstream)', {url: `https://127.0.0.1:${upstreamPort}/v1/models`, servername: 'api.openai.com', headers: {host: 'api.openai.com', authorization: 'Bearer sk-bench-key'}}],
     ['bare undici proxy (+1 header)', {url: `http://127.0.0.1:${proxy.match[1]}/v1/models`}],
-    ['aivault serve /v/openai', {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}],
+    [`aivault serve /v/openai (${workers} workers)`, {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}],
   ]
   const rows = []
   const results = {}
@@ -67,7 +68,7 @@ async function main(quick = process.argv.includes('--quick')) {
     }
   }
   for (const c of [1, 32]) {
-    const ratio = results[`aivault serve /v/openai@${c}`] / results[`bare undici proxy (+1 header)@${c}`]
+    const ratio = results[`aivault serve /v/openai (${workers} workers)@${c}`] / results[`bare undici proxy (+1 header)@${c}`]
     rows.push([`aivault serve ÷ bare undici proxy, c=${c}`, `${ratio.toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
   }
   await Promise.all([serve.child, proxy.child, upstream.child].map((child) => new Promise((resolve) => {

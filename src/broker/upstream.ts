@@ -107,6 +107,7 @@ export function sendUpstream(request: UpstreamRequest): Promise<IncomingMessage>
       if (error instanceof AivaultError) reject(error)
       else reject(new AivaultError('upstream_unreachable', `${request.host}: ${error.code ?? error.message}`))
     })
-    req.end(request.body)
+    if (request.body.length > 0) req.end(request.body)
+    else req.end()
   })
 }

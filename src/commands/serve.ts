@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 
+import cluster from 'node:cluster'
+
 import {AivaultCommand} from '../base-command'
 import {brokerDepsFromEnv} from '../broker/deps'
 import {tuneForLongLived} from '../broker/long-lived'
@@ -22,6 +24,7 @@ token (aivault token mint) where it expects its API key. The token is removed be
     host: Flags.string({description: 'Address to listen on.', default: '127.0.0.1'}),
     port: Flags.integer({description: 'Port to listen on (0 picks a free one).', default: 8787, min: 0, max: 65535}),
     'allow-remote': Flags.boolean({description: 'Accept clients that are not on loopback.'}),
+    workers: Flags.integer({description: 'Worker processes sharing the port (rate limits, tokens and audit stay consistent across them).', default: 1, min: 1, max: 64}),
   }
 
   async run(): Promise<void> {
@@ -30,10 +33,12 @@ token (aivault token mint) where it expects its API key. The token is removed be
       throw usageError(`--host ${flags.host} is not a loopback address`, 'add --allow-remote to listen beyond this machine')
     }
     const options = {host: flags.host, port: flags.port, allowRemote: flags['allow-remote']}
+    if (flags.workers > 1 && cluster.isPrimary) return superviseWorkers(flags.workers)
     const deps = brokerDepsFromEnv()
     tuneForLongLived(deps)
     const server = createBrokerServer(deps, options)
     const address = await listen(server, options)
+    if (cluster.isWorker) return // the primary announces the address once
     process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
     await new Promise<void>((resolve) => {
       const stop = () => server.close(() => resolve())
@@ -41,4 +46,22 @@ token (aivault token mint) where it expects its API key. The token is removed be
       process.once('SIGTERM', stop)
     })
   }
+}
+
+/** Fork workers that share the listening socket; announce the address once; stop them together. */
+async function superviseWorkers(count: number): Promise<void> {
+  const workers = Array.from({length: count}, () => cluster.fork())
+  const address = await new Promise<{address: string; port: number}>((resolve) => workers[0].once('listening', resolve))
+  process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (${count} workers)\n`)
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      for (const worker of workers) worker.kill('SIGTERM')
+      resolve()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    cluster.on('exit', (worker, code) => {
+      if (code !== 0 && workers.every((w) => w.isDead())) stop()
+    })
+  })
 }

@@ -298,6 +298,23 @@ describe('e2e serve: SDKs, proxy tokens, problems, audit', function () {
     })
   })
 
+  describe('workers', () => {
+    it('serve --workers 2 shares the port and every worker checks proxy tokens', async () => {
+      const clustered = await startServe(tv, env, ['--workers', '2'])
+      try {
+        assert.match(clustered.output(), /\(2 workers\)/)
+        const calls = await Promise.all(
+          Array.from({length: 6}, () => fetch(`${clustered.base}/v/openai/v1/models`, {headers: {authorization: `Bearer ${tModels.token}`}})),
+        )
+        for (const r of calls) assert.equal(r.status, 200)
+        const refused = await fetch(`${clustered.base}/v/openai/v1/models`, {headers: {authorization: 'Bearer avp_not-a-real-token-0000000000000'}})
+        assert.equal(refused.status, 401)
+      } finally {
+        await clustered.stop()
+      }
+    })
+  })
+
   describe('routes and token placement', () => {
     it('GET /aivault/health answers 200 without a token', async () => {
       const reply = await request(`${serve.base}/aivault/health`)
