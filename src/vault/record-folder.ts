@@ -33,6 +33,13 @@ export function statStamp(file: string): string | undefined {
   return st ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined
 }
 
+/** How long a long-lived process may reuse a listing of an unchanged folder (0: never). */
+let listingReuseMs = 0
+
+export function reuseListings(ms = 1000): void {
+  listingReuseMs = ms
+}
+
 /**
  * Lists one folder of YAML records (one file per record). Parsing YAML is the slow part of a
  * listing, so each file's parsed projection is kept in a machine-local cache under run/,
@@ -51,8 +58,22 @@ export class RecordFolder<T> {
 
   /** The last listing, kept in memory by long-lived processes (aivaultd, serve). */
   private memory?: CacheFile<T>
+  private lastListing?: {dirStamp: string | undefined; at: number; result: {records: T[]; problems: RecordProblem[]}}
 
   list(): {records: T[]; problems: RecordProblem[]} {
+    // Long-lived processes: every write is a rename, which changes the folder's mtime, so an
+    // unchanged folder means unchanged records; in-place edits are caught within a second.
+    const dirStamp = listingReuseMs > 0 ? statStamp(this.dir) : undefined
+    const last = this.lastListing
+    if (last && listingReuseMs > 0 && last.dirStamp === dirStamp && Date.now() - last.at < listingReuseMs) {
+      return {records: [...last.result.records], problems: [...last.result.problems]} // callers may sort or extend
+    }
+    const result = this.listFresh()
+    if (listingReuseMs > 0) this.lastListing = {dirStamp, at: Date.now(), result}
+    return result
+  }
+
+  private listFresh(): {records: T[]; problems: RecordProblem[]} {
     const names = listRecordFiles(this.dir)
     const cache = this.memory ?? this.readCache()
     const next: CacheFile<T> = {version: CACHE_VERSION, entries: {}}
