@@ -26,6 +26,49 @@ function startChild(args, env, pattern) {
   })
 }
 
+/** nginx with proxy_set_header Authorization, when nginx is installed (apt-get install nginx). */
+async function startNginx(upstreamPort, caPath, base) {
+  const bin = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx'].find((p) => fs.existsSync(p))
+  if (!bin) return undefined
+  const port = await new Promise((resolve) => {
+    const probe = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+      const {port: free} = probe.address()
+      probe.close(() => resolve(free))
+    })
+  })
+  const prefix = path.join(base, 'nginx')
+  fs.mkdirSync(path.join(prefix, 'logs'), {recursive: true})
+  const conf = path.join(prefix, 'nginx.conf')
+  fs.writeFileSync(conf, `daemon off;
+worker_processes 2;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log error;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream api { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass https://api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host api.openai.com;
+      proxy_set_header Authorization "Bearer sk-bench-key";
+      proxy_ssl_server_name on;
+      proxy_ssl_name api.openai.com;
+      proxy_ssl_trusted_certificate ${caPath};
+      proxy_ssl_verify on;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+`)
+  const child = spawn(bin, ['-p', prefix, '-c', conf], {stdio: 'ignore'})
+  await new Promise((r) => setTimeout(r, 300))
+  return {child, port}
+}
+
 function load(options) {
   const autocannon = require('autocannon')
   return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))))
@@ -52,9 +95,11 @@ async function main(quick = process.argv.includes('--quick')) {
   const token = JSON.parse(spawnSync(process.execPath, [CLI, 'token', 'mint', '--capability', 'openai/models', '--ttl', '1h', '--json'], {env}).stdout).token
   const workers = String(Math.max(1, Math.min(2, os.availableParallelism())))
   const serve = await startChild([CLI, 'serve', '--port', '0', '--workers', workers], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
+  const nginx = await startNginx(upstreamPort, caPath, base)
   const targets = [
     ['direct (HTTPS upstream)', {url: `https://127.0.0.1:${upstreamPort}/v1/models`, servername: 'api.openai.com', headers: {host: 'api.openai.com', authorization: 'Bearer sk-bench-key'}}],
     ['bare undici proxy (+1 header)', {url: `http://127.0.0.1:${proxy.match[1]}/v1/models`}],
+    ...(nginx ? [['nginx (proxy_set_header Authorization)', {url: `http://127.0.0.1:${nginx.port}/v1/models`}]] : []),
     [`aivault serve /v/openai (${workers} workers)`, {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}],
   ]
   const rows = []
@@ -70,8 +115,12 @@ async function main(quick = process.argv.includes('--quick')) {
   for (const c of [1, 32]) {
     const ratio = results[`aivault serve /v/openai (${workers} workers)@${c}`] / results[`bare undici proxy (+1 header)@${c}`]
     rows.push([`aivault serve ÷ bare undici proxy, c=${c}`, `${ratio.toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
+    if (nginx) {
+      const vsNginx = results[`aivault serve /v/openai (${workers} workers)@${c}`] / results[`nginx (proxy_set_header Authorization)@${c}`]
+      rows.push([`aivault serve ÷ nginx, c=${c}`, `${vsNginx.toFixed(2)}×`, '', c === 32 ? '≥ 0.5×' : ''])
+    }
   }
-  await Promise.all([serve.child, proxy.child, upstream.child].map((child) => new Promise((resolve) => {
+  await Promise.all([serve.child, proxy.child, upstream.child, ...(nginx ? [nginx.child] : [])].map((child) => new Promise((resolve) => {
     child.removeAllListeners('exit')
     child.once('exit', resolve)
     child.kill()
