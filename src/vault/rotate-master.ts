@@ -25,7 +25,7 @@ export interface RotateMasterResult {
 
 /**
  * Re-wrap every DEK under a new KEK, crash-safe at every step:
- * 1. before any record changes, the new key is staged durably (key file `.next`) and both
+ * 1. before any record changes, the new key is staged durably (key file `.next`), then both
  *    keys are bridged (run/rotation.json: each wrapped under the other), so either key opens all;
  * 2. each record is re-wrapped with an atomic write; until the end both keys are held, and
  *    every record names the key that wraps it (`dek.kekId`), so each opens in either state;
@@ -81,8 +81,8 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     for (const record of loaded) await vault.secrets.open(record, {...keyring, keys}, current.vaultId)
 
     if (!keyring.previous) {
-      await writeBridge(vault.paths, keyring.current, target)
       await provider.stagePendingKek(target.key)
+      await writeBridge(vault.paths, keyring.current, target)
     }
     let rewrapped = 0
     const total = loaded.length
