@@ -103,8 +103,9 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
       const {mac: _mac, kekId: _kekId, ...unsigned} = current
       writeVaultConfig(vault.paths, await signVaultConfig(unsigned, target))
     }
-    await provider.commitPendingKek()
+    // The bridge goes before the key swap: once the staged key is the key, nothing is pending.
     removeBridge(vault.paths)
+    await provider.commitPendingKek()
     vault.reload()
     const previousKekId = keyring.previous?.id ?? keyring.current.id
     await vault.audit.append('vault.rotate_master', {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed})
