@@ -101,7 +101,18 @@ export class Registry {
   }
 }
 
+/** dist/registry.json parsed once per process (loading and verifying both need it). */
+const builtCache = new Map<string, BuiltRegistry>()
+
 function readBuiltRegistry(file: string): BuiltRegistry {
+  const cached = builtCache.get(file)
+  if (cached) return cached
+  const built = parseBuiltRegistry(file)
+  builtCache.set(file, built)
+  return built
+}
+
+function parseBuiltRegistry(file: string): BuiltRegistry {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8')
