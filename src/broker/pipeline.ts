@@ -8,6 +8,7 @@ import {PassThrough, Readable} from 'node:stream'
 import * as zlib from 'node:zlib'
 
 import {AivaultError} from '../errors'
+import {loadSodium} from '../vault/sodium'
 import type {Registry} from '../registry/registry'
 import {verifyBuiltinRegistry} from '../registry/registry'
 import type {Vault} from '../vault/vault'
@@ -122,6 +123,8 @@ function urlOf(request: OutgoingRequest, target: string): string {
 /** Run one invocation. Refusals and upstream failures throw AivaultError and are audited. */
 export async function invoke(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions): Promise<BrokerResponse> {
   const started = Date.now()
+  // libsodium compiles its WebAssembly off the main thread: start now, it is needed at step 10.
+  void loadSodium().catch(() => {})
   const {vault} = deps
   const auditBase = {capability: envelope.capability, ...contextFields(options.context)}
   const facts: AuditFacts = {method: envelope.request.method}
