@@ -10,18 +10,8 @@ import {encodeBody, parseEnvelope, parseRequest} from '../../src/broker/envelope
 import type {EnvelopeRequest} from '../../src/broker/envelope'
 import {filterRequestHeaders, isDroppedResponseHeader} from '../../src/broker/headers'
 import {AivaultError} from '../../src/errors'
+import {throwsCode} from './helpers'
 
-function throwsCode(fn: () => unknown, code: string, label?: string): void {
-  assert.throws(
-    fn,
-    (error: unknown) => {
-      assert.ok(error instanceof AivaultError, `${label ?? ''}: expected an AivaultError, got ${String(error)}`)
-      assert.equal(error.code, code, `${label ?? ''}: ${error.message}`)
-      return true
-    },
-    label,
-  )
-}
 
 const h = (name: string, value = 'v') => ({name, value})
 const NONE = new Set<string>()

@@ -6,19 +6,8 @@
 import assert from 'node:assert/strict'
 
 import {encodeQuery, encodeRfc3986, normalizeTarget, parseQuery, pathMatchesPrefix} from '../../src/broker/path'
-import {AivaultError} from '../../src/errors'
+import {throwsCode} from './helpers'
 
-function throwsCode(fn: () => unknown, code: string, label?: string): void {
-  assert.throws(
-    fn,
-    (error: unknown) => {
-      assert.ok(error instanceof AivaultError, `${label ?? ''}: expected an AivaultError, got ${String(error)}`)
-      assert.equal(error.code, code, `${label ?? ''}: ${error.message}`)
-      return true
-    },
-    label,
-  )
-}
 
 /** The segments a caller's path leads to, for prefix checks. */
 const segmentsOf = (path: string): string[] => normalizeTarget(path).segments
