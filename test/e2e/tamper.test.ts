@@ -125,21 +125,22 @@ describe('e2e: tampering fails closed, per record', function () {
     assert.deepEqual(readRecord(ids.TEAM_KEY).scope, {type: 'workspace', workspaceId: 'team'})
   })
 
-  it('swapping the sealed blocks of two records breaks both, and only them', () => {
-    const a = readRecord(ids.OPENAI_API_KEY)
-    const b = readRecord(ids.MY_KEY)
+  /** Swap the sealed blocks of two secrets' record files. */
+  const swapSealed = (x: keyof typeof ids, y: keyof typeof ids) => {
+    const a = readRecord(ids[x])
+    const b = readRecord(ids[y])
     ;[a.sealed, b.sealed] = [b.sealed, a.sealed]
-    writeRecord(recordPath(ids.OPENAI_API_KEY), a)
-    writeRecord(recordPath(ids.MY_KEY), b)
+    writeRecord(recordPath(ids[x]), a)
+    writeRecord(recordPath(ids[y]), b)
+  }
+
+  it('swapping the sealed blocks of two records breaks both, and only them', () => {
+    swapSealed('OPENAI_API_KEY', 'MY_KEY')
     expectTampered([rel(ids.OPENAI_API_KEY), rel(ids.MY_KEY)], others('OPENAI_API_KEY', 'MY_KEY'))
   })
 
   it('swapping the sealed blocks of two pinned records breaks both', () => {
-    const a = readRecord(ids.OPENAI_API_KEY)
-    const b = readRecord(ids.GITHUB_TOKEN)
-    ;[a.sealed, b.sealed] = [b.sealed, a.sealed]
-    writeRecord(recordPath(ids.OPENAI_API_KEY), a)
-    writeRecord(recordPath(ids.GITHUB_TOKEN), b)
+    swapSealed('OPENAI_API_KEY', 'GITHUB_TOKEN')
     expectTampered([rel(ids.OPENAI_API_KEY), rel(ids.GITHUB_TOKEN)], others('OPENAI_API_KEY', 'GITHUB_TOKEN'))
   })
 
