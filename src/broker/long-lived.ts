@@ -1,16 +1,25 @@
+import * as path from 'node:path'
+
+import {ensureDir} from '../vault/atomic-file'
 import {reuseListings} from '../vault/record-folder'
+import {watchFolders} from '../vault/stat-cache'
 import type {BrokerDeps} from './pipeline'
 import {enableDnsCache} from './ssrf'
-import {enableConnectionReuse} from './upstream'
+import {usePooledConnections} from './upstream-pool'
 
 /**
  * aivaultd and `aivault serve` handle many calls in one process: keep upstream connections
- * open, cache checked DNS answers for 30 s, reuse listings of unchanged record folders for up
- * to a second and commit audit events in groups.
+ * open (undici pools), cache checked DNS answers for 30 s, remember record stat stamps until
+ * the folder changes (inotify, or at most a second), reuse listings of unchanged folders and
+ * commit audit events in groups.
  */
 export function tuneForLongLived(deps: BrokerDeps): void {
+  const {paths} = deps.vault
   reuseListings()
-  enableConnectionReuse()
+  usePooledConnections()
   enableDnsCache()
   deps.vault.audit.groupCommit = true
+  const tokens = path.join(paths.runDir, 'tokens')
+  if (deps.vault.exists()) ensureDir(tokens)
+  watchFolders(paths.root, [paths.secretsDir, paths.credentialsDir, paths.capabilitiesDir, paths.policiesDir, paths.bindingsDir, tokens])
 }

@@ -62,12 +62,12 @@ export function oauthRuntime(vault: Vault, credential: ResolvedCredential, overr
       })
       const chunks: Buffer[] = []
       let size = 0
-      for await (const chunk of response) {
+      for await (const chunk of response.body) {
         size += (chunk as Buffer).length
         if (size > MAX_TOKEN_REPLY) throw new AivaultError('oauth_refresh_failed', 'the token endpoint reply is too large')
         chunks.push(chunk as Buffer)
       }
-      return {status: response.statusCode ?? 502, body: Buffer.concat(chunks).toString('utf8')}
+      return {status: response.statusCode, body: Buffer.concat(chunks).toString('utf8')}
     },
   }
 }

@@ -3,31 +3,29 @@
  * host, SSRF, headers -> policy -> auth injection -> planned request -> upstream -> sanitized
  * response -> audit. The CLI (in-process), aivaultd and `aivault serve` all call `invoke`.
  */
-import type {IncomingMessage} from 'node:http'
-import {PassThrough, Readable} from 'node:stream'
+import type {Transform} from 'node:stream'
+import {Readable} from 'node:stream'
 import * as zlib from 'node:zlib'
 
 import {AivaultError} from '../errors'
-import {loadSodium} from '../vault/sodium'
+import {prefetchSodium} from '../vault/sodium'
 import type {Registry} from '../registry/registry'
 import {verifyBuiltinRegistry} from '../registry/registry'
 import type {Vault} from '../vault/vault'
-import {applyAuth, injectedNames} from './auth'
+import {applyAuth} from './auth'
 import type {AuthInjection, OutgoingRequest} from './auth/types'
-import {findCapability} from './capabilities'
 import type {Envelope} from './envelope'
 import {encodeBody} from './envelope'
 import {filterRequestHeaders, isDroppedResponseHeader} from './headers'
-import {effectiveHost} from './hosts'
-import {loadMaterial, oauthRuntime} from './material'
+import {oauthRuntime} from './material'
 import {encodeQuery, normalizeTarget, pathMatchesPrefix} from './path'
-import {enforceRequestPolicy, loadPolicy, readResponseBody} from './policy'
-import type {InvocationContext, ResolvedCredential} from './resolve-credential'
-import {resolveCredential} from './resolve-credential'
-import {REDACTED, scrubText, secretScrubber, secretSpellings} from './scrub'
+import {enforceRequestPolicy, readResponseBody} from './policy'
+import type {InvocationContext} from './resolve-credential'
+import {REDACTED, responseFilter, scrubText, secretSpellings} from './scrub'
 import {checkUpstreamAddress} from './ssrf'
-import {readTestOverrides} from './test-mode'
-import {sendUpstream} from './upstream'
+import {resolveRoute, routeMaterial, routeUpstream} from './route'
+import type {UpstreamResponse} from './upstream'
+import {headerValue, sendUpstream} from './upstream'
 
 export interface BrokerDeps {
   vault: Vault
@@ -62,14 +60,6 @@ export interface BrokerResponse {
 const DEFAULT_TIMEOUT_MS = 120_000
 const MAX_REDIRECTS = 5
 
-interface Prepared {
-  credential: ResolvedCredential
-  request: OutgoingRequest
-  injectedHeaders: Set<string>
-  injectedQuery: Set<string>
-  timeoutMs: number
-}
-
 /** What is known so far about an invocation, for its audit event even when it is refused. */
 interface AuditFacts {
   method?: string
@@ -78,13 +68,14 @@ interface AuditFacts {
 }
 
 /** Steps 1-9: everything that can be refused before a secret is decrypted. */
-function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, overridesAllowPorts: boolean, facts: AuditFacts) {
-  const {vault, registry} = deps
-  const capability = findCapability(vault, registry, envelope.capability)
-  const allowed = capability.allow.methods.map((m) => m.toUpperCase())
-  const method = envelope.request.method ?? (allowed.length === 1 ? allowed[0] : undefined)
-  facts.method = method
-  const credential = resolveCredential(vault, registry, capability, envelope.credential, options.context)
+function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, facts: AuditFacts) {
+  let allowed: string[] = []
+  const route = resolveRoute(deps, envelope.capability, envelope.credential, options.context, (methods) => {
+    allowed = methods
+    facts.method = envelope.request.method ?? (methods.length === 1 ? methods[0] : undefined)
+  })
+  const {capability, credential, injected} = route
+  const method = facts.method
   facts.credential = credential.id
   if (!method) throw new AivaultError('invalid_request', `${capability.id} allows ${allowed.join(', ')}: pass --method`)
   if (!allowed.includes(method)) throw new AivaultError('policy_violation', `${capability.id} does not allow ${method} (allowed: ${allowed.join(', ')})`)
@@ -94,10 +85,9 @@ function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, o
   if (!capability.allow.pathPrefixes.some((prefix) => pathMatchesPrefix(target.segments, prefix))) {
     throw new AivaultError('policy_violation', `${target.path} is outside ${capability.id} (allowed: ${capability.allow.pathPrefixes.join(', ')})`)
   }
-  const injected = injectedNames(credential.auth)
   const smuggled = target.query.find(([name]) => injected.query.has(name))
   if (smuggled) throw new AivaultError('policy_violation', `query parameter ${smuggled[0]} is set by the broker, never by the caller`)
-  const {host, port} = effectiveHost(credential, capability, overridesAllowPorts)
+  const {host, port} = routeUpstream(route)
   facts.host = host
   const headers = filterRequestHeaders(envelope.request.headers ?? [], injected.headers)
   const {body, contentType} = encodeBody(envelope.request)
@@ -107,7 +97,7 @@ function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, o
     headers.push(['content-type', contentType])
   }
   const request: OutgoingRequest = {method, host, port, path: target.path, query: target.query, headers, body}
-  return {capability, prepared: {credential, request, injectedHeaders: injected.headers, injectedQuery: injected.query, timeoutMs: envelope.timeoutMs ?? DEFAULT_TIMEOUT_MS} as Prepared}
+  return {route, request, timeoutMs: envelope.timeoutMs ?? DEFAULT_TIMEOUT_MS}
 }
 
 function targetOf(request: OutgoingRequest, auth: AuthInjection): string {
@@ -124,43 +114,42 @@ function urlOf(request: OutgoingRequest, target: string): string {
 export async function invoke(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions): Promise<BrokerResponse> {
   const started = Date.now()
   // libsodium compiles its WebAssembly off the main thread: start now, it is needed at step 10.
-  void loadSodium().catch(() => {})
+  prefetchSodium()
   const {vault} = deps
   const auditBase = {capability: envelope.capability, ...contextFields(options.context)}
   const facts: AuditFacts = {method: envelope.request.method}
   let planned: PlannedRequest | undefined
   try {
     verifyRegistryOnce()
-    const testing = vault.exists() ? vault.config().testing : false
-    const overrides = overridesFor(deps.env, testing)
-    const {capability, prepared} = prepare(deps, envelope, options, overrides.allowNonDefaultPorts, facts)
-    const {credential, request} = prepared
-    const policy = loadPolicy(vault, capability.id)
+    const {route, request, timeoutMs} = prepare(deps, envelope, options, facts)
+    const {capability, credential, policy, overrides} = route
     await enforceRequestPolicy(vault, policy, capability.id, request.body.length)
     const address = await checkUpstreamAddress(request.host, request.port, overrides)
 
-    const material = await loadMaterial(vault, credential, options.context)
+    const {values: material, spellings: materialSpellings} = await routeMaterial(vault, route, options.context)
     const oauth = oauthRuntime(vault, credential, overrides)
     let auth = await applyAuth(credential.auth, {material, request, now: new Date(), oauth})
     let target = targetOf(request, auth)
-    const secrets = [...Object.values(material.values), ...auth.redact]
-    const spellings = secretSpellings(secrets)
+    // Spellings of the decrypted values are computed once per route; auth may add derived ones.
+    const secrets = Object.values(material.values)
+    const derived = auth.redact.filter((value) => !secrets.includes(value))
+    let spellings = derived.length > 0 ? secretSpellings([...secrets, ...derived]) : materialSpellings
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer) =>
-      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, address, tls: a.tls, timeoutMs: prepared.timeoutMs, overrides})
+      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, address, tls: a.tls, timeoutMs, overrides})
 
     let response = await send(request.method, target, auth, request.body)
     if (response.statusCode === 401 && oauth) {
       // SPEC §8: an upstream 401 forces one refresh and one retry.
-      response.resume()
+      response.body.resume()
       const stale = auth.headers.find(([n]) => n === 'authorization')?.[1].replace(/^Bearer /, '')
       auth = await applyAuth(credential.auth, {material, request, now: new Date(), oauth: {...oauth, force: true, staleToken: stale}})
-      spellings.push(...secretSpellings(auth.redact))
+      spellings = secretSpellings([...secrets, ...derived, ...auth.redact])
       response = await send(request.method, target, auth, request.body)
     }
     for (let hop = 0; options.followRedirects && isRedirect(response.statusCode) && hop < MAX_REDIRECTS; hop++) {
       const next = redirectTarget(response, request, capability.allow.pathPrefixes, capability.allow.methods)
-      response.resume()
+      response.body.resume()
       const method = response.statusCode === 303 ? 'GET' : request.method
       const body = method === 'GET' ? Buffer.alloc(0) : request.body
       const hopRequest = {...request, method, path: next.path, query: next.query, body}
@@ -169,18 +158,19 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
       response = await send(method, target, auth, body)
     }
 
-    const status = response.statusCode ?? 502
-    const headers = responseHeaders(response, prepared.injectedHeaders).filter(([name]) => name !== 'content-encoding' && name !== 'content-length')
+    const status = response.statusCode
+    const headers = responseHeaders(response.headers, route.injected.headers)
     // Upstreams are asked for identity encoding; one that compresses anyway is decoded, so the
     // secret scrubber and response policies see plain bytes.
-    response = decoded(response)
+    const source = decoded(response)
     const needsWholeBody = !options.stream || policy.responseBlock.length > 0
     let body: Readable
     if (needsWholeBody) {
-      const bytes = await readResponseBody(response, policy, headers)
+      const bytes = await readResponseBody(source, policy, headers)
       body = Readable.from([Buffer.from(scrubText(bytes.toString('latin1'), spellings.map((s) => Buffer.from(s).toString('latin1'))), 'latin1')])
     } else {
-      body = response.pipe(secretScrubber(spellings)).pipe(limitStream(policy.maxResponseBodyBytes))
+      // One transform scrubs and enforces the size limit; an upstream error ends it too.
+      body = pipeInto(source, responseFilter(spellings, policy.maxResponseBodyBytes))
     }
     const done = finished(body).then(() =>
       vault.audit.append('capability.invoke', {...auditBase, credential: credential.id, method: request.method, host: request.host, path: redactedPath(planned as PlannedRequest), status, durationMs: Date.now() - started}),
@@ -195,17 +185,6 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     throw error
   }
-}
-
-const overridesCache = new WeakMap<NodeJS.ProcessEnv, {testing: boolean; value: ReturnType<typeof readTestOverrides>}>()
-
-/** The test overrides of an environment, parsed once (a long-lived process keeps its env). */
-function overridesFor(env: NodeJS.ProcessEnv, testing: boolean): ReturnType<typeof readTestOverrides> {
-  const cached = overridesCache.get(env)
-  if (cached && cached.testing === testing) return cached.value
-  const value = readTestOverrides(env, testing)
-  overridesCache.set(env, {testing, value})
-  return value
 }
 
 let registryVerifiedAt = 0
@@ -236,8 +215,8 @@ function isRedirect(status: number | undefined): boolean {
 }
 
 /** A redirect is followed only to the same host, re-validated like the original request. */
-function redirectTarget(response: IncomingMessage, request: OutgoingRequest, prefixes: string[], methods: string[]) {
-  const location = response.headers.location
+function redirectTarget(response: UpstreamResponse, request: OutgoingRequest, prefixes: string[], methods: string[]) {
+  const location = headerValue(response.headers, 'location')
   if (!location) throw new AivaultError('upstream_unreachable', `${request.host} redirected without a Location`)
   const base = `https://${request.host}${request.port === 443 ? '' : `:${request.port}`}/`
   const url = new URL(location, base)
@@ -253,37 +232,26 @@ function redirectTarget(response: IncomingMessage, request: OutgoingRequest, pre
   return next
 }
 
-function responseHeaders(response: IncomingMessage, injected: Set<string>): Array<[string, string]> {
-  const out: Array<[string, string]> = []
-  const raw = response.rawHeaders
-  for (let i = 0; i < raw.length; i += 2) {
-    if (!isDroppedResponseHeader(raw[i], injected)) out.push([raw[i].toLowerCase(), raw[i + 1]])
-  }
-  return out
+/** What the caller sees: no injected or hop-by-hop headers, and no length or encoding (the body is re-framed). */
+function responseHeaders(headers: Array<[string, string]>, injected: Set<string>): Array<[string, string]> {
+  return headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-length' && !isDroppedResponseHeader(name, injected))
 }
 
-function decoded(response: IncomingMessage): IncomingMessage {
-  const encoding = String(response.headers['content-encoding'] ?? 'identity').toLowerCase().trim()
-  if (encoding === 'identity' || encoding === '') return response
+function decoded(response: UpstreamResponse): Readable {
+  const encoding = (headerValue(response.headers, 'content-encoding') ?? 'identity').toLowerCase().trim()
+  if (encoding === 'identity' || encoding === '') return response.body
   const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined
   if (!decoder) {
-    response.resume()
+    response.body.resume()
     throw new AivaultError('policy_violation', `the upstream answered with content-encoding ${encoding}, which the broker cannot inspect`)
   }
-  response.on('error', (error) => decoder.destroy(error))
-  return Object.assign(response.pipe(decoder), {statusCode: response.statusCode, headers: response.headers}) as unknown as IncomingMessage
+  return pipeInto(response.body, decoder)
 }
 
-function limitStream(max: number | null): PassThrough {
-  let seen = 0
-  const out = new PassThrough({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length
-      if (max !== null && seen > max) return callback(new AivaultError('body_too_large', `the response exceeds ${max} bytes`))
-      callback(null, chunk)
-    },
-  } as ConstructorParameters<typeof PassThrough>[0])
-  return out
+/** source.pipe(dest), and an error of the source ends dest with it (stream.pipeline costs far more per call). */
+function pipeInto<T extends Transform>(source: Readable, dest: T): T {
+  source.once('error', (error) => dest.destroy(error))
+  return source.pipe(dest)
 }
 
 function finished(stream: Readable): Promise<void> {

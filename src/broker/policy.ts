@@ -1,5 +1,5 @@
-import type {IncomingMessage} from 'node:http'
 import * as path from 'node:path'
+import type {Readable} from 'node:stream'
 
 import {AivaultError} from '../errors'
 import type {CapabilityPolicy} from '../vault/broker-records'
@@ -27,7 +27,7 @@ export async function enforceRequestPolicy(vault: Vault, policy: CapabilityPolic
 }
 
 /** Read a whole response body within the size limit, then apply the response blocklist. */
-export async function readResponseBody(response: IncomingMessage, policy: CapabilityPolicy, headers: Array<[string, string]>): Promise<Buffer> {
+export async function readResponseBody(response: Readable, policy: CapabilityPolicy, headers: Array<[string, string]>): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of response) {

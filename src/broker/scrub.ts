@@ -1,5 +1,6 @@
 import {Transform} from 'node:stream'
 
+import {AivaultError} from '../errors'
 import {encodeRfc3986} from './path'
 
 export const REDACTED = '[REDACTED]'
@@ -25,22 +26,34 @@ export function scrubText(text: string, spellings: string[]): string {
   return out
 }
 
+/** Replace every spelling in a buffer; the same buffer back when none occurs (the common case). */
+function scrubBuffer(data: Buffer, needles: Buffer[], spellings: string[]): Buffer {
+  if (!needles.some((needle) => data.includes(needle))) return data
+  return Buffer.from(scrubText(data.toString('latin1'), spellings), 'latin1')
+}
+
 /**
  * A stream transform that replaces secret spellings in a response, even when one is split
  * across chunks: it holds back the last (longest secret - 1) bytes until more data arrives.
- * An upstream that echoes the request must not hand the injected key to the caller.
+ * An upstream that echoes the request must not hand the injected key to the caller. It also
+ * ends the response with body_too_large past `maxBytes`.
  */
-export function secretScrubber(spellings: string[]): Transform {
-  const keep = Math.max(0, ...spellings.map((s) => Buffer.byteLength(s))) - 1
-  let pending = Buffer.alloc(0)
+export function responseFilter(spellings: string[], maxBytes: number | null): Transform {
+  const needles = spellings.map((s) => Buffer.from(s))
+  // Compared byte for byte: the UTF-8 bytes of each spelling, as latin1 text.
+  const latin1 = needles.map((n) => n.toString('latin1'))
+  const keep = Math.max(0, ...needles.map((n) => n.length)) - 1
+  let pending: Buffer | undefined
+  let seen = 0
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
-      if (spellings.length === 0) return callback(null, chunk)
-      const text = scrubText(Buffer.concat([pending, chunk]).toString('latin1'), spellings.map((s) => Buffer.from(s).toString('latin1')))
-      const bytes = Buffer.from(text, 'latin1')
-      const cut = Math.max(0, bytes.length - keep)
-      pending = bytes.subarray(cut)
-      callback(null, bytes.subarray(0, cut))
+      seen += chunk.length
+      if (maxBytes !== null && seen > maxBytes) return callback(new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`))
+      if (needles.length === 0) return callback(null, chunk)
+      const scrubbed = scrubBuffer(pending ? Buffer.concat([pending, chunk]) : chunk, needles, latin1)
+      const cut = Math.max(0, scrubbed.length - keep)
+      pending = scrubbed.subarray(cut)
+      callback(null, cut > 0 ? scrubbed.subarray(0, cut) : undefined)
     },
     flush(callback) {
       callback(null, pending)

@@ -68,7 +68,20 @@ function embeddedIpv4(address: string): string | undefined {
   return mapped || nat64 ? bytes.slice(12).join('.') : undefined
 }
 
+/** Verdicts by address: the blocklist never changes, and a long-lived process sees the same few upstreams. */
+const verdicts = new Map<string, boolean>()
+
 export function isBlockedAddress(address: string): boolean {
+  let blocked = verdicts.get(address)
+  if (blocked === undefined) {
+    blocked = checkBlocklist(address)
+    if (verdicts.size >= 4096) verdicts.clear()
+    verdicts.set(address, blocked)
+  }
+  return blocked
+}
+
+function checkBlocklist(address: string): boolean {
   const family = net.isIP(address)
   if (family === 4) return BLOCKED.check(address, 'ipv4')
   if (family === 6) {
@@ -125,7 +138,7 @@ export async function checkUpstreamAddress(host: string, port: number, overrides
   }
   if (candidates.length === 0) throw new AivaultError('upstream_unreachable', `cannot resolve ${host}`)
   for (const candidate of candidates) {
-    if (isBlockedAddress(candidate.address) && !overrides.allowPrivateUpstreams) {
+    if (!overrides.allowPrivateUpstreams && isBlockedAddress(candidate.address)) {
       throw new AivaultError('policy_violation', `${host} resolves to ${candidate.address}, a private or reserved address`, {
         hint: 'upstreams must be public hosts',
       })

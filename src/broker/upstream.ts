@@ -1,5 +1,5 @@
-import type {IncomingMessage} from 'node:http'
 import * as https from 'node:https'
+import type {Readable} from 'node:stream'
 import * as tls from 'node:tls'
 
 import {AivaultError} from '../errors'
@@ -20,26 +20,39 @@ export interface UpstreamRequest {
   overrides: TestOverrides
 }
 
-/**
- * Long-lived processes (aivaultd, serve) keep connections open per upstream address and TLS
- * identity; the CLI opens one connection per call and lets it go.
- */
-let reuseConnections = false
-const agents = new Map<string, https.Agent>()
-
-export function enableConnectionReuse(): void {
-  reuseConnections = true
+/** An upstream answer, the same whichever client sent the request. */
+export interface UpstreamResponse {
+  statusCode: number
+  /** Lower-case names in the order received; repeated headers stay separate. */
+  headers: Array<[string, string]>
+  body: Readable
 }
 
-function agentFor(request: UpstreamRequest, lookup: unknown): https.Agent | false {
-  if (!reuseConnections) return false
-  const key = JSON.stringify([request.host, request.address.address, request.address.port, trustFor(request)?.length ?? 0, request.overrides.caCert ?? '', request.tls?.cert ?? ''])
-  let agent = agents.get(key)
-  if (!agent) {
-    agent = new https.Agent({keepAlive: true, maxSockets: 256, lookup, ca: trustFor(request), cert: request.tls?.cert, key: request.tls?.key} as https.AgentOptions)
-    agents.set(key, agent)
-  }
-  return agent
+/**
+ * How requests leave. One-shot CLI processes use node:https and let the connection go;
+ * long-lived ones (aivaultd, serve) switch to pooled keep-alive connections (upstream-pool.ts).
+ */
+type Transport = (request: UpstreamRequest) => Promise<UpstreamResponse>
+let transport: Transport = sendOnce
+
+export function useTransport(next: Transport): void {
+  transport = next
+}
+
+/**
+ * Send one request over HTTPS to the address the SSRF guard checked (never a fresh DNS
+ * answer), with the real host name in the Host header and TLS SNI. Resolves when the response
+ * headers arrive; the body is the live stream, and it too ends if the upstream stalls for
+ * `timeoutMs`. Redirects are never followed here.
+ */
+export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  return transport(request)
+}
+
+/** The first value of a header, or undefined. */
+export function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
+  for (const [n, v] of headers) if (n === name) return v
+  return undefined
 }
 
 /**
@@ -47,27 +60,42 @@ function agentFor(request: UpstreamRequest, lookup: unknown): https.Agent | fals
  * other hosts keep the system roots (plus the dev CA). Building a context from every root
  * certificate costs ~100 ms, so the pinned case avoids it.
  */
-function trustFor(request: UpstreamRequest): string[] | undefined {
+export function trustFor(request: UpstreamRequest): string[] | undefined {
   const {caCert, resolve} = request.overrides
   if (!caCert) return undefined
   return resolve.has(request.host.toLowerCase()) ? [caCert] : [...tls.rootCertificates, caCert]
 }
 
-/**
- * Send one request over HTTPS to the address the SSRF guard checked (never a fresh DNS
- * answer), with the real host name in the URL, the Host header and TLS SNI. Resolves when the
- * response headers arrive; the body is the live stream. Redirects are never followed here.
- */
-export function sendUpstream(request: UpstreamRequest): Promise<IncomingMessage> {
+/** SNI is the host name; an IP literal gets none. */
+export function serverNameOf(host: string): string | undefined {
+  return /^[\d.]+$|:/.test(host) ? undefined : host
+}
+
+export function hostHeaderOf(request: UpstreamRequest): string {
+  return request.port === 443 ? request.host : `${request.host}:${request.port}`
+}
+
+export function needsContentLength(request: UpstreamRequest): boolean {
+  return request.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(request.method)
+}
+
+export function unreachable(request: UpstreamRequest, error: Error & {code?: string}): AivaultError {
+  if (error instanceof AivaultError) return error
+  return new AivaultError('upstream_unreachable', `${request.host}: ${error.code ?? error.message}`)
+}
+
+export function timedOut(request: UpstreamRequest, phase: 'answer' | 'stall'): AivaultError {
+  return new AivaultError('upstream_timeout', phase === 'answer' ? `${request.host} did not answer within ${request.timeoutMs} ms` : `${request.host} stalled for ${request.timeoutMs} ms`)
+}
+
+function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
   const {address} = request
-  const defaultPort = request.port === 443
-  const headers: Record<string, string | string[]> = {host: defaultPort ? request.host : `${request.host}:${request.port}`}
+  const headers: Record<string, string | string[]> = {host: hostHeaderOf(request)}
   for (const [name, value] of request.headers) {
     const existing = headers[name]
     headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
   }
-  if (request.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(request.method)) headers['content-length'] = String(request.body.length)
-  const servername = /^[\d.]+$|:/.test(request.host) ? undefined : request.host
+  if (needsContentLength(request)) headers['content-length'] = String(request.body.length)
   // Connect to the checked address only.
   const lookup = (_host: string, options: {all?: boolean}, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, [{address: address.address, family: address.family}])
@@ -80,32 +108,26 @@ export function sendUpstream(request: UpstreamRequest): Promise<IncomingMessage>
       method: request.method,
       path: request.target,
       headers,
-      servername,
-      agent: agentFor(request, lookup),
+      servername: serverNameOf(request.host),
+      agent: false,
       ca: trustFor(request),
       cert: request.tls?.cert,
       key: request.tls?.key,
       lookup,
     } as https.RequestOptions)
-    const timer = setTimeout(() => req.destroy(new AivaultError('upstream_timeout', `${request.host} did not answer within ${request.timeoutMs} ms`)), request.timeoutMs)
+    const timer = setTimeout(() => req.destroy(timedOut(request, 'answer')), request.timeoutMs)
     req.once('response', (response) => {
       clearTimeout(timer)
-      // Then an idle limit between body chunks, so a stalled stream still ends. The listener
-      // is removed with the response: pooled sockets must not collect them.
-      const socket = response.socket
-      const stalled = () => response.destroy(new AivaultError('upstream_timeout', `${request.host} stalled for ${request.timeoutMs} ms`))
-      socket.setTimeout(request.timeoutMs)
-      socket.on('timeout', stalled)
-      response.once('close', () => {
-        socket.setTimeout(0)
-        socket.off('timeout', stalled)
-      })
-      resolve(response)
+      // Then an idle limit between body chunks, so a stalled stream still ends.
+      response.socket.setTimeout(request.timeoutMs, () => response.destroy(timedOut(request, 'stall')))
+      const pairs: Array<[string, string]> = []
+      const raw = response.rawHeaders
+      for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i].toLowerCase(), raw[i + 1]])
+      resolve({statusCode: response.statusCode ?? 502, headers: pairs, body: response})
     })
     req.once('error', (error: Error & {code?: string}) => {
       clearTimeout(timer)
-      if (error instanceof AivaultError) reject(error)
-      else reject(new AivaultError('upstream_unreachable', `${request.host}: ${error.code ?? error.message}`))
+      reject(unreachable(request, error))
     })
     if (request.body.length > 0) req.end(request.body)
     else req.end()

@@ -11,6 +11,7 @@ import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
 import type {ProxyToken} from '../vault/proxy-tokens'
 import {checkToken} from '../vault/proxy-tokens'
+import {recordsVersion} from '../vault/stat-cache'
 import {sendProblem} from './problem'
 
 export interface ServeOptions {
@@ -39,7 +40,11 @@ function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false)
 }
 
+const EMPTY = Buffer.alloc(0)
+
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  // HTTP/1.1: a request with neither header has no body (most GETs); skip the stream machinery.
+  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return EMPTY
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
@@ -51,12 +56,12 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
 }
 
 /** Where SDKs put their API key: `Authorization: Bearer`, `x-api-key`, or a query parameter. */
-function tokenFrom(req: http.IncomingMessage, url: URL): string | undefined {
+function tokenFrom(req: http.IncomingMessage, url: URL | undefined): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
   if (bearer) return bearer
   const apiKey = req.headers['x-api-key']
   if (typeof apiKey === 'string' && apiKey !== '') return apiKey
-  for (const [name, value] of url.searchParams) if (value.startsWith('avp_') && ['key', 'api_key', 'token', 'access_token'].includes(name)) return value
+  for (const [name, value] of url?.searchParams ?? []) if (value.startsWith('avp_') && ['key', 'api_key', 'token', 'access_token'].includes(name)) return value
   return undefined
 }
 
@@ -93,8 +98,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const rawUrl = req.url ?? '/'
     const queryAt = rawUrl.indexOf('?')
     const rawPath = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt)
-    const url = new URL(queryAt === -1 ? '/' : `/?${rawUrl.slice(queryAt + 1)}`, 'http://aivault.local')
-    url.pathname = '/'
+    const url = queryAt === -1 ? undefined : new URL(`/?${rawUrl.slice(queryAt + 1)}`, 'http://aivault.local')
     if (rawPath === '/aivault/health' && req.method === 'GET') {
       res.writeHead(200, {'content-type': 'application/json'})
       res.end(JSON.stringify({ok: true}))
@@ -118,13 +122,13 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
   }
 
-  async function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL, credentialId: string, rawPath: string): Promise<void> {
+  async function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
     const token = checkToken(deps.vault, tokenFrom(req, url))
     const credential = deps.vault.credentials.find(credentialId)
     if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
     const method = (req.method ?? 'GET').toUpperCase()
     // The token travels where the SDK puts its key: strip it from the query too.
-    const query = [...url.searchParams].filter(([, value]) => !value.startsWith('avp_'))
+    const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
     const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
     const capability = matchCapability(deps, credential.provider, method, target.segments, token)
     const headers = Object.entries(req.headers)
@@ -141,14 +145,25 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
   }
 }
 
+/** A provider's capabilities with upper-case methods, kept while the vault's records are unchanged. */
+const candidatesByProvider = new Map<string, {version: number; list: Array<{id: string; methods: string[]; pathPrefixes: string[]}>}>()
+
+function candidatesOf(deps: BrokerDeps, provider: string): Array<{id: string; methods: string[]; pathPrefixes: string[]}> {
+  const version = recordsVersion()
+  const hit = candidatesByProvider.get(provider)
+  if (hit && version !== undefined && hit.version === version) return hit.list
+  const custom = deps.vault.capabilities.list().records.filter((c) => c.provider === provider).map((c) => findCapability(deps.vault, deps.registry, c.id))
+  const list = [...deps.registry.capabilitiesOf(provider), ...custom].map((c) => ({id: c.id, methods: c.allow.methods.map((m) => m.toUpperCase()), pathPrefixes: c.allow.pathPrefixes}))
+  if (version !== undefined) candidatesByProvider.set(provider, {version, list})
+  return list
+}
+
 /** The capability of the provider that allows this method and path (longest prefix wins). */
 function matchCapability(deps: BrokerDeps, provider: string, method: string, segments: string[], token: ProxyToken): string {
-  const custom = deps.vault.capabilities.list().records.filter((c) => c.provider === provider).map((c) => findCapability(deps.vault, deps.registry, c.id))
-  const candidates = [...deps.registry.capabilitiesOf(provider), ...custom]
   let best: {id: string; length: number; covered: boolean} | undefined
-  for (const capability of candidates) {
-    if (!capability.allow.methods.map((m) => m.toUpperCase()).includes(method)) continue
-    for (const prefix of capability.allow.pathPrefixes) {
+  for (const capability of candidatesOf(deps, provider)) {
+    if (!capability.methods.includes(method)) continue
+    for (const prefix of capability.pathPrefixes) {
       if (!pathMatchesPrefix(segments, prefix)) continue
       const length = prefix.split('/').filter(Boolean).length
       const covered = token.capabilities.includes(capability.id)

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {noteWrite} from './stat-cache'
+
 export const FILE_MODE = 0o600
 export const DIR_MODE = 0o700
 export const TEMP_SUFFIX = '.tmp'
@@ -46,6 +48,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
     fs.rmSync(temp, {force: true})
     throw error
   }
+  noteWrite(file)
   if (options.syncDir !== false) fsyncDir(dir)
 }
 
@@ -57,6 +60,7 @@ export function removeFileDurably(file: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
     throw error
   }
+  noteWrite(file)
   fsyncDir(path.dirname(file))
   return true
 }

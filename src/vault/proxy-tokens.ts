@@ -25,7 +25,8 @@ const PREFIX = 'avp_'
 /** Token records parsed once per change (serve checks one on every request). */
 const tokenMemo = new ParsedFileMemo<ProxyToken>()
 
-const tokenHash = (token: string) => crypto.createHash('sha256').update(token).digest('hex')
+// crypto.hash (Node >= 20.12) is the one-shot form, about twice as fast as createHash.
+const tokenHash = (token: string): string => (crypto.hash ? crypto.hash('sha256', token, 'hex') : crypto.createHash('sha256').update(token).digest('hex'))
 
 function dir(vault: Vault): string {
   return path.join(vault.paths.runDir, 'tokens')

@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {listRecordFiles, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {statStamp} from './stat-cache'
 import {fromYaml} from './yaml-codec'
 
 /** A record file that could not be read as a record; reported by name and skipped. */
@@ -23,15 +24,7 @@ interface CacheFile<T> {
 
 const CACHE_VERSION = 1
 
-/**
- * Identity of a file's current bytes without reading them: size, inode, mtime and ctime in
- * nanoseconds. Every record write is a rename, so a changed record always has a new inode.
- */
-export function statStamp(file: string): string | undefined {
-  // throwIfNoEntry: a missing file is common (no policy, no binding) and exceptions are slow.
-  const st = fs.statSync(file, {bigint: true, throwIfNoEntry: false})
-  return st ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined
-}
+export {statStamp} from './stat-cache'
 
 /** How long a long-lived process may reuse a listing of an unchanged folder (0: never). */
 let listingReuseMs = 0

@@ -18,6 +18,11 @@ export function loadSodium(): Promise<SodiumApi> {
   return standard
 }
 
+/** Start loading libsodium without waiting for it (once; later calls cost nothing). */
+export function prefetchSodium(): void {
+  if (!standard) void loadSodium().catch(() => {})
+}
+
 export function loadSodiumSumo(): Promise<SodiumApi> {
   sumo ??= (async () => {
     const lib = require('libsodium-wrappers-sumo') as SodiumApi

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
@@ -66,7 +65,7 @@ export class Vault {
   }
 
   exists(): boolean {
-    return fs.existsSync(this.paths.vaultFile)
+    return statStamp(this.paths.vaultFile) !== undefined
   }
 
   config(): VaultConfig {

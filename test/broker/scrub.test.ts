@@ -7,12 +7,12 @@ import assert from 'node:assert/strict'
 import {Readable} from 'node:stream'
 
 import {applyResponseBlock} from '../../src/broker/response-policy'
-import {REDACTED, scrubText, secretScrubber, secretSpellings} from '../../src/broker/scrub'
+import {REDACTED, responseFilter, scrubText, secretSpellings} from '../../src/broker/scrub'
 
 /** Push `chunks` through a fresh scrubber and collect the output bytes. */
 async function scrubChunks(spellings: string[], chunks: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = []
-  const stream = Readable.from(chunks, {objectMode: false}).pipe(secretScrubber(spellings))
+  const stream = Readable.from(chunks, {objectMode: false}).pipe(responseFilter(spellings, null))
   for await (const chunk of stream) out.push(Buffer.from(chunk as Buffer))
   return Buffer.concat(out)
 }
@@ -76,7 +76,7 @@ describe('broker/scrub: scrubText', () => {
   })
 })
 
-describe('broker/scrub: secretScrubber', () => {
+describe('broker/scrub: responseFilter', () => {
   const SECRET = 'sk-proj-Abc123/XyZ+789=end'
   const SPELLINGS = secretSpellings([SECRET])
   const ALL = [SECRET, encodeURIComponent(SECRET), JSON.stringify(SECRET).slice(1, -1)]
@@ -143,7 +143,7 @@ describe('broker/scrub: secretScrubber', () => {
   })
 
   it('emits data before the end of the stream (streams stay streams)', async () => {
-    const scrubber = secretScrubber(SPELLINGS)
+    const scrubber = responseFilter(SPELLINGS, null)
     const seen: Buffer[] = []
     scrubber.on('data', (chunk: Buffer) => seen.push(chunk))
     const big = Buffer.alloc(4096, 'x')
@@ -156,6 +156,20 @@ describe('broker/scrub: secretScrubber', () => {
     scrubber.end()
     await new Promise((resolve) => scrubber.on('end', resolve))
     assert.equal(Buffer.concat(seen).length, big.length)
+  })
+
+  it('ends with body_too_large once the response passes its limit, and not before', async () => {
+    const within = Readable.from([Buffer.alloc(6, 'a'), Buffer.alloc(4, 'b')]).pipe(responseFilter(SPELLINGS, 10))
+    const out: Buffer[] = []
+    for await (const chunk of within) out.push(chunk as Buffer)
+    assert.equal(Buffer.concat(out).toString(), 'aaaaaabbbb')
+    const over = Readable.from([Buffer.alloc(6, 'a'), Buffer.alloc(5, 'b')]).pipe(responseFilter(SPELLINGS, 10))
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of over) out.push(chunk as Buffer)
+      })(),
+      (error: Error & {code?: string}) => error.code === 'body_too_large',
+    )
   })
 })
 

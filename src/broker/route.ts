@@ -1,0 +1,103 @@
+import type {CapabilityPolicy} from '../vault/broker-records'
+import type {Keyring} from '../vault/keyring'
+import {recordsVersion} from '../vault/stat-cache'
+import type {Vault} from '../vault/vault'
+import {injectedNames} from './auth'
+import type {AuthMaterial} from './auth/types'
+import type {ResolvedCapability} from './capabilities'
+import {findCapability} from './capabilities'
+import {effectiveHost} from './hosts'
+import {loadMaterial} from './material'
+import type {BrokerDeps} from './pipeline'
+import {loadPolicy} from './policy'
+import type {InvocationContext, ResolvedCredential} from './resolve-credential'
+import {resolveCredential} from './resolve-credential'
+import {secretSpellings} from './scrub'
+import type {TestOverrides} from './test-mode'
+import {readTestOverrides} from './test-mode'
+
+/**
+ * What an invocation resolves to before its own method, path, headers and body (SPEC §7
+ * steps 2-3, 6-7): the capability, the credential, its policy and upstream host. Long-lived
+ * processes keep a route while the vault's watched folders are unchanged (stat-cache.ts), and
+ * its decrypted material while the keyring that opened it is still held, so `lock`, an unlock
+ * TTL running out or a re-keyed vault still take effect on the next call.
+ */
+export interface Route {
+  capability: ResolvedCapability
+  /** Upper-case methods the capability allows. */
+  methods: string[]
+  credential: ResolvedCredential
+  policy: CapabilityPolicy
+  injected: {headers: Set<string>; query: Set<string>}
+  overrides: TestOverrides
+  upstream?: {host: string; port: number}
+  material?: {keyring: Keyring; values: AuthMaterial; spellings: string[]}
+}
+
+const MAX_ROUTES = 1000
+const routes = new Map<string, {version: number; route: Route}>()
+
+function routeKey(capability: string, credential: string | undefined, ctx: InvocationContext): string {
+  return `${capability}\0${credential ?? ''}\0${ctx.workspaceId ?? ''}\0${ctx.groupId ?? ''}\0${ctx.consumer ?? ''}`
+}
+
+/**
+ * Resolve (or reuse) the route of an invocation. `onMethods` sees the capability's methods
+ * before the credential is resolved, so a refused call's audit event still names its method.
+ */
+export function resolveRoute(deps: BrokerDeps, capabilityId: string, explicitCredential: string | undefined, ctx: InvocationContext, onMethods: (methods: string[]) => void): Route {
+  const version = recordsVersion()
+  const key = routeKey(capabilityId, explicitCredential, ctx)
+  const hit = version === undefined ? undefined : routes.get(key)
+  if (hit && hit.version === version) {
+    onMethods(hit.route.methods)
+    return hit.route
+  }
+  const {vault, registry} = deps
+  const capability = findCapability(vault, registry, capabilityId)
+  const methods = capability.allow.methods.map((m) => m.toUpperCase())
+  onMethods(methods)
+  const credential = resolveCredential(vault, registry, capability, explicitCredential, ctx)
+  const testing = vault.exists() ? vault.config().testing : false
+  const route: Route = {
+    capability,
+    methods,
+    credential,
+    policy: loadPolicy(vault, capability.id),
+    injected: injectedNames(credential.auth),
+    overrides: overridesFor(deps.env, testing),
+  }
+  if (version !== undefined) {
+    if (routes.size >= MAX_ROUTES) routes.clear()
+    routes.set(key, {version, route})
+  }
+  return route
+}
+
+/** SPEC §7 step 6, computed once per route (it may refuse, after the path checks). */
+export function routeUpstream(route: Route): {host: string; port: number} {
+  route.upstream ??= effectiveHost(route.credential, route.capability, route.overrides.allowNonDefaultPorts)
+  return route.upstream
+}
+
+/** Step 10: the credential's decrypted secrets and their scrubbable spellings. */
+export async function routeMaterial(vault: Vault, route: Route, ctx: InvocationContext): Promise<{values: AuthMaterial; spellings: string[]}> {
+  const known = route.material
+  if (known && (await vault.keyring()) === known.keyring) return known
+  const values = await loadMaterial(vault, route.credential, ctx)
+  const material = {keyring: await vault.keyring(), values, spellings: secretSpellings(Object.values(values.values))}
+  route.material = material
+  return material
+}
+
+const overridesCache = new WeakMap<NodeJS.ProcessEnv, {testing: boolean; value: TestOverrides}>()
+
+/** The test overrides of an environment, parsed once (a long-lived process keeps its env). */
+function overridesFor(env: NodeJS.ProcessEnv, testing: boolean): TestOverrides {
+  const cached = overridesCache.get(env)
+  if (cached && cached.testing === testing) return cached.value
+  const value = readTestOverrides(env, testing)
+  overridesCache.set(env, {testing, value})
+  return value
+}
