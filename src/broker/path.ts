@@ -87,8 +87,27 @@ export function encodeQuery(query: Array<[string, string]>): string {
 }
 
 /** Segment-aware prefix match: `/v1/chat` allows `/v1/chat` and `/v1/chat/x`, never `/v1/chatty`. */
+/** Decoded segments of each capability prefix, parsed once: every invocation checks them. */
+const prefixSegments = new Map<string, string[]>()
+
+function segmentsOfPrefix(prefix: string): string[] {
+  let want = prefixSegments.get(prefix)
+  if (!want) {
+    want = prefix.split('/').filter((s) => s !== '').map((s) => decodeOnce(s, 'a path prefix'))
+    if (prefixSegments.size >= 10_000) prefixSegments.clear()
+    prefixSegments.set(prefix, want)
+  }
+  return want
+}
+
 export function pathMatchesPrefix(segments: string[], prefix: string): boolean {
-  const want = prefix.split('/').filter((s) => s !== '').map((s) => decodeOnce(s, 'a path prefix'))
+  const want = segmentsOfPrefix(prefix)
   if (want.length > segments.length) return false
-  return want.every((s, i) => segments[i] === s)
+  for (let i = 0; i < want.length; i++) if (segments[i] !== want[i]) return false
+  return true
+}
+
+/** How many segments a prefix has (the longest matching prefix wins). */
+export function prefixLength(prefix: string): number {
+  return segmentsOfPrefix(prefix).length
 }

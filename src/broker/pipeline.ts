@@ -21,7 +21,8 @@ import {oauthRuntime} from './material'
 import {encodeQuery, normalizeTarget, pathMatchesPrefix} from './path'
 import {enforceRequestPolicy, readResponseBody} from './policy'
 import type {InvocationContext} from './resolve-credential'
-import {REDACTED, responseFilter, scrubText, secretSpellings} from './scrub'
+import {applyResponseBlock} from './response-policy'
+import {responseFilter, scrubBytes, scrubText, secretSpellings} from './scrub'
 import {checkUpstreamAddress} from './ssrf'
 import {resolveRoute, routeMaterial, routeUpstream} from './route'
 import type {UpstreamResponse} from './upstream'
@@ -53,6 +54,8 @@ export interface BrokerResponse {
   status: number
   headers: Array<[string, string]>
   body: Readable
+  /** The whole (scrubbed) body when it is already in memory: callers may send it in one write. */
+  bytes?: Buffer
   /** Settles after the body has been consumed and the audit event written. */
   done: Promise<void>
 }
@@ -160,28 +163,28 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
 
     const status = response.statusCode
     const headers = responseHeaders(response.headers, route.injected.headers)
+    const audit = () =>
+      vault.audit.append('capability.invoke', {...auditBase, credential: credential.id, method: request.method, host: request.host, path: plannedPath(planned as PlannedRequest), status, durationMs: Date.now() - started})
     // Upstreams are asked for identity encoding; one that compresses anyway is decoded, so the
     // secret scrubber and response policies see plain bytes.
-    const source = decoded(response)
-    const needsWholeBody = !options.stream || policy.responseBlock.length > 0
-    let body: Readable
-    if (needsWholeBody) {
-      const bytes = await readResponseBody(source, policy, headers)
-      body = Readable.from([Buffer.from(scrubText(bytes.toString('latin1'), spellings.map((s) => Buffer.from(s).toString('latin1'))), 'latin1')])
-    } else {
-      // One transform scrubs and enforces the size limit; an upstream error ends it too.
-      body = pipeInto(source, responseFilter(spellings, policy.maxResponseBodyBytes))
+    const identity = isIdentity(response)
+    let whole = identity && response.bytes !== undefined ? withinLimit(response.bytes, policy.maxResponseBodyBytes) : undefined
+    if (whole === undefined && (!options.stream || policy.responseBlock.length > 0)) {
+      whole = await readResponseBody(decoded(response), policy.maxResponseBodyBytes)
     }
-    const done = finished(body).then(() =>
-      vault.audit.append('capability.invoke', {...auditBase, credential: credential.id, method: request.method, host: request.host, path: redactedPath(planned as PlannedRequest), status, durationMs: Date.now() - started}),
-    )
-    return {planned, status, headers, body, done}
+    if (whole !== undefined) {
+      if (policy.responseBlock.length > 0) whole = applyResponseBlock(whole, policy.responseBlock, headerValue(headers, 'content-type'))
+      return bufferedBrokerResponse(planned, status, headers, scrubBytes(whole, spellings), audit())
+    }
+    // Streamed: one transform scrubs and enforces the size limit; an upstream error ends it too.
+    const body = pipeInto(decoded(response), responseFilter(spellings, policy.maxResponseBodyBytes))
+    return {planned, status, headers, body, done: finished(body).then(audit)}
   } catch (error) {
     const code = error instanceof AivaultError ? error.code : 'upstream_unreachable'
     if (code === 'secret_not_accessible') await vault.audit.append('access.denied', {...auditBase, error: code}).catch(() => {})
     if (vault.exists()) {
       const known = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
-      await vault.audit.append('capability.invoke', {...auditBase, ...known, ...(planned ? {path: redactedPath(planned)} : {}), error: code, durationMs: Date.now() - started}).catch(() => {})
+      await vault.audit.append('capability.invoke', {...auditBase, ...known, ...(planned ? {path: plannedPath(planned)} : {}), error: code, durationMs: Date.now() - started}).catch(() => {})
     }
     throw error
   }
@@ -205,9 +208,12 @@ function contextFields(ctx: InvocationContext): Record<string, string> {
   return out
 }
 
-function redactedPath(planned: PlannedRequest): string {
-  const url = new URL(planned.url.replace(REDACTED, 'REDACTED'))
-  return url.pathname.replace('REDACTED', REDACTED)
+/** The planned URL's path for the audit log: already scrubbed, without its query. */
+function plannedPath(planned: PlannedRequest): string {
+  const url = planned.url
+  const rest = url.slice(url.indexOf('/', 'https://'.length))
+  const query = rest.indexOf('?')
+  return query === -1 ? rest : rest.slice(0, query)
 }
 
 function isRedirect(status: number | undefined): boolean {
@@ -235,6 +241,32 @@ function redirectTarget(response: UpstreamResponse, request: OutgoingRequest, pr
 /** What the caller sees: no injected or hop-by-hop headers, and no length or encoding (the body is re-framed). */
 function responseHeaders(headers: Array<[string, string]>, injected: Set<string>): Array<[string, string]> {
   return headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-length' && !isDroppedResponseHeader(name, injected))
+}
+
+function isIdentity(response: UpstreamResponse): boolean {
+  const encoding = (headerValue(response.headers, 'content-encoding') ?? 'identity').toLowerCase().trim()
+  return encoding === 'identity' || encoding === ''
+}
+
+function withinLimit(bytes: Buffer, max: number | null): Buffer {
+  if (max !== null && bytes.length > max) throw new AivaultError('body_too_large', `the response exceeds ${max} bytes`)
+  return bytes
+}
+
+/** A response whose body is complete: the bytes as they are, and a stream only if one is read. */
+function bufferedBrokerResponse(planned: PlannedRequest, status: number, headers: Array<[string, string]>, bytes: Buffer, done: Promise<void>): BrokerResponse {
+  let body: Readable | undefined
+  return {
+    planned,
+    status,
+    headers,
+    bytes,
+    get body() {
+      body ??= Readable.from([bytes])
+      return body
+    },
+    done,
+  }
 }
 
 function decoded(response: UpstreamResponse): Readable {

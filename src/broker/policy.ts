@@ -5,7 +5,6 @@ import {AivaultError} from '../errors'
 import type {CapabilityPolicy} from '../vault/broker-records'
 import {RateState} from '../vault/rate-state'
 import type {Vault} from '../vault/vault'
-import {applyResponseBlock} from './response-policy'
 
 /** Policies apply to registry capabilities too; a capability without one has no limits. */
 export function loadPolicy(vault: Vault, capability: string): CapabilityPolicy {
@@ -26,18 +25,17 @@ export async function enforceRequestPolicy(vault: Vault, policy: CapabilityPolic
   }
 }
 
-/** Read a whole response body within the size limit, then apply the response blocklist. */
-export async function readResponseBody(response: Readable, policy: CapabilityPolicy, headers: Array<[string, string]>): Promise<Buffer> {
+/** Read a whole response body within the size limit. */
+export async function readResponseBody(response: Readable, maxBytes: number | null): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of response) {
     size += (chunk as Buffer).length
-    if (policy.maxResponseBodyBytes !== null && size > policy.maxResponseBodyBytes) {
+    if (maxBytes !== null && size > maxBytes) {
       response.destroy()
-      throw new AivaultError('body_too_large', `the response exceeds ${policy.maxResponseBodyBytes} bytes`)
+      throw new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`)
     }
     chunks.push(chunk as Buffer)
   }
-  const contentType = headers.find(([name]) => name === 'content-type')?.[1]
-  return applyResponseBlock(Buffer.concat(chunks), policy.responseBlock, contentType)
+  return Buffer.concat(chunks)
 }

@@ -32,6 +32,20 @@ function scrubBuffer(data: Buffer, needles: Buffer[], spellings: string[]): Buff
   return Buffer.from(scrubText(data.toString('latin1'), spellings), 'latin1')
 }
 
+/** Scrub a whole body. Spellings are matched byte for byte: their UTF-8 bytes, as latin1 text. */
+export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
+  let needles = needlesOf.get(spellings)
+  if (!needles) {
+    const bytes = spellings.map((s) => Buffer.from(s))
+    needles = {bytes, latin1: bytes.map((n) => n.toString('latin1'))}
+    needlesOf.set(spellings, needles)
+  }
+  return scrubBuffer(data, needles.bytes, needles.latin1)
+}
+
+/** A route's spellings are one array for its lifetime: their byte forms are made once. */
+const needlesOf = new WeakMap<string[], {bytes: Buffer[]; latin1: string[]}>()
+
 /**
  * A stream transform that replaces secret spellings in a response, even when one is split
  * across chunks: it holds back the last (longest secret - 1) bytes until more data arrives.

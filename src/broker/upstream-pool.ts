@@ -1,7 +1,8 @@
-import type {Pool} from 'undici'
+import {Readable} from 'node:stream'
+import type {Dispatcher, Pool} from 'undici'
 
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
-import {hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
+import {bufferedResponse, hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
@@ -9,6 +10,9 @@ import {hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unre
  * reused for exactly the peer and identity it was opened for.
  */
 const pools = new Map<string, Pool>()
+
+/** Answers up to this size with a declared length are collected whole: no stream per call. */
+const BUFFER_LIMIT = 256 << 10
 
 function poolFor(request: UpstreamRequest): Pool {
   const trust = trustFor(request)
@@ -29,31 +33,67 @@ function poolFor(request: UpstreamRequest): Pool {
   return pool
 }
 
-async function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
+function brokerError(request: UpstreamRequest, failure: Error): Error {
+  const error = failure as Error & {code?: string; cause?: Error & {code?: string}}
+  if (error.code === 'UND_ERR_HEADERS_TIMEOUT') return timedOut(request, 'answer')
+  if (error.code === 'UND_ERR_BODY_TIMEOUT') return timedOut(request, 'stall')
+  return unreachable(request, error.cause ?? error)
+}
+
+function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
   const headers: string[] = ['host', hostHeaderOf(request)]
   for (const [name, value] of request.headers) headers.push(name, value)
   if (needsContentLength(request)) headers.push('content-length', String(request.body.length))
-  try {
-    const response = await poolFor(request).request({
-      method: request.method as 'GET',
-      path: request.target,
-      headers,
-      body: request.body.length > 0 ? request.body : undefined,
-      headersTimeout: request.timeoutMs,
-      bodyTimeout: request.timeoutMs,
-    })
-    const pairs: Array<[string, string]> = []
-    for (const name in response.headers) {
-      const value = response.headers[name]
-      if (Array.isArray(value)) for (const v of value) pairs.push([name, v])
-      else if (value !== undefined) pairs.push([name, value])
+  return new Promise((resolve, reject) => {
+    let status = 0
+    let pairs: Array<[string, string]> = []
+    let chunks: Buffer[] | undefined // a small answer, collected whole
+    let stream: Readable | undefined // anything else, forwarded as it arrives
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart() {},
+      onResponseStart(controller, statusCode, responseHeaders) {
+        if (statusCode < 200) return // 1xx: the real answer follows
+        status = statusCode
+        pairs = []
+        for (const name in responseHeaders) {
+          const value = responseHeaders[name]
+          if (Array.isArray(value)) for (const v of value) pairs.push([name, v])
+          else if (value !== undefined) pairs.push([name, value])
+        }
+        const length = Number(responseHeaders['content-length'])
+        if (Number.isInteger(length) && length <= BUFFER_LIMIT) {
+          chunks = []
+          return
+        }
+        stream = new Readable({read: () => controller.resume()})
+        resolve({statusCode, headers: pairs, body: stream})
+      },
+      onResponseData(controller, chunk) {
+        if (chunks) chunks.push(chunk)
+        else if (stream && !stream.push(chunk)) controller.pause()
+      },
+      onResponseEnd() {
+        if (chunks) resolve(bufferedResponse(status, pairs, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+        else stream?.push(null)
+      },
+      onResponseError(_controller, error) {
+        const mapped = brokerError(request, error)
+        if (stream) stream.destroy(mapped)
+        else reject(mapped)
+      },
     }
-    return {statusCode: response.statusCode, headers: pairs, body: response.body}
-  } catch (error) {
-    const code = (error as {code?: string}).code
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') throw timedOut(request, 'answer')
-    throw unreachable(request, (error as Error & {cause?: Error & {code?: string}}).cause ?? (error as Error))
-  }
+    poolFor(request).dispatch(
+      {
+        method: request.method as Dispatcher.HttpMethod,
+        path: request.target,
+        headers,
+        body: request.body.length > 0 ? request.body : null,
+        headersTimeout: request.timeoutMs,
+        bodyTimeout: request.timeoutMs,
+      },
+      handler,
+    )
+  })
 }
 
 export function usePooledConnections(): void {

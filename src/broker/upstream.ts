@@ -1,5 +1,5 @@
 import * as https from 'node:https'
-import type {Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 import * as tls from 'node:tls'
 
 import {AivaultError} from '../errors'
@@ -26,6 +26,22 @@ export interface UpstreamResponse {
   /** Lower-case names in the order received; repeated headers stay separate. */
   headers: Array<[string, string]>
   body: Readable
+  /** The whole body, when it was small enough to be collected before answering. */
+  bytes?: Buffer
+}
+
+/** An answer whose body is already in memory; a stream of it is made only if asked for. */
+export function bufferedResponse(statusCode: number, headers: Array<[string, string]>, bytes: Buffer): UpstreamResponse {
+  let body: Readable | undefined
+  return {
+    statusCode,
+    headers,
+    bytes,
+    get body() {
+      body ??= Readable.from([bytes])
+      return body
+    },
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import type {AddressInfo} from 'node:net'
 import {findCapability} from '../broker/capabilities'
 import type {Envelope} from '../broker/envelope'
 import {parseEnvelope} from '../broker/envelope'
-import {pathMatchesPrefix, normalizeTarget, encodeQuery} from '../broker/path'
+import {encodeQuery, normalizeTarget, pathMatchesPrefix, prefixLength} from '../broker/path'
 import type {BrokerDeps, BrokerResponse} from '../broker/pipeline'
 import {invoke} from '../broker/pipeline'
 import type {InvocationContext} from '../broker/resolve-credential'
@@ -165,7 +165,7 @@ function matchCapability(deps: BrokerDeps, provider: string, method: string, seg
     if (!capability.methods.includes(method)) continue
     for (const prefix of capability.pathPrefixes) {
       if (!pathMatchesPrefix(segments, prefix)) continue
-      const length = prefix.split('/').filter(Boolean).length
+      const length = prefixLength(prefix)
       const covered = token.capabilities.includes(capability.id)
       // Prefer the longest match; among equals, one the token covers.
       if (!best || length > best.length || (length === best.length && covered && !best.covered)) best = {id: capability.id, length, covered}
@@ -176,9 +176,16 @@ function matchCapability(deps: BrokerDeps, provider: string, method: string, seg
 }
 
 function relay(res: http.ServerResponse, result: BrokerResponse): Promise<void> {
-  // Scrubbing can change the length, so the body is sent chunked.
-  const headers = result.headers.filter(([name]) => name !== 'content-length' && name !== 'content-encoding')
-  res.writeHead(result.status, headers.flat())
+  const headers = result.headers.flat()
+  // (A HEAD answer has no body, and its true length is unknown here: no content-length.)
+  if (result.bytes && res.req.method !== 'HEAD') {
+    // The whole scrubbed body is known: one write, with its length.
+    res.writeHead(result.status, [...headers, 'content-length', String(result.bytes.length)])
+    res.end(result.bytes)
+    return Promise.resolve()
+  }
+  // Scrubbing can change the length, so a streamed body is sent chunked.
+  res.writeHead(result.status, headers)
   return new Promise((resolve) => {
     result.body.on('error', () => res.destroy())
     result.body.pipe(res)

@@ -31,7 +31,18 @@ export interface AuditQuery {
  * Content digests here are plain SHA-256 from node:crypto: they protect no secret, and
  * loading libsodium for them would slow every write command.
  */
-const hashLine = (line: string): string => (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(line).digest('hex')
+const hashLine = (line: string): string => {
+  const crypto = require('node:crypto') as typeof import('node:crypto')
+  // crypto.hash (Node >= 20.12) is the one-shot form, about twice as fast as createHash.
+  return crypto.hash ? crypto.hash('sha256', line, 'hex') : crypto.createHash('sha256').update(line).digest('hex')
+}
+
+/** An event not yet written; its time is taken when it is appended. */
+interface PendingEvent {
+  kind: string
+  fields: Record<string, unknown>
+  at: Date
+}
 
 const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
 
@@ -59,7 +70,7 @@ export class AuditLog {
     }
   }
 
-  private batched?: {kind: string; fields: Record<string, unknown>; at: Date}[]
+  private batched?: PendingEvent[]
 
   async append(kind: string, fields: Record<string, unknown> = {}): Promise<void> {
     if (this.disabled) return
@@ -72,25 +83,36 @@ export class AuditLog {
   }
 
   /**
-   * Long-lived processes (aivaultd, serve) commit events in groups: every append waits for a
-   * write that carries all events queued meanwhile, so one lock and one fsync serve many calls.
+   * Long-lived processes (aivaultd, serve) commit events in groups: while one group is being
+   * written (lock, append, fsync), every event that arrives joins the next one, so a busy
+   * server pays one lock and one fsync per group rather than per call. Each append settles
+   * when the group holding it is on disk.
    */
   groupCommit = false
-  private queue: Array<{kind: string; fields: Record<string, unknown>; at: Date}> = []
-  private flushing?: Promise<void>
-  private writing: Promise<void> = Promise.resolve()
+  private queue: Array<{event: PendingEvent; settle: (error?: Error) => void}> = []
+  private writer?: Promise<void>
 
-  private enqueue(event: {kind: string; fields: Record<string, unknown>; at: Date}): Promise<void> {
-    this.queue.push(event)
-    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const events = this.queue
-      this.queue = []
-      this.flushing = undefined
-      // Groups are written one after another, in order.
-      this.writing = this.writing.catch(() => {}).then(() => this.write(events))
-      return this.writing
+  private enqueue(event: PendingEvent): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({event, settle: (error) => (error ? reject(error) : resolve())})
+      // The first group waits one turn of the event loop, so calls arriving together share it.
+      this.writer ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain())
     })
-    return this.flushing
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const group = this.queue
+      this.queue = []
+      let failure: Error | undefined
+      try {
+        await this.write(group.map((entry) => entry.event))
+      } catch (error) {
+        failure = error as Error
+      }
+      for (const entry of group) entry.settle(failure)
+    }
+    this.writer = undefined
   }
 
   /** Collect the events `work` appends and write them with one lock and one fsync (bulk import). */
@@ -106,7 +128,7 @@ export class AuditLog {
     }
   }
 
-  private async write(events: {kind: string; fields: Record<string, unknown>; at: Date}[]): Promise<void> {
+  private async write(events: PendingEvent[]): Promise<void> {
     ensureDir(this.dir)
     await withFileLock(this.lockFile, async () => {
       // Chain to the last line actually on disk: a crash between appending a line and updating
