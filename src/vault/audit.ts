@@ -154,27 +154,37 @@ export class AuditLog {
         else byFile.set(name, [line])
       }
       // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
-      for (const [name, lines] of byFile) {
-        const handle = await fs.promises.open(path.join(this.dir, name), 'a', FILE_MODE)
-        try {
-          await handle.write(lines.join('\n') + '\n')
-          await handle.sync()
-        } finally {
-          await handle.close()
-        }
-      }
-      const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
-      const head = await fs.promises.open(temp, 'w', FILE_MODE)
-      try {
-        await head.write(JSON.stringify({hash: prev}) + '\n')
-        await head.sync()
-      } finally {
-        await head.close()
-      }
-      await fs.promises.rename(temp, this.headFile)
+      for (const [name, lines] of byFile) await appendDurably(path.join(this.dir, name), Buffer.from(lines.join('\n') + '\n'))
+      await this.writeHead(prev)
       const last = [...byFile.keys()].pop() as string
       this.lastWritten = {stamp: statStamp(path.join(this.dir, last)), file: last, hash: prev}
     })
+  }
+
+  /**
+   * head always holds `{"hash":"<64 hex>"}` plus a newline: the same 76 bytes. It is created
+   * once by rename and then overwritten in place, within one disk sector, so it reads as the
+   * old or the new hash and never as a torn file, without a new file and a rename per group.
+   */
+  private async writeHead(hash: string): Promise<void> {
+    const bytes = Buffer.from(JSON.stringify({hash}) + '\n')
+    let handle: fs.promises.FileHandle
+    try {
+      handle = await fs.promises.open(this.headFile, 'r+')
+    } catch {
+      const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
+      await appendDurably(temp, bytes, 'w')
+      await fs.promises.rename(temp, this.headFile)
+      return
+    }
+    try {
+      const {size} = await handle.stat()
+      await handle.write(bytes, 0, bytes.length, 0)
+      if (size > bytes.length) await handle.truncate(bytes.length) // an older, longer head
+      await handle.datasync()
+    } finally {
+      await handle.close()
+    }
   }
 
   /** What this process appended last, reused while the file is exactly as it left it. */
@@ -264,6 +274,17 @@ export class AuditLog {
       return {events: count, files: files.length, break: {...at, reason: 'the newest event does not match audit/head (the last line was edited or removed)'}}
     }
     return {events: count, files: files.length}
+  }
+}
+
+/** Append (or write) and flush the data before returning. */
+async function appendDurably(file: string, data: Buffer, flags = 'a'): Promise<void> {
+  const handle = await fs.promises.open(file, flags, FILE_MODE)
+  try {
+    await handle.write(data)
+    await handle.datasync()
+  } finally {
+    await handle.close()
   }
 }
 
