@@ -2,10 +2,10 @@ import * as path from 'node:path'
 
 import {ensureDir} from '../vault/atomic-file'
 import {reuseListings} from '../vault/record-folder'
-import {watchFolders} from '../vault/stat-cache'
+import {stopWatching, watchFolders} from '../vault/stat-cache'
 import type {BrokerDeps} from './pipeline'
 import {enableDnsCache} from './ssrf'
-import {usePooledConnections} from './upstream-pool'
+import {closePools, usePooledConnections} from './upstream-pool'
 
 /**
  * aivaultd and `aivault serve` handle many calls in one process: keep upstream connections
@@ -22,4 +22,10 @@ export function tuneForLongLived(deps: BrokerDeps): void {
   const tokens = path.join(paths.runDir, 'tokens')
   if (deps.vault.exists()) ensureDir(tokens)
   watchFolders(paths.root, [paths.secretsDir, paths.credentialsDir, paths.capabilitiesDir, paths.policiesDir, paths.bindingsDir, tokens])
+}
+
+/** Let go of kept connections and folder watches when a long-lived process stops. */
+export async function releaseLongLived(): Promise<void> {
+  stopWatching()
+  await closePools()
 }

@@ -99,3 +99,10 @@ function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
 export function usePooledConnections(): void {
   useTransport(sendPooled)
 }
+
+/** Drop every kept connection (a stopping server must not linger on idle sockets). */
+export async function closePools(): Promise<void> {
+  const open = [...pools.values()]
+  pools.clear()
+  await Promise.all(open.map((pool) => pool.destroy().catch(() => {})))
+}

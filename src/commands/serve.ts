@@ -4,7 +4,7 @@ import cluster from 'node:cluster'
 
 import {AivaultCommand} from '../base-command'
 import {brokerDepsFromEnv} from '../broker/deps'
-import {tuneForLongLived} from '../broker/long-lived'
+import {releaseLongLived, tuneForLongLived} from '../broker/long-lived'
 import {usageError} from '../errors'
 import {createBrokerServer, listen} from '../server/http-server'
 
@@ -38,13 +38,15 @@ token (aivault token mint) where it expects its API key. The token is removed be
     tuneForLongLived(deps)
     const server = createBrokerServer(deps, options)
     const address = await listen(server, options)
-    if (cluster.isWorker) return // the primary announces the address once
-    process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
+    // The primary announces the address once; every process stops the same way, so the audit
+    // events still queued are written before it exits.
+    if (cluster.isPrimary) process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
     await new Promise<void>((resolve) => {
       const stop = () => server.close(() => resolve())
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+    await releaseLongLived()
   }
 }
 
