@@ -69,6 +69,30 @@ http {
   return {child, port}
 }
 
+/**
+ * CPU time (user + system, µs) used so far by a process and its children (serve's workers,
+ * nginx's workers), from /proc; undefined where there is no /proc. On a shared machine the
+ * CPU each proxy spends per request is steadier than its throughput.
+ */
+function cpuMicros(pid) {
+  if (!fs.existsSync(`/proc/${pid}/stat`)) return undefined
+  const of = (p) => {
+    try {
+      const fields = fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ')
+      return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100)
+    } catch {
+      return 0
+    }
+  }
+  let children = []
+  try {
+    children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)
+  } catch {
+    /* no children list: the process alone */
+  }
+  return [pid, ...children].reduce((sum, p) => sum + of(p), 0)
+}
+
 function load(options) {
   const autocannon = require('autocannon')
   return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))))
@@ -102,19 +126,28 @@ async function main(quick = process.argv.includes('--quick')) {
     ...(nginx ? [['nginx (proxy_set_header Authorization)', {url: `http://127.0.0.1:${nginx.port}/v1/models`}]] : []),
     [`aivault serve /v/openai (${workers} workers)`, {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}],
   ]
+  const pidOf = {[targets[1][0]]: proxy.child.pid, [targets[targets.length - 1][0]]: serve.child.pid, ...(nginx ? {[targets[2][0]]: nginx.child.pid} : {})}
   const rows = []
   const results = {}
   for (const connections of [1, 32]) {
     for (const [name, options] of targets) {
       await load({...options, connections, duration: 1}) // warm-up
+      const pid = pidOf[name]
+      const cpuBefore = pid && cpuMicros(pid)
       const result = await load({...options, connections, duration})
+      const cpuPerRequest = cpuBefore === undefined || !pid ? undefined : (cpuMicros(pid) - cpuBefore) / result.requests.total
       results[`${name}@${connections}`] = result.requests.average
-      rows.push([`${name}, c=${connections}`, `${Math.round(result.requests.average)} req/s`, `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`, result.non2xx ? `${result.non2xx} non-2xx!` : ''])
+      if (cpuPerRequest !== undefined) results[`${name}@${connections}:cpu`] = cpuPerRequest
+      const cpuNote = cpuPerRequest === undefined ? '' : `${Math.round(cpuPerRequest)} µs CPU/request`
+      rows.push([`${name}, c=${connections}`, `${Math.round(result.requests.average)} req/s`, `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`, [cpuNote, result.non2xx ? `${result.non2xx} non-2xx!` : ''].filter(Boolean).join('; ')])
     }
   }
   for (const c of [1, 32]) {
     const ratio = results[`aivault serve /v/openai (${workers} workers)@${c}`] / results[`bare undici proxy (+1 header)@${c}`]
     rows.push([`aivault serve ÷ bare undici proxy, c=${c}`, `${ratio.toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
+    const cpuServe = results[`aivault serve /v/openai (${workers} workers)@${c}:cpu`]
+    const cpuUndici = results[`bare undici proxy (+1 header)@${c}:cpu`]
+    if (cpuServe && cpuUndici) rows.push([`aivault serve CPU per request ÷ bare undici proxy's, c=${c}`, `${(cpuServe / cpuUndici).toFixed(2)}×`, '', 'lower is better'])
     if (nginx) {
       const vsNginx = results[`aivault serve /v/openai (${workers} workers)@${c}`] / results[`nginx (proxy_set_header Authorization)@${c}`]
       rows.push([`aivault serve ÷ nginx, c=${c}`, `${vsNginx.toFixed(2)}×`, '', c === 32 ? '≥ 0.5×' : ''])

@@ -46,7 +46,10 @@ token (aivault token mint) where it expects its API key. The token is removed be
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)
     })
+    await deps.vault.audit.flush()
     await releaseLongLived()
+    // A worker's channel to the primary would keep it alive.
+    if (cluster.isWorker) process.exit(0)
   }
 }
 

@@ -104,6 +104,11 @@ export class AuditLog {
     })
   }
 
+  /** Settles once every event appended so far is written (a stopping server waits for it). */
+  async flush(): Promise<void> {
+    while (this.writer) await this.writer
+  }
+
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       // Under load, groups start at most every few milliseconds: fewer, larger groups share
