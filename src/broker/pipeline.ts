@@ -26,7 +26,7 @@ import {responseFilter, scrubBytes, scrubText, secretSpellings} from './scrub'
 import {checkUpstreamAddress} from './ssrf'
 import {resolveRoute, routeMaterial, routeUpstream} from './route'
 import type {UpstreamResponse} from './upstream'
-import {headerValue, sendUpstream} from './upstream'
+import {headerValue, sendUpstream, withBufferedBody} from './upstream'
 
 export interface BrokerDeps {
   vault: Vault
@@ -174,7 +174,8 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     if (whole !== undefined) {
       if (policy.responseBlock.length > 0) whole = applyResponseBlock(whole, policy.responseBlock, headerValue(headers, 'content-type'))
-      return bufferedBrokerResponse(planned, status, headers, scrubBytes(whole, spellings), audit())
+      // The body is complete: callers may send the bytes in one write.
+      return withBufferedBody({planned, status, headers, done: audit()}, scrubBytes(whole, spellings))
     }
     // Streamed: one transform scrubs and enforces the size limit; an upstream error ends it too.
     const body = pipeInto(decoded(response), responseFilter(spellings, policy.maxResponseBodyBytes))
@@ -251,22 +252,6 @@ function isIdentity(response: UpstreamResponse): boolean {
 function withinLimit(bytes: Buffer, max: number | null): Buffer {
   if (max !== null && bytes.length > max) throw new AivaultError('body_too_large', `the response exceeds ${max} bytes`)
   return bytes
-}
-
-/** A response whose body is complete: the bytes as they are, and a stream only if one is read. */
-function bufferedBrokerResponse(planned: PlannedRequest, status: number, headers: Array<[string, string]>, bytes: Buffer, done: Promise<void>): BrokerResponse {
-  let body: Readable | undefined
-  return {
-    planned,
-    status,
-    headers,
-    bytes,
-    get body() {
-      body ??= Readable.from([bytes])
-      return body
-    },
-    done,
-  }
 }
 
 function decoded(response: UpstreamResponse): Readable {

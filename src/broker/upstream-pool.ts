@@ -2,7 +2,7 @@ import {Readable} from 'node:stream'
 import type {Dispatcher, Pool} from 'undici'
 
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
-import {bufferedResponse, hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
+import {hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport, withBufferedBody} from './upstream'
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
@@ -73,7 +73,7 @@ function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
         else if (stream && !stream.push(chunk)) controller.pause()
       },
       onResponseEnd() {
-        if (chunks) resolve(bufferedResponse(status, pairs, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+        if (chunks) resolve(withBufferedBody({statusCode: status, headers: pairs}, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
         else stream?.push(null)
       },
       onResponseError(_controller, error) {

@@ -30,18 +30,10 @@ export interface UpstreamResponse {
   bytes?: Buffer
 }
 
-/** An answer whose body is already in memory; a stream of it is made only if asked for. */
-export function bufferedResponse(statusCode: number, headers: Array<[string, string]>, bytes: Buffer): UpstreamResponse {
+/** `fields` with the whole body as `bytes`, and a `body` stream of it made only if one is read. */
+export function withBufferedBody<T extends object>(fields: T, bytes: Buffer): T & {bytes: Buffer; body: Readable} {
   let body: Readable | undefined
-  return {
-    statusCode,
-    headers,
-    bytes,
-    get body() {
-      body ??= Readable.from([bytes])
-      return body
-    },
-  }
+  return Object.defineProperty({...fields, bytes}, 'body', {enumerable: true, get: () => (body ??= Readable.from([bytes]))}) as T & {bytes: Buffer; body: Readable}
 }
 
 /**

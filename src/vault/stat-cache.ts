@@ -55,9 +55,11 @@ class StatCache {
         })
         this.watchers.set(dir, watcher)
       } catch (error) {
-        // A missing folder is fine: the root's watcher sees it appear and re-arms. Any other
-        // failure (no inotify, too many watches) means changes could go unseen.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.degraded = true
+        // A missing folder right under the root is fine: the root's watcher sees it appear and
+        // re-arms. A deeper one (run/tokens) or any other failure (no inotify, too many
+        // watches) means changes could go unseen: nothing is cached then.
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'
+        if (!missing || path.dirname(dir) !== this.root) this.degraded = true
       }
     }
   }
