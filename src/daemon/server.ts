@@ -223,10 +223,14 @@ export class Daemon {
     const context = (request.context ?? {}) as InvocationContext
     const result = await invoke(this.deps, envelope, {context, stream, followRedirects: request.followRedirects === true})
     if (!stream) {
-      const chunks: Buffer[] = []
-      for await (const chunk of result.body) chunks.push(chunk as Buffer)
+      let body = result.bytes
+      if (!body) {
+        const chunks: Buffer[] = []
+        for await (const chunk of result.body) chunks.push(chunk as Buffer)
+        body = Buffer.concat(chunks)
+      }
       await result.done
-      send({id, ok: true, value: {planned: result.planned, status: result.status, headers: result.headers, bodyBase64: Buffer.concat(chunks).toString('base64')}})
+      send({id, ok: true, value: {planned: result.planned, status: result.status, headers: result.headers, bodyBase64: body.toString('base64')}})
       return
     }
     send({id, ok: true, value: {type: 'head', planned: result.planned, status: result.status, headers: result.headers}})
