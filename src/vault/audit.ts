@@ -293,7 +293,10 @@ async function appendDurably(file: string, data: Buffer, flags = 'a'): Promise<v
   }
 }
 
-/** The last non-empty line of a file, reading only its tail. */
+/**
+ * The last non-empty line of a file, reading only its tail: 4 KiB first (events are a few
+ * hundred bytes), more only when the last line is longer.
+ */
 function lastLine(file: string): string | undefined {
   let fd: number
   try {
@@ -303,11 +306,16 @@ function lastLine(file: string): string | undefined {
   }
   try {
     const size = fs.fstatSync(fd).size
-    const length = Math.min(size, 64 * 1024)
-    const buffer = Buffer.alloc(length)
-    fs.readSync(fd, buffer, 0, length, size - length)
-    const lines = buffer.toString('utf8').split('\n').filter((l) => l.length > 0)
-    return lines[lines.length - 1]
+    for (let window = 4096; ; window *= 8) {
+      const length = Math.min(size, window)
+      const buffer = Buffer.alloc(length)
+      fs.readSync(fd, buffer, 0, length, size - length)
+      const text = buffer.toString('utf8').replace(/\n+$/, '')
+      const at = text.lastIndexOf('\n')
+      // A line break inside the window: the text after it is whole.
+      if (at !== -1) return text.slice(at + 1)
+      if (length === size) return text.length > 0 ? text : undefined
+    }
   } finally {
     fs.closeSync(fd)
   }

@@ -287,6 +287,28 @@ describe('audit log (src/vault/audit.ts)', () => {
     )
   })
 
+  it('chains to a last line longer than the tail it first reads, written by another process', async () => {
+    await log.append('big.event', {blob: 'x'.repeat(100_000)})
+    // A second log object (another process) has no memory of what the first wrote.
+    const other = new AuditLog(dir, lockFile, false)
+    await other.append('after.big', {n: 1})
+    await other.append('after.after', {n: 2})
+    const lines = readLines(onlyFile())
+    assert.equal(lines.length, 3)
+    assert.equal(JSON.parse(lines[1]).prev, sha256(lines[0]))
+    assert.deepEqual(other.verify(), {events: 3, files: 1})
+  })
+
+  it('keeps one valid chain when a group commit writes many events at once', async () => {
+    log.groupCommit = true
+    await Promise.all(Array.from({length: 300}, (_, n) => log.append('grouped', {n})))
+    const lines = readLines(onlyFile())
+    assert.equal(lines.length, 300)
+    assert.deepEqual(lines.map((l) => JSON.parse(l).n), Array.from({length: 300}, (_, n) => n))
+    assert.deepEqual(log.verify(), {events: 300, files: 1})
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'head'), 'utf8')).hash, sha256(lines[299]))
+  })
+
   it('serializes concurrent appends into one valid chain', async () => {
     await Promise.all(Array.from({length: 25}, (_, i) => log.append('secret.create', {i})))
     assert.deepEqual(log.verify(), {events: 25, files: 1})
