@@ -245,7 +245,7 @@ function responseHeaders(headers: Array<[string, string]>, injected: Set<string>
 }
 
 function isIdentity(response: UpstreamResponse): boolean {
-  const encoding = (headerValue(response.headers, 'content-encoding') ?? 'identity').toLowerCase().trim()
+  const encoding = contentEncoding(response)
   return encoding === 'identity' || encoding === ''
 }
 
@@ -254,9 +254,13 @@ function withinLimit(bytes: Buffer, max: number | null): Buffer {
   return bytes
 }
 
+function contentEncoding(response: UpstreamResponse): string {
+  return (headerValue(response.headers, 'content-encoding') ?? 'identity').toLowerCase().trim()
+}
+
 function decoded(response: UpstreamResponse): Readable {
-  const encoding = (headerValue(response.headers, 'content-encoding') ?? 'identity').toLowerCase().trim()
-  if (encoding === 'identity' || encoding === '') return response.body
+  if (isIdentity(response)) return response.body
+  const encoding = contentEncoding(response)
   const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined
   if (!decoder) {
     response.body.resume()

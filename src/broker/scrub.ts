@@ -26,25 +26,31 @@ export function scrubText(text: string, spellings: string[]): string {
   return out
 }
 
-/** Replace every spelling in a buffer; the same buffer back when none occurs (the common case). */
-function scrubBuffer(data: Buffer, needles: Buffer[], spellings: string[]): Buffer {
-  if (!needles.some((needle) => data.includes(needle))) return data
-  return Buffer.from(scrubText(data.toString('latin1'), spellings), 'latin1')
+/** The byte forms of a list of spellings: their UTF-8 bytes, and those bytes as latin1 text. */
+interface Needles {
+  bytes: Buffer[]
+  latin1: string[]
 }
 
-/** Scrub a whole body. Spellings are matched byte for byte: their UTF-8 bytes, as latin1 text. */
-export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
+/** A route's spellings are one array for its lifetime: their byte forms are made once. */
+const needlesOf = new WeakMap<string[], Needles>()
+
+function needlesFor(spellings: string[]): Needles {
   let needles = needlesOf.get(spellings)
   if (!needles) {
     const bytes = spellings.map((s) => Buffer.from(s))
     needles = {bytes, latin1: bytes.map((n) => n.toString('latin1'))}
     needlesOf.set(spellings, needles)
   }
-  return scrubBuffer(data, needles.bytes, needles.latin1)
+  return needles
 }
 
-/** A route's spellings are one array for its lifetime: their byte forms are made once. */
-const needlesOf = new WeakMap<string[], {bytes: Buffer[]; latin1: string[]}>()
+/** Replace every spelling in a buffer, byte for byte; the same buffer back when none occurs (the common case). */
+export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
+  const needles = needlesFor(spellings)
+  if (!needles.bytes.some((needle) => data.includes(needle))) return data
+  return Buffer.from(scrubText(data.toString('latin1'), needles.latin1), 'latin1')
+}
 
 /**
  * A stream transform that replaces secret spellings in a response, even when one is split
@@ -53,18 +59,15 @@ const needlesOf = new WeakMap<string[], {bytes: Buffer[]; latin1: string[]}>()
  * ends the response with body_too_large past `maxBytes`.
  */
 export function responseFilter(spellings: string[], maxBytes: number | null): Transform {
-  const needles = spellings.map((s) => Buffer.from(s))
-  // Compared byte for byte: the UTF-8 bytes of each spelling, as latin1 text.
-  const latin1 = needles.map((n) => n.toString('latin1'))
-  const keep = Math.max(0, ...needles.map((n) => n.length)) - 1
+  const keep = Math.max(0, ...needlesFor(spellings).bytes.map((n) => n.length)) - 1
   let pending: Buffer | undefined
   let seen = 0
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length
       if (maxBytes !== null && seen > maxBytes) return callback(new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`))
-      if (needles.length === 0) return callback(null, chunk)
-      const scrubbed = scrubBuffer(pending ? Buffer.concat([pending, chunk]) : chunk, needles, latin1)
+      if (spellings.length === 0) return callback(null, chunk)
+      const scrubbed = scrubBytes(pending ? Buffer.concat([pending, chunk]) : chunk, spellings)
       const cut = Math.max(0, scrubbed.length - keep)
       pending = scrubbed.subarray(cut)
       callback(null, cut > 0 ? scrubbed.subarray(0, cut) : undefined)

@@ -164,7 +164,7 @@ export class AuditLog {
         else byFile.set(name, [line])
       }
       // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
-      for (const [name, lines] of byFile) await appendDurably(path.join(this.dir, name), Buffer.from(lines.join('\n') + '\n'))
+      for (const [name, lines] of byFile) await writeDurably(path.join(this.dir, name), Buffer.from(lines.join('\n') + '\n'))
       await this.writeHead(prev)
       const last = [...byFile.keys()].pop() as string
       this.lastWritten = {stamp: statStamp(path.join(this.dir, last)), file: last, hash: prev}
@@ -183,7 +183,7 @@ export class AuditLog {
       handle = await fs.promises.open(this.headFile, 'r+')
     } catch {
       const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
-      await appendDurably(temp, bytes, 'w')
+      await writeDurably(temp, bytes, 'w')
       await fs.promises.rename(temp, this.headFile)
       return
     }
@@ -287,8 +287,8 @@ export class AuditLog {
   }
 }
 
-/** Append (or write) and flush the data before returning. */
-async function appendDurably(file: string, data: Buffer, flags = 'a'): Promise<void> {
+/** Write (append by default) and flush the data before returning. */
+async function writeDurably(file: string, data: Buffer, flags = 'a'): Promise<void> {
   const handle = await fs.promises.open(file, flags, FILE_MODE)
   try {
     await handle.write(data)
