@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import {AivaultError} from '../errors'
 import {ensureDir, readFileIfExists, writeFileAtomic} from './atomic-file'
 import {ParsedFileMemo} from './record-folder'
+import {recordsVersion} from './stat-cache'
 import type {Vault} from './vault'
 
 /** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
@@ -52,11 +53,30 @@ export async function mintToken(vault: Vault, input: Omit<ProxyToken, 'id' | 'cr
   return {token, record}
 }
 
+/**
+ * Serve checks a token on every request. While the watched tokens folder is unchanged
+ * (stat-cache.ts), the answer for a token is reused without hashing it again; a revoke
+ * rewrites the file, which changes the folder.
+ */
+const recent = new Map<string, {version: number; record: ProxyToken | undefined}>()
+
+function lookup(vault: Vault, token: string): ProxyToken | undefined {
+  const version = recordsVersion()
+  const hit = version === undefined ? undefined : recent.get(token)
+  if (hit && hit.version === version) return hit.record
+  const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
+  if (version !== undefined) {
+    if (recent.size >= 1000) recent.clear()
+    recent.set(token, {version, record})
+  }
+  return record
+}
+
 /** The token's record if it exists, is not revoked and has not expired; else `token_invalid`. */
 export function checkToken(vault: Vault, token: string | undefined): ProxyToken {
   const invalid = () => new AivaultError('token_invalid', 'missing, unknown, expired or revoked proxy token', {hint: 'mint one with "aivault token mint"'})
   if (!token || !token.startsWith(PREFIX) || !/^avp_[A-Za-z0-9_-]{20,}$/.test(token)) throw invalid()
-  const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
+  const record = lookup(vault, token)
   if (!record) throw invalid()
   if (record.revoked || Date.parse(record.expiresAt) <= Date.now()) throw invalid()
   return record
