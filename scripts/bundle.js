@@ -46,7 +46,8 @@ async function bundle() {
     format: 'cjs',
     logLevel: 'warning',
     minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0',
-    keepNames: true,
+    // No keepNames: it wraps every function created at run time in a defineProperty call,
+    // which cost serve ~3% of its CPU; nothing here reads a minified class or function name.
     alias: {debug: path.join(__dirname, 'debug-shim.js')},
     // Our own runtime dependencies stay in node_modules (loaded lazily, only where needed);
     // only oclif and its dependencies are bundled.

@@ -10,6 +10,8 @@ export interface EnvelopeRequest {
   multipart?: Array<{name: string; value: string}>
   /** Files are read by the calling process and travel as base64 (the broker never opens them). */
   multipartFiles?: Array<{name: string; filename: string; contentType?: string; dataBase64: string}>
+  /** In-process callers only (serve's passthrough): the raw body, never parsed from JSON. */
+  bodyBytes?: Buffer
 }
 
 export interface Envelope {
@@ -94,6 +96,7 @@ export function parseRequest(request: Record<string, unknown>): EnvelopeRequest 
 
 /** The request body bytes and, for multipart, the content type that goes with them. */
 export function encodeBody(request: EnvelopeRequest): {body: Buffer; contentType?: string} {
+  if (request.bodyBytes !== undefined) return {body: request.bodyBytes}
   if (request.body !== undefined) return {body: Buffer.from(request.body, 'utf8')}
   if (request.bodyBase64 !== undefined) return {body: Buffer.from(request.bodyBase64, 'base64')}
   if (request.multipart === undefined && request.multipartFiles === undefined) return {body: Buffer.alloc(0)}

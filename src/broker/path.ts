@@ -44,6 +44,23 @@ export interface NormalizedTarget {
  * fine. The query is decoded once (`+` is a space) and re-encoded (RFC 3986).
  */
 export function normalizeTarget(raw: string): NormalizedTarget {
+  const known = normalized.get(raw)
+  if (known) return known
+  const target = normalizeUncached(raw)
+  if (normalized.size >= MAX_NORMALIZED) normalized.clear()
+  normalized.set(raw, target)
+  return target
+}
+
+/**
+ * Normalized targets by raw path: a server sees the same few paths over and over. The result
+ * depends on nothing but the text, and is frozen so no caller can change a shared one.
+ * Refused paths are not kept (they throw each time).
+ */
+const normalized = new Map<string, NormalizedTarget>()
+const MAX_NORMALIZED = 2000
+
+function normalizeUncached(raw: string): NormalizedTarget {
   if (typeof raw !== 'string' || !raw.startsWith('/')) throw invalid('the path must start with "/"')
   if (raw.startsWith('//')) throw policy('a path may not start with "//" (that names another host)')
   const hashAt = raw.indexOf('#')
@@ -66,7 +83,8 @@ export function normalizeTarget(raw: string): NormalizedTarget {
     segments.push(segment)
   }
   const path = '/' + segments.map(encodeSegment).join('/')
-  return {segments: segments.filter((s, i) => s !== '' || i !== segments.length - 1), path, query: parseQuery(rawQuery)}
+  const query = parseQuery(rawQuery).map((pair) => Object.freeze(pair) as [string, string])
+  return Object.freeze({segments: Object.freeze(segments.filter((s, i) => s !== '' || i !== segments.length - 1)) as string[], path, query: Object.freeze(query) as Array<[string, string]>})
 }
 
 export function parseQuery(rawQuery: string): Array<[string, string]> {

@@ -26,7 +26,7 @@ import {responseFilter, scrubBytes, scrubText, secretSpellings} from './scrub'
 import {checkUpstreamAddress} from './ssrf'
 import {resolveRoute, routeMaterial, routeUpstream} from './route'
 import type {UpstreamResponse} from './upstream'
-import {headerValue, sendUpstream, withBufferedBody} from './upstream'
+import {BufferedBody, headerValue, sendUpstream} from './upstream'
 
 export interface BrokerDeps {
   vault: Vault
@@ -58,6 +58,19 @@ export interface BrokerResponse {
   bytes?: Buffer
   /** Settles after the body has been consumed and the audit event written. */
   done: Promise<void>
+}
+
+/** A response whose whole scrubbed body is in memory. */
+class BufferedBrokerResponse extends BufferedBody implements BrokerResponse {
+  constructor(
+    readonly planned: PlannedRequest,
+    readonly status: number,
+    readonly headers: Array<[string, string]>,
+    readonly done: Promise<void>,
+    bytes: Buffer,
+  ) {
+    super(bytes)
+  }
 }
 
 const DEFAULT_TIMEOUT_MS = 120_000
@@ -175,7 +188,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     if (whole !== undefined) {
       if (policy.responseBlock.length > 0) whole = applyResponseBlock(whole, policy.responseBlock, headerValue(headers, 'content-type'))
       // The body is complete: callers may send the bytes in one write.
-      return withBufferedBody({planned, status, headers, done: audit()}, scrubBytes(whole, spellings))
+      return new BufferedBrokerResponse(planned, status, headers, audit(), scrubBytes(whole, spellings))
     }
     // Streamed: one transform scrubs and enforces the size limit; an upstream error ends it too.
     const body = pipeInto(decoded(response), responseFilter(spellings, policy.maxResponseBodyBytes))

@@ -2,7 +2,7 @@ import {Readable} from 'node:stream'
 import type {Dispatcher, Pool} from 'undici'
 
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
-import {hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport, withBufferedBody} from './upstream'
+import {BufferedUpstreamResponse, hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
@@ -14,19 +14,32 @@ const pools = new Map<string, Pool>()
 /** Answers up to this size with a declared length are collected whole: no stream per call. */
 const BUFFER_LIMIT = 256 << 10
 
+/** Small numbers for long strings (CA and client certificates), so pool keys stay short. */
+const textIds = new Map<string, number>()
+
+function idOf(text: string | undefined): number {
+  if (text === undefined) return 0
+  let id = textIds.get(text)
+  if (id === undefined) {
+    id = textIds.size + 1
+    textIds.set(text, id)
+  }
+  return id
+}
+
 function poolFor(request: UpstreamRequest): Pool {
-  const trust = trustFor(request)
-  const key = `${request.host}\0${request.address.address}\0${request.address.port}\0${trust?.length ?? 0}\0${request.overrides.caCert ?? ''}\0${request.tls?.cert ?? ''}`
+  const {address, overrides} = request
+  const pinned = overrides.resolve.has(request.host.toLowerCase())
+  const key = `${request.host}\0${address.address}\0${address.port}\0${pinned}\0${idOf(overrides.caCert)}\0${idOf(request.tls?.cert)}`
   let pool = pools.get(key)
   if (!pool) {
     // Loaded here, not at start-up: one-shot CLI processes never need it.
     const {Pool: UndiciPool} = require('undici') as typeof import('undici')
-    const {address} = request
     const origin = `https://${address.family === 6 ? `[${address.address}]` : address.address}:${address.port}`
     pool = new UndiciPool(origin, {
       connections: 128,
       keepAliveTimeout: 30_000,
-      connect: {servername: serverNameOf(request.host), ca: trust, cert: request.tls?.cert, key: request.tls?.key},
+      connect: {servername: serverNameOf(request.host), ca: trustFor(request), cert: request.tls?.cert, key: request.tls?.key},
     })
     pools.set(key, pool)
   }
@@ -73,7 +86,7 @@ function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
         else if (stream && !stream.push(chunk)) controller.pause()
       },
       onResponseEnd() {
-        if (chunks) resolve(withBufferedBody({statusCode: status, headers: pairs}, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+        if (chunks) resolve(new BufferedUpstreamResponse(status, pairs, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
         else stream?.push(null)
       },
       onResponseError(_controller, error) {

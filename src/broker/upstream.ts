@@ -30,10 +30,29 @@ export interface UpstreamResponse {
   bytes?: Buffer
 }
 
-/** `fields` with the whole body as `bytes`, and a `body` stream of it made only if one is read. */
-export function withBufferedBody<T extends object>(fields: T, bytes: Buffer): T & {bytes: Buffer; body: Readable} {
-  let body: Readable | undefined
-  return Object.defineProperty({...fields, bytes}, 'body', {enumerable: true, get: () => (body ??= Readable.from([bytes]))}) as T & {bytes: Buffer; body: Readable}
+/**
+ * A body already whole in memory: `bytes`, and a `body` stream of them made only if something
+ * reads it (a class, not a per-call getter, so every answer has the same shape).
+ */
+export class BufferedBody {
+  private stream?: Readable
+  constructor(readonly bytes: Buffer) {}
+
+  get body(): Readable {
+    this.stream ??= Readable.from([this.bytes])
+    return this.stream
+  }
+}
+
+/** An upstream answer collected whole. */
+export class BufferedUpstreamResponse extends BufferedBody implements UpstreamResponse {
+  constructor(
+    readonly statusCode: number,
+    readonly headers: Array<[string, string]>,
+    bytes: Buffer,
+  ) {
+    super(bytes)
+  }
 }
 
 /**

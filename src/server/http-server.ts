@@ -36,6 +36,18 @@ function decodeCredentialId(segment: string): string {
   return id
 }
 
+/** The caller's headers that may go upstream (the broker validates them again). */
+function forwardedHeaders(req: http.IncomingMessage): Array<{name: string; value: string}> {
+  const out: Array<{name: string; value: string}> = []
+  for (const name in req.headers) {
+    if (CALLER_ONLY.has(name)) continue
+    const value = req.headers[name]
+    if (Array.isArray(value)) for (const v of value) out.push({name, value: v})
+    else if (value !== undefined) out.push({name, value})
+  }
+  return out
+}
+
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false)
 }
@@ -131,14 +143,12 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
     const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
     const capability = matchCapability(deps, credential.provider, method, target.segments, token)
-    const headers = Object.entries(req.headers)
-      .filter(([name]) => !CALLER_ONLY.has(name))
-      .flatMap(([name, value]) => (Array.isArray(value) ? value.map((v) => ({name, value: v})) : [{name, value: String(value)}]))
+    const headers = forwardedHeaders(req)
     const body = await readBody(req, max)
     const envelope: Envelope = {
       capability,
       credential: credentialId,
-      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, ...(body.length > 0 ? {bodyBase64: body.toString('base64')} : {})},
+      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, ...(body.length > 0 ? {bodyBytes: body} : {})},
     }
     authorize(token, envelope)
     return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
@@ -175,17 +185,29 @@ function matchCapability(deps: BrokerDeps, provider: string, method: string, seg
   return best.id
 }
 
+let auditWarnedAt = 0
+
+/** The answer has gone; a failed audit write is reported on stderr (at most once a minute). */
+function reportAuditFailure(error: Error): void {
+  if (Date.now() - auditWarnedAt < 60_000) return
+  auditWarnedAt = Date.now()
+  process.stderr.write(`aivault serve: could not write the audit log: ${error.message}\n`)
+}
+
 function relay(res: http.ServerResponse, result: BrokerResponse): Promise<void> {
-  const headers = result.headers.flat()
+  result.done.catch(reportAuditFailure)
+  const head: string[] = []
+  for (const [name, value] of result.headers) head.push(name, value)
   // (A HEAD answer has no body, and its true length is unknown here: no content-length.)
   if (result.bytes && res.req.method !== 'HEAD') {
     // The whole scrubbed body is known: one write, with its length.
-    res.writeHead(result.status, [...headers, 'content-length', String(result.bytes.length)])
+    head.push('content-length', String(result.bytes.length))
+    res.writeHead(result.status, head)
     res.end(result.bytes)
     return Promise.resolve()
   }
   // Scrubbing can change the length, so a streamed body is sent chunked.
-  res.writeHead(result.status, headers)
+  res.writeHead(result.status, head)
   return new Promise((resolve) => {
     result.body.on('error', () => res.destroy())
     result.body.pipe(res)

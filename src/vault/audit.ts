@@ -31,17 +31,35 @@ export interface AuditQuery {
  * Content digests here are plain SHA-256 from node:crypto: they protect no secret, and
  * loading libsodium for them would slow every write command.
  */
+let crypto: typeof import('node:crypto') | undefined
 const hashLine = (line: string): string => {
-  const crypto = require('node:crypto') as typeof import('node:crypto')
+  crypto ??= require('node:crypto') as typeof import('node:crypto')
   // crypto.hash (Node >= 20.12) is the one-shot form, about twice as fast as createHash.
   return crypto.hash ? crypto.hash('sha256', line, 'hex') : crypto.createHash('sha256').update(line).digest('hex')
 }
 
-/** An event not yet written; its time is taken when it is appended. */
+/**
+ * An event not yet written: its fields already serialized, so a queue of thousands holds one
+ * flat string each (a busy server's garbage collector copies whatever is still queued).
+ */
 interface PendingEvent {
   kind: string
-  fields: Record<string, unknown>
-  at: Date
+  fieldsJson: string
+  /** When it was appended (ms). */
+  at: number
+}
+
+const RESERVED_FIELDS = ['ts', 'kind', 'prev']
+
+function pending(kind: string, fields: Record<string, unknown>): PendingEvent {
+  for (const name of RESERVED_FIELDS) if (name in fields) throw new Error(`audit field ${name} is reserved`)
+  return {kind, fieldsJson: JSON.stringify(fields), at: Date.now()}
+}
+
+/** The event's line: the same text as JSON.stringify({ts, kind, ...fields, prev}). */
+function eventLine(event: PendingEvent, ts: string, prev: string): string {
+  const fields = event.fieldsJson.length > 2 ? `${event.fieldsJson.slice(1, -1)},` : ''
+  return `{"ts":"${ts}","kind":${JSON.stringify(event.kind)},${fields}"prev":"${prev}"}`
 }
 
 /**
@@ -52,6 +70,7 @@ interface PendingEvent {
  */
 const MIN_GROUP_INTERVAL_MS = 20
 
+const DAY_MS = 86_400_000
 const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
 
 /**
@@ -82,31 +101,38 @@ export class AuditLog {
 
   async append(kind: string, fields: Record<string, unknown> = {}): Promise<void> {
     if (this.disabled) return
+    const event = pending(kind, fields)
     if (this.batched) {
-      this.batched.push({kind, fields, at: new Date()})
+      this.batched.push(event)
       return
     }
-    if (this.groupCommit) return this.enqueue({kind, fields, at: new Date()})
-    await this.write([{kind, fields, at: new Date()}])
+    if (this.groupCommit) return this.enqueue(event)
+    await this.write([event])
   }
 
   /**
    * Long-lived processes (aivaultd, serve) commit events in groups: while one group is being
    * written (lock, append, fsync), every event that arrives joins the next one, so a busy
-   * server pays one lock and one fsync per group rather than per call. Each append settles
-   * when the group holding it is on disk.
+   * server pays one lock and one fsync per group rather than per call. Every append of a
+   * group gets the group's promise, settled when the group is on disk.
    */
   groupCommit = false
-  private queue: Array<{event: PendingEvent; settle: (error?: Error) => void}> = []
+  private next?: {events: PendingEvent[]; written: Promise<void>; settle: (error?: Error) => void}
   private writer?: Promise<void>
   private lastGroupAt = 0
 
   private enqueue(event: PendingEvent): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({event, settle: (error) => (error ? reject(error) : resolve())})
-      // The first group waits one turn of the event loop, so calls arriving together share it.
-      this.writer ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain())
-    })
+    if (!this.next) {
+      let settle!: (error?: Error) => void
+      const written = new Promise<void>((resolve, reject) => {
+        settle = (error) => (error ? reject(error) : resolve())
+      })
+      this.next = {events: [], written, settle}
+    }
+    this.next.events.push(event)
+    // The first group waits one turn of the event loop, so calls arriving together share it.
+    this.writer ??= new Promise<void>((r) => setImmediate(r)).then(() => this.drain())
+    return this.next.written
   }
 
   /** Settles once every event appended so far is written (a stopping server waits for it). */
@@ -115,21 +141,21 @@ export class AuditLog {
   }
 
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.next) {
       // Under load, groups start at most every 20 ms: fewer, larger groups share
       // the lock and the fsyncs (an idle server still writes an event at once).
       const wait = this.lastGroupAt + MIN_GROUP_INTERVAL_MS - Date.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
       this.lastGroupAt = Date.now()
-      const group = this.queue
-      this.queue = []
+      const group = this.next
+      this.next = undefined
       let failure: Error | undefined
       try {
-        await this.write(group.map((entry) => entry.event))
+        await this.write(group.events)
       } catch (error) {
         failure = error as Error
       }
-      for (const entry of group) entry.settle(failure)
+      group.settle(failure)
     }
     this.writer = undefined
   }
@@ -153,20 +179,28 @@ export class AuditLog {
       // Chain to the last line actually on disk: a crash between appending a line and updating
       // head must not fork the chain.
       let prev = this.lastHashOnDisk()
-      const byFile = new Map<string, string[]>()
-      for (const {kind, fields, at} of events) {
-        const ts = at.toISOString()
-        const line = JSON.stringify({ts, kind, ...fields, prev})
+      // Events arrive in time order: a new file (and a new time text) only when the day (the millisecond) changes.
+      const byFile: Array<{name: string; lines: string[]}> = []
+      let day = -1
+      let at = -1
+      let ts = ''
+      for (const event of events) {
+        if (event.at !== at) {
+          at = event.at
+          ts = new Date(at).toISOString()
+        }
+        const line = eventLine(event, ts, prev)
         prev = hashLine(line)
-        const name = `${ts.slice(0, 10)}.jsonl`
-        const lines = byFile.get(name)
-        if (lines) lines.push(line)
-        else byFile.set(name, [line])
+        if (Math.floor(at / DAY_MS) !== day) {
+          day = Math.floor(at / DAY_MS)
+          byFile.push({name: `${ts.slice(0, 10)}.jsonl`, lines: []})
+        }
+        byFile[byFile.length - 1].lines.push(line)
       }
       // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
-      for (const [name, lines] of byFile) await writeDurably(path.join(this.dir, name), Buffer.from(lines.join('\n') + '\n'))
+      for (const {name, lines} of byFile) await writeDurably(path.join(this.dir, name), Buffer.from(lines.join('\n') + '\n'))
       await this.writeHead(prev)
-      const last = [...byFile.keys()].pop() as string
+      const last = byFile[byFile.length - 1].name
       this.lastWritten = {stamp: statStamp(path.join(this.dir, last)), file: last, hash: prev}
     })
   }

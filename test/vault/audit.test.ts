@@ -15,10 +15,14 @@ const sha256 = (line: string): string => crypto.createHash('sha256').update(line
 
 const RealDate = Date
 
-/** Run `work` with `new Date()` (no arguments) returning `iso`; Date.now and Date(x) stay real. */
+/** Run `work` with `new Date()` (no arguments) and `Date.now()` at `iso`; Date(x) stays real. */
 async function atTime<T>(iso: string, work: () => Promise<T>): Promise<T> {
   const fixed = RealDate.parse(iso)
   class FakeDate extends RealDate {
+    static now(): number {
+      return fixed
+    }
+
     constructor(...args: unknown[]) {
       if (args.length === 0) super(fixed)
       else super(...(args as [number]))
@@ -80,6 +84,30 @@ describe('audit log (src/vault/audit.ts)', () => {
     }
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'head'), 'utf8')), {hash: prev})
     assert.deepEqual(log.verify(), {events: 5, files: 1})
+  })
+
+  it('writes each line exactly as JSON.stringify({ts, kind, ...fields, prev}) would, fields in order', async () => {
+    const fieldSets: Array<Record<string, unknown>> = [
+      {},
+      {quote: 'say "hi"\\ \n\t', unicode: 'héllo ✓ \u2028', skipped: undefined},
+      {nested: {a: [1, null, true], b: {c: 'd'}}, n: -1.5e-7, empty: ''},
+    ]
+    log.groupCommit = true
+    await Promise.all(fieldSets.map((fields) => log.append('kind.with "quote"', fields)))
+    const lines = readLines(onlyFile())
+    assert.equal(lines.length, 3)
+    for (const [i, line] of lines.entries()) {
+      const {ts, prev} = JSON.parse(line) as AuditEvent
+      assert.equal(line, JSON.stringify({ts, kind: 'kind.with "quote"', ...fieldSets[i], prev}))
+    }
+    assert.deepEqual(log.verify(), {events: 3, files: 1})
+  })
+
+  it('refuses fields that would shadow ts, kind or prev, writing nothing', async () => {
+    for (const name of ['ts', 'kind', 'prev']) {
+      await assert.rejects(log.append('secret.create', {[name]: 'forged'}), /reserved/)
+    }
+    assert.deepEqual(log.verify(), {events: 0, files: 0})
   })
 
   it('verifies an empty or missing log', () => {
