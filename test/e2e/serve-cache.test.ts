@@ -6,6 +6,8 @@
  * scrubbed the same way, and response limits hold on both paths.
  */
 import * as assert from 'node:assert/strict'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import type * as http from 'node:http'
 
 import {TempVault, assertNoSecrets} from './fixture'
@@ -119,6 +121,33 @@ describe('e2e serve: cached routes see every change, and every answer is scrubbe
     assert.equal((await get(v('github', '/users/octocat'), token.token)).status, 200)
     tv.ok(['credential', 'delete', 'github'])
     assertProblem(await get(v('github', '/users/octocat'), token.token), 404, 'credential_not_found')
+  })
+
+  it('an audit write that fails is reported on stderr; answers keep coming and the chain stays intact', async () => {
+    const waitFor = async (what: string, check: () => boolean) => {
+      for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(check(), `timed out waiting for ${what}`)
+    }
+    const small = v('openai', '/v1/models/small')
+    assert.equal((await get(small)).status, 200)
+    await new Promise((r) => setTimeout(r, 300)) // that event is on disk
+    // A directory where today's log file should be: the next group cannot be written.
+    const day = path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`)
+    fs.renameSync(day, `${day}.aside`)
+    fs.mkdirSync(day)
+    try {
+      assert.equal((await get(small)).status, 200)
+      await waitFor('the audit warning', () => serve.output().includes('aivault serve: could not write the audit log'))
+      assert.equal((await get(small)).status, 200, 'serve is still answering')
+    } finally {
+      await new Promise((r) => setTimeout(r, 300))
+      fs.rmdirSync(day)
+      fs.renameSync(`${day}.aside`, day)
+    }
+    assert.equal((await get(small)).status, 200)
+    await new Promise((r) => setTimeout(r, 300))
+    const verified = tv.ok(['audit', 'verify'])
+    assert.match(verified, /intact/)
   })
 
   it('no key and no token in any reply or in what serve printed', () => {
