@@ -12,16 +12,18 @@ export function loadPolicy(vault: Vault, capability: string): CapabilityPolicy {
   return stored ?? {id: capability, rateLimitPerMinute: null, maxRequestBodyBytes: null, maxResponseBodyBytes: null, responseBlock: []}
 }
 
-/** Request size, then the cross-process rate limit (a sliding 60-second window). */
-export async function enforceRequestPolicy(vault: Vault, policy: CapabilityPolicy, capability: string, bodyBytes: number): Promise<void> {
+/** The request body against the policy's size limit. */
+export function checkRequestSize(policy: CapabilityPolicy, capability: string, bodyBytes: number): void {
   if (policy.maxRequestBodyBytes !== null && bodyBytes > policy.maxRequestBodyBytes) {
     throw new AivaultError('body_too_large', `the request body is ${bodyBytes} bytes; ${capability} allows ${policy.maxRequestBodyBytes}`)
   }
-  if (policy.rateLimitPerMinute !== null) {
-    const rate = new RateState(path.join(vault.paths.runDir, 'ratelimit'))
-    if (!(await rate.take(capability, policy.rateLimitPerMinute))) {
-      throw new AivaultError('rate_limited', `${capability} allows ${policy.rateLimitPerMinute} calls per minute`, {hint: 'wait and retry'})
-    }
+}
+
+/** Take one call from the cross-process rate limit (a sliding 60-second window); only for a policy with one. */
+export async function takeRateLimit(vault: Vault, limitPerMinute: number, capability: string): Promise<void> {
+  const rate = new RateState(path.join(vault.paths.runDir, 'ratelimit'))
+  if (!(await rate.take(capability, limitPerMinute))) {
+    throw new AivaultError('rate_limited', `${capability} allows ${limitPerMinute} calls per minute`, {hint: 'wait and retry'})
   }
 }
 

@@ -1,9 +1,9 @@
 import type {CapabilityPolicy} from '../vault/broker-records'
 import type {Keyring} from '../vault/keyring'
-import {recordsVersion} from '../vault/stat-cache'
+import {VersionedMemo} from '../vault/stat-cache'
 import type {Vault} from '../vault/vault'
-import {injectedNames} from './auth'
-import type {AuthMaterial} from './auth/types'
+import {applyFixedAuth, injectedNames} from './auth'
+import type {AuthInjection, AuthMaterial} from './auth/types'
 import type {ResolvedCapability} from './capabilities'
 import {findCapability} from './capabilities'
 import {effectiveHost} from './hosts'
@@ -32,11 +32,10 @@ export interface Route {
   injected: {headers: Set<string>; query: Set<string>}
   overrides: TestOverrides
   upstream?: {host: string; port: number}
-  material?: {keyring: Keyring; values: AuthMaterial; spellings: string[]}
+  material?: RouteMaterial
 }
 
-const MAX_ROUTES = 1000
-const routes = new Map<string, {version: number; route: Route}>()
+const routes = new VersionedMemo<Route>()
 
 function routeKey(capability: string, credential: string | undefined, ctx: InvocationContext): string {
   return `${capability}\0${credential ?? ''}\0${ctx.workspaceId ?? ''}\0${ctx.groupId ?? ''}\0${ctx.consumer ?? ''}`
@@ -47,31 +46,25 @@ function routeKey(capability: string, credential: string | undefined, ctx: Invoc
  * before the credential is resolved, so a refused call's audit event still names its method.
  */
 export function resolveRoute(deps: BrokerDeps, capabilityId: string, explicitCredential: string | undefined, ctx: InvocationContext, onMethods: (methods: string[]) => void): Route {
-  const version = recordsVersion()
-  const key = routeKey(capabilityId, explicitCredential, ctx)
-  const hit = version === undefined ? undefined : routes.get(key)
-  if (hit && hit.version === version) {
-    onMethods(hit.route.methods)
-    return hit.route
-  }
-  const {vault, registry} = deps
-  const capability = findCapability(vault, registry, capabilityId)
-  const methods = capability.allow.methods.map((m) => m.toUpperCase())
-  onMethods(methods)
-  const credential = resolveCredential(vault, registry, capability, explicitCredential, ctx)
-  const testing = vault.exists() ? vault.config().testing : false
-  const route: Route = {
-    capability,
-    methods,
-    credential,
-    policy: loadPolicy(vault, capability.id),
-    injected: injectedNames(credential.auth),
-    overrides: overridesFor(deps.env, testing),
-  }
-  if (version !== undefined) {
-    if (routes.size >= MAX_ROUTES) routes.clear()
-    routes.set(key, {version, route})
-  }
+  let told = false
+  const route = routes.get(routeKey(capabilityId, explicitCredential, ctx), () => {
+    const {vault, registry} = deps
+    const capability = findCapability(vault, registry, capabilityId)
+    const methods = capability.allow.methods.map((m) => m.toUpperCase())
+    onMethods(methods)
+    told = true
+    const credential = resolveCredential(vault, registry, capability, explicitCredential, ctx)
+    const testing = vault.exists() ? vault.config().testing : false
+    return {
+      capability,
+      methods,
+      credential,
+      policy: loadPolicy(vault, capability.id),
+      injected: injectedNames(credential.auth),
+      overrides: overridesFor(deps.env, testing),
+    }
+  })
+  if (!told) onMethods(route.methods)
   return route
 }
 
@@ -81,14 +74,38 @@ export function routeUpstream(route: Route): {host: string; port: number} {
   return route.upstream
 }
 
-/** Step 10: the credential's decrypted secrets and their scrubbable spellings. */
-export async function routeMaterial(vault: Vault, route: Route, ctx: InvocationContext): Promise<{values: AuthMaterial; spellings: string[]}> {
+/**
+ * Step 10: the credential's decrypted secrets and their scrubbable spellings, with the auth
+ * injection too when it depends on them alone (applyFixedAuth).
+ */
+export interface RouteMaterial {
+  keyring: Keyring
+  values: AuthMaterial
+  spellings: string[]
+  fixed?: {auth: AuthInjection; spellings: string[]}
+}
+
+/** The route's material from memory, while the keyring that opened it is still held. */
+export function heldMaterial(vault: Vault, route: Route): RouteMaterial | undefined {
+  const known = route.material
+  return known && vault.heldKeyring() === known.keyring ? known : undefined
+}
+
+export async function routeMaterial(vault: Vault, route: Route, ctx: InvocationContext): Promise<RouteMaterial> {
   const known = route.material
   if (known && (await vault.keyring()) === known.keyring) return known
   const values = await loadMaterial(vault, route.credential, ctx)
-  const material = {keyring: await vault.keyring(), values, spellings: secretSpellings(Object.values(values.values))}
+  const keyring = await vault.keyring()
+  const secrets = Object.values(values.values)
+  const auth = applyFixedAuth(route.credential.auth, values)
+  const material: RouteMaterial = {keyring, values, spellings: secretSpellings(secrets), ...(auth ? {fixed: {auth, spellings: spellingsWith(secrets, auth.redact)}} : {})}
   route.material = material
   return material
+}
+
+/** Spellings of the secrets and of any value auth derived from them (a basic-auth token, a signature). */
+export function spellingsWith(secrets: string[], redact: string[]): string[] {
+  return secretSpellings([...secrets, ...redact.filter((value) => !secrets.includes(value))])
 }
 
 const overridesCache = new WeakMap<NodeJS.ProcessEnv, {testing: boolean; value: TestOverrides}>()

@@ -100,9 +100,13 @@ export function enableDnsCache(ttlMs = 30_000): void {
   dnsCacheMs = ttlMs
 }
 
-async function lookupAll(host: string): Promise<Array<{address: string; family: number}>> {
+/** A fresh cached DNS answer for `host`, if any. */
+function cachedLookup(host: string): Array<{address: string; family: number}> | undefined {
   const cached = dnsCache.get(host)
-  if (cached && Date.now() - cached.at < dnsCacheMs) return cached.candidates
+  return cached && Date.now() - cached.at < dnsCacheMs ? cached.candidates : undefined
+}
+
+async function lookupAll(host: string): Promise<Array<{address: string; family: number}>> {
   const candidates = await dns.promises.lookup(host, {all: true, verbatim: true})
   if (dnsCacheMs > 0) dnsCache.set(host, {at: Date.now(), candidates})
   return candidates
@@ -115,27 +119,36 @@ export interface CheckedAddress {
 }
 
 /**
+ * The checked address when no DNS query is needed: a pinned test host, an IP literal, or a
+ * fresh cached answer (long-lived processes). Undefined when the name must be resolved.
+ */
+export function checkedAddressNow(host: string, port: number, overrides: TestOverrides): CheckedAddress | undefined {
+  const pinned = overrides.resolve.get(host.toLowerCase())
+  if (pinned) return checkCandidates(host, [{address: pinned.address, family: net.isIP(pinned.address)}], pinned.port, overrides)
+  const literal = host.replace(/^\[|\]$/g, '')
+  if (net.isIP(literal)) return checkCandidates(host, [{address: literal, family: net.isIP(literal)}], port, overrides)
+  const cached = cachedLookup(host)
+  return cached && checkCandidates(host, cached, port, overrides)
+}
+
+/**
  * Resolve the upstream host and return the one address the connection must use. Every
  * address the name resolves to must pass (a name that also points inside is refused), and the
  * socket then connects to the checked address, so a second DNS answer cannot swap it.
  */
 export async function checkUpstreamAddress(host: string, port: number, overrides: TestOverrides): Promise<CheckedAddress> {
-  const pinned = overrides.resolve.get(host.toLowerCase())
+  const known = checkedAddressNow(host, port, overrides)
+  if (known) return known
   let candidates: Array<{address: string; family: number}>
-  let connectPort = port
-  const literal = host.replace(/^\[|\]$/g, '')
-  if (pinned) {
-    candidates = [{address: pinned.address, family: net.isIP(pinned.address)}]
-    connectPort = pinned.port
-  } else if (net.isIP(literal)) {
-    candidates = [{address: literal, family: net.isIP(literal)}]
-  } else {
-    try {
-      candidates = await lookupAll(host)
-    } catch {
-      throw new AivaultError('upstream_unreachable', `cannot resolve ${host}`)
-    }
+  try {
+    candidates = await lookupAll(host)
+  } catch {
+    throw new AivaultError('upstream_unreachable', `cannot resolve ${host}`)
   }
+  return checkCandidates(host, candidates, port, overrides)
+}
+
+function checkCandidates(host: string, candidates: Array<{address: string; family: number}>, port: number, overrides: TestOverrides): CheckedAddress {
   if (candidates.length === 0) throw new AivaultError('upstream_unreachable', `cannot resolve ${host}`)
   for (const candidate of candidates) {
     if (!overrides.allowPrivateUpstreams && isBlockedAddress(candidate.address)) {
@@ -145,5 +158,5 @@ export async function checkUpstreamAddress(host: string, port: number, overrides
     }
   }
   const chosen = candidates[0]
-  return {address: chosen.address, family: chosen.family === 6 ? 6 : 4, port: connectPort}
+  return {address: chosen.address, family: chosen.family === 6 ? 6 : 4, port}
 }

@@ -53,48 +53,67 @@ function brokerError(request: UpstreamRequest, failure: Error): Error {
   return unreachable(request, error.cause ?? error)
 }
 
+/**
+ * Receives one answer from undici: a small one (declared length within BUFFER_LIMIT) is
+ * collected whole, anything else is handed on as a stream as it arrives. (A class: one object
+ * per call rather than a closure per callback.)
+ */
+class AnswerHandler implements Dispatcher.DispatchHandler {
+  private status = 0
+  private pairs: Array<[string, string]> = []
+  private chunks?: Buffer[]
+  private stream?: Readable
+
+  constructor(
+    private readonly request: UpstreamRequest,
+    private readonly resolve: (response: UpstreamResponse) => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  onRequestStart(): void {}
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return // 1xx: the real answer follows
+    this.status = statusCode
+    const pairs: Array<[string, string]> = []
+    for (const name in headers) {
+      const value = headers[name]
+      if (Array.isArray(value)) for (const v of value) pairs.push([name, v])
+      else if (value !== undefined) pairs.push([name, value])
+    }
+    this.pairs = pairs
+    const length = Number(headers['content-length'])
+    if (Number.isInteger(length) && length <= BUFFER_LIMIT) {
+      this.chunks = []
+      return
+    }
+    this.stream = new Readable({read: () => controller.resume()})
+    this.resolve({statusCode, headers: pairs, body: this.stream})
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.chunks) this.chunks.push(chunk)
+    else if (this.stream && !this.stream.push(chunk)) controller.pause()
+  }
+
+  onResponseEnd(): void {
+    const {chunks} = this
+    if (chunks) this.resolve(new BufferedUpstreamResponse(this.status, this.pairs, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+    else this.stream?.push(null)
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const mapped = brokerError(this.request, error)
+    if (this.stream) this.stream.destroy(mapped)
+    else this.reject(mapped)
+  }
+}
+
 function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
   const headers: string[] = ['host', hostHeaderOf(request)]
   for (const [name, value] of request.headers) headers.push(name, value)
   if (needsContentLength(request)) headers.push('content-length', String(request.body.length))
   return new Promise((resolve, reject) => {
-    let status = 0
-    let pairs: Array<[string, string]> = []
-    let chunks: Buffer[] | undefined // a small answer, collected whole
-    let stream: Readable | undefined // anything else, forwarded as it arrives
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart() {},
-      onResponseStart(controller, statusCode, responseHeaders) {
-        if (statusCode < 200) return // 1xx: the real answer follows
-        status = statusCode
-        pairs = []
-        for (const name in responseHeaders) {
-          const value = responseHeaders[name]
-          if (Array.isArray(value)) for (const v of value) pairs.push([name, v])
-          else if (value !== undefined) pairs.push([name, value])
-        }
-        const length = Number(responseHeaders['content-length'])
-        if (Number.isInteger(length) && length <= BUFFER_LIMIT) {
-          chunks = []
-          return
-        }
-        stream = new Readable({read: () => controller.resume()})
-        resolve({statusCode, headers: pairs, body: stream})
-      },
-      onResponseData(controller, chunk) {
-        if (chunks) chunks.push(chunk)
-        else if (stream && !stream.push(chunk)) controller.pause()
-      },
-      onResponseEnd() {
-        if (chunks) resolve(new BufferedUpstreamResponse(status, pairs, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
-        else stream?.push(null)
-      },
-      onResponseError(_controller, error) {
-        const mapped = brokerError(request, error)
-        if (stream) stream.destroy(mapped)
-        else reject(mapped)
-      },
-    }
     poolFor(request).dispatch(
       {
         method: request.method as Dispatcher.HttpMethod,
@@ -104,7 +123,7 @@ function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
       },
-      handler,
+      new AnswerHandler(request, resolve, reject),
     )
   })
 }

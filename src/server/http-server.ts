@@ -11,7 +11,7 @@ import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
 import type {ProxyToken} from '../vault/proxy-tokens'
 import {checkToken} from '../vault/proxy-tokens'
-import {recordsVersion} from '../vault/stat-cache'
+import {VersionedMemo} from '../vault/stat-cache'
 import {sendProblem} from './problem'
 
 export interface ServeOptions {
@@ -148,24 +148,27 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const envelope: Envelope = {
       capability,
       credential: credentialId,
-      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, ...(body.length > 0 ? {bodyBytes: body} : {})},
+      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, bodyBytes: body.length > 0 ? body : undefined},
     }
     authorize(token, envelope)
     return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
   }
 }
 
-/** A provider's capabilities with upper-case methods, kept while the vault's records are unchanged. */
-const candidatesByProvider = new Map<string, {version: number; list: Array<{id: string; methods: string[]; pathPrefixes: string[]}>}>()
+interface Candidate {
+  id: string
+  methods: string[]
+  pathPrefixes: string[]
+}
 
-function candidatesOf(deps: BrokerDeps, provider: string): Array<{id: string; methods: string[]; pathPrefixes: string[]}> {
-  const version = recordsVersion()
-  const hit = candidatesByProvider.get(provider)
-  if (hit && version !== undefined && hit.version === version) return hit.list
-  const custom = deps.vault.capabilities.list().records.filter((c) => c.provider === provider).map((c) => findCapability(deps.vault, deps.registry, c.id))
-  const list = [...deps.registry.capabilitiesOf(provider), ...custom].map((c) => ({id: c.id, methods: c.allow.methods.map((m) => m.toUpperCase()), pathPrefixes: c.allow.pathPrefixes}))
-  if (version !== undefined) candidatesByProvider.set(provider, {version, list})
-  return list
+/** A provider's capabilities with upper-case methods, kept while the vault's records are unchanged. */
+const candidatesByProvider = new VersionedMemo<Candidate[]>()
+
+function candidatesOf(deps: BrokerDeps, provider: string): Candidate[] {
+  return candidatesByProvider.get(provider, () => {
+    const custom = deps.vault.capabilities.list().records.filter((c) => c.provider === provider).map((c) => findCapability(deps.vault, deps.registry, c.id))
+    return [...deps.registry.capabilitiesOf(provider), ...custom].map((c) => ({id: c.id, methods: c.allow.methods.map((m) => m.toUpperCase()), pathPrefixes: c.allow.pathPrefixes}))
+  })
 }
 
 /** The capability of the provider that allows this method and path (longest prefix wins). */

@@ -7,6 +7,7 @@ import {parseCredentialRecord, serializeCredential} from './credential-record'
 import type {VaultPaths} from './paths'
 import {decodeRecordFileName, encodeRecordFileName} from './paths'
 import {ParsedFileMemo, RecordFolder} from './record-folder'
+import {VersionedMemo} from './stat-cache'
 import {fromYaml, toYaml} from './yaml-codec'
 
 /** credentials/<encoded id>.yaml, one file per credential (ids may contain ':'). */
@@ -31,8 +32,14 @@ export class CredentialStore {
   }
 
   private readonly memo = new ParsedFileMemo<CredentialRecord>()
+  /** Long-lived processes look a credential up on every call: reused while the folder is unchanged. */
+  private readonly recent = new VersionedMemo<CredentialRecord | undefined>()
 
   find(id: string): CredentialRecord | undefined {
+    return this.recent.get(id, () => this.read(id))
+  }
+
+  private read(id: string): CredentialRecord | undefined {
     const relative = `credentials/${encodeRecordFileName(id)}`
     return this.memo.read(this.file(id), (text) => {
       let raw: unknown

@@ -5,7 +5,7 @@ import * as path from 'node:path'
 import {AivaultError} from '../errors'
 import {ensureDir, readFileIfExists, writeFileAtomic} from './atomic-file'
 import {ParsedFileMemo} from './record-folder'
-import {recordsVersion} from './stat-cache'
+import {VersionedMemo} from './stat-cache'
 import type {Vault} from './vault'
 
 /** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
@@ -58,28 +58,23 @@ export async function mintToken(vault: Vault, input: Omit<ProxyToken, 'id' | 'cr
  * (stat-cache.ts), the answer for a token is reused without hashing it again; a revoke
  * rewrites the file, which changes the folder.
  */
-const recent = new Map<string, {version: number; record: ProxyToken | undefined}>()
+const recent = new VersionedMemo<{record: ProxyToken; expiresAtMs: number} | undefined>()
 
-function lookup(vault: Vault, token: string): ProxyToken | undefined {
-  const version = recordsVersion()
-  const hit = version === undefined ? undefined : recent.get(token)
-  if (hit && hit.version === version) return hit.record
-  const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
-  if (version !== undefined) {
-    if (recent.size >= 1000) recent.clear()
-    recent.set(token, {version, record})
-  }
-  return record
+function lookup(vault: Vault, token: string): {record: ProxyToken; expiresAtMs: number} | undefined {
+  return recent.get(token, () => {
+    const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
+    return record && {record, expiresAtMs: Date.parse(record.expiresAt)}
+  })
 }
 
 /** The token's record if it exists, is not revoked and has not expired; else `token_invalid`. */
 export function checkToken(vault: Vault, token: string | undefined): ProxyToken {
   const invalid = () => new AivaultError('token_invalid', 'missing, unknown, expired or revoked proxy token', {hint: 'mint one with "aivault token mint"'})
   if (!token || !token.startsWith(PREFIX) || !/^avp_[A-Za-z0-9_-]{20,}$/.test(token)) throw invalid()
-  const record = lookup(vault, token)
-  if (!record) throw invalid()
-  if (record.revoked || Date.parse(record.expiresAt) <= Date.now()) throw invalid()
-  return record
+  const known = lookup(vault, token)
+  // (An unparsable expiry is NaN: never valid.)
+  if (!known || known.record.revoked || !(known.expiresAtMs > Date.now())) throw invalid()
+  return known.record
 }
 
 export function listTokens(vault: Vault): ProxyToken[] {

@@ -141,3 +141,31 @@ export function stopWatching(): void {
 export function noteWrite(file: string): void {
   cache.wrote(file)
 }
+
+/**
+ * Values derived from watched records (a route, a token's record, a credential), reused while
+ * recordsVersion() is unchanged and computed afresh every time when nothing is watched (the
+ * one-shot CLI). A failed computation is not kept. Bounded: a full memo starts over.
+ */
+export class VersionedMemo<V> {
+  private version?: number
+  private readonly values = new Map<string, V>()
+
+  constructor(private readonly max = 1000) {}
+
+  get(key: string, compute: (key: string) => V): V {
+    const version = cache.currentVersion()
+    if (version === undefined) return compute(key)
+    if (version !== this.version) {
+      this.values.clear()
+      this.version = version
+    }
+    let value = this.values.get(key)
+    if (value === undefined && !this.values.has(key)) {
+      value = compute(key)
+      if (this.values.size >= this.max) this.values.clear()
+      this.values.set(key, value)
+    }
+    return value as V
+  }
+}

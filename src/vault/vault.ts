@@ -117,8 +117,25 @@ export class Vault {
       if (Date.now() < this.unlocked.expiresAt && this.unlocked.keyring.current.id === config.kekId) return Promise.resolve(this.unlocked.keyring)
       this.unlocked = undefined // expired, or the vault was re-keyed under us
     }
-    this.cachedKeyring ??= loadKeyring(config, this.keyProvider(config), this.paths)
+    if (!this.cachedKeyring) {
+      const loading = loadKeyring(config, this.keyProvider(config), this.paths)
+      this.cachedKeyring = loading
+      loading.then((keyring) => (this.loaded = {from: loading, keyring})).catch(() => {})
+    }
     return this.cachedKeyring
+  }
+
+  /** The keyring a load resolved to, valid while that load is still the cached one. */
+  private loaded?: {from: Promise<Keyring>; keyring: Keyring}
+
+  /**
+   * The keyring keyring() would answer with, when it is already in memory (no key to load, no
+   * passphrase to ask for, no promise): a long-lived process checks this on every call.
+   */
+  heldKeyring(): Keyring | undefined {
+    const config = this.config()
+    if (this.unlocked) return Date.now() < this.unlocked.expiresAt && this.unlocked.keyring.current.id === config.kekId ? this.unlocked.keyring : undefined
+    return this.loaded && this.loaded.from === this.cachedKeyring ? this.loaded.keyring : undefined
   }
 
   /**

@@ -20,6 +20,15 @@ describe('broker/path: normalizeTarget', () => {
     assert.deepEqual(target.query, [])
   })
 
+  it('gives the same (remembered) answer again, frozen so no caller can change it for the next', () => {
+    const first = normalizeTarget('/v1/files/abc?limit=2')
+    const again = normalizeTarget('/v1/files/abc?limit=2')
+    assert.deepEqual(again, first)
+    assert.throws(() => (first.segments as string[]).push('x'), TypeError)
+    assert.throws(() => (first.query[0] as [string, string]).splice(1, 1, 'changed'), TypeError)
+    assert.deepEqual(normalizeTarget('/v1/files/abc?limit=2').query, [['limit', '2']])
+  })
+
   it('accepts the root path', () => {
     const target = normalizeTarget('/')
     assert.equal(target.path, '/')

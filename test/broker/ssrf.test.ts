@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 
-import {checkUpstreamAddress, isBlockedAddress} from '../../src/broker/ssrf'
+import {checkedAddressNow, checkUpstreamAddress, isBlockedAddress} from '../../src/broker/ssrf'
 import type {TestOverrides} from '../../src/broker/test-mode'
 import {AivaultError} from '../../src/errors'
 
@@ -185,5 +185,24 @@ describe('broker/ssrf: checkUpstreamAddress', () => {
   it('pins apply only to the host they name', async () => {
     const pins = overrides({'api.example.com': {address: '127.0.0.1', port: 8443}}, true)
     assert.deepEqual(await checkUpstreamAddress('8.8.8.8', 443, pins), {address: '8.8.8.8', family: 4, port: 443})
+  })
+})
+
+describe('broker/ssrf: checkedAddressNow (no DNS query)', () => {
+  it('answers for literals and pins exactly as checkUpstreamAddress does', async () => {
+    const pins = overrides({'api.example.com': {address: '8.8.4.4', port: 8443}})
+    for (const [host, port] of [['8.8.8.8', 443], ['[2606:4700::1111]', 443], ['API.example.com', 443]] as const) {
+      assert.deepEqual(checkedAddressNow(host, port, pins), await checkUpstreamAddress(host, port, pins))
+    }
+  })
+
+  it('refuses private literals and pins at once, as policy_violation', () => {
+    for (const [host, pins] of [['10.1.2.3', overrides()], ['api.openai.com', overrides({'api.openai.com': {address: '127.0.0.1', port: 8443}})]] as const) {
+      assert.throws(() => checkedAddressNow(host, 443, pins), (error: unknown) => error instanceof AivaultError && error.code === 'policy_violation')
+    }
+  })
+
+  it('has no answer for a name that must be resolved (nothing cached)', () => {
+    assert.equal(checkedAddressNow('never-resolved.example.invalid', 443, overrides()), undefined)
   })
 })

@@ -29,18 +29,29 @@ export function injectedNames(auth: AuthSpec): {headers: Set<string>; query: Set
   return {headers, query}
 }
 
-/** Apply one auth strategy; an unknown kind fails closed. */
-export async function applyAuth(auth: AuthSpec, runtime: AuthRuntime): Promise<AuthInjection> {
-  const {material, request, now} = runtime
+/**
+ * The strategies whose injection depends on the secret material alone, not on the request or
+ * the time (header, query, path, basic, several headers or query parameters, mTLS): a
+ * long-lived process applies them once per decrypted material. Undefined for the others.
+ */
+export function applyFixedAuth(auth: AuthSpec, material: AuthMaterial): AuthInjection | undefined {
   if ('header' in auth) return headerAuth(auth.header, material)
   if ('query' in auth) return queryAuth(auth.query, material)
   if ('path' in auth) return pathAuth(auth.path, material)
   if ('basic' in auth) return basicAuth(auth.basic, material)
   if ('multi_header' in auth) return multiHeaderAuth(auth.multi_header, material)
   if ('multi_query' in auth) return multiQueryAuth(auth.multi_query, material)
+  if ('mtls' in auth) return mtlsAuth(material)
+  return undefined
+}
+
+/** Apply one auth strategy; an unknown kind fails closed. */
+export async function applyAuth(auth: AuthSpec, runtime: AuthRuntime): Promise<AuthInjection> {
+  const {material, request, now} = runtime
+  const fixed = applyFixedAuth(auth, material)
+  if (fixed) return fixed
   if ('aws_sig_v4' in auth) return signAwsSigV4(auth.aws_sig_v4, material, request, now)
   if ('hmac' in auth) return signHmac(auth.hmac, material, request, now)
-  if ('mtls' in auth) return mtlsAuth(material)
   if ('o_auth2' in auth) {
     if (!runtime.oauth) throw new AivaultError('auth_failed', 'oauth2 needs a token store')
     const {key, store, post, force, staleToken} = runtime.oauth
