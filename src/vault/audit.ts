@@ -1,5 +1,6 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import {promisify} from 'node:util'
 
 import {ensureDir, FILE_MODE, readFileIfExists} from './atomic-file'
 import {withFileLock} from './lock'
@@ -212,22 +213,21 @@ export class AuditLog {
    */
   private async writeHead(hash: string): Promise<void> {
     const bytes = Buffer.from(JSON.stringify({hash}) + '\n')
-    let handle: fs.promises.FileHandle
+    let fd: number
     try {
-      handle = await fs.promises.open(this.headFile, 'r+')
+      fd = fs.openSync(this.headFile, 'r+')
     } catch {
       const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
       await writeDurably(temp, bytes, 'w')
-      await fs.promises.rename(temp, this.headFile)
+      fs.renameSync(temp, this.headFile)
       return
     }
     try {
-      const {size} = await handle.stat()
-      await handle.write(bytes, 0, bytes.length, 0)
-      if (size > bytes.length) await handle.truncate(bytes.length) // an older, longer head
-      await handle.datasync()
+      writeAll(fd, bytes, 0)
+      if (fs.fstatSync(fd).size > bytes.length) fs.ftruncateSync(fd, bytes.length) // an older, longer head
+      await fdatasync(fd)
     } finally {
-      await handle.close()
+      fs.closeSync(fd)
     }
   }
 
@@ -321,14 +321,28 @@ export class AuditLog {
   }
 }
 
-/** Write (append by default) and flush the data before returning. */
+const fdatasync = promisify(fs.fdatasync)
+
+/**
+ * Write (append by default) and flush the data before returning. Writing into the page cache
+ * takes microseconds and is done in place; only the flush to disk, which can take
+ * milliseconds, waits in the thread pool (each thread-pool round trip cost more CPU than the
+ * write itself).
+ */
 async function writeDurably(file: string, data: Buffer, flags = 'a'): Promise<void> {
-  const handle = await fs.promises.open(file, flags, FILE_MODE)
+  const fd = fs.openSync(file, flags, FILE_MODE)
   try {
-    await handle.write(data)
-    await handle.datasync()
+    writeAll(fd, data)
+    await fdatasync(fd)
   } finally {
-    await handle.close()
+    fs.closeSync(fd)
+  }
+}
+
+/** write(2) until every byte is written (a short write is rare, but possible). */
+function writeAll(fd: number, data: Buffer, position: number | null = null): void {
+  for (let done = 0; done < data.length; ) {
+    done += fs.writeSync(fd, data, done, data.length - done, position === null ? null : position + done)
   }
 }
 

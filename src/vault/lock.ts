@@ -87,6 +87,14 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T> |
   try {
     return await work()
   } finally {
-    fs.rmSync(lockFile, {force: true})
+    release(lockFile)
+  }
+}
+
+function release(lockFile: string): void {
+  try {
+    fs.unlinkSync(lockFile)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
 }
