@@ -95,11 +95,13 @@ export function parseRequest(request: Record<string, unknown>): EnvelopeRequest 
 }
 
 /** The request body bytes and, for multipart, the content type that goes with them. */
+const NO_BODY = Object.freeze({body: Buffer.alloc(0)})
+
 export function encodeBody(request: EnvelopeRequest): {body: Buffer; contentType?: string} {
   if (request.bodyBytes !== undefined) return {body: request.bodyBytes}
   if (request.body !== undefined) return {body: Buffer.from(request.body, 'utf8')}
   if (request.bodyBase64 !== undefined) return {body: Buffer.from(request.bodyBase64, 'base64')}
-  if (request.multipart === undefined && request.multipartFiles === undefined) return {body: Buffer.alloc(0)}
+  if (request.multipart === undefined && request.multipartFiles === undefined) return NO_BODY
   const boundary = `aivault-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`
   const quote = (s: string) => s.replace(/["\r\n]/g, (c) => encodeURIComponent(c))
   const parts: Buffer[] = []

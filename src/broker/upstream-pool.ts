@@ -6,43 +6,43 @@ import {BufferedUpstreamResponse, hostHeaderOf, needsContentLength, serverNameOf
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
- * checked address, host name, trust and client certificate, so a connection is only ever
- * reused for exactly the peer and identity it was opened for.
+ * checked address, host name, test overrides (trust) and client certificate, so a connection
+ * is only ever reused for exactly the peer and identity it was opened for.
  */
-const pools = new Map<string, Pool>()
+interface PoolEntry {
+  address: string
+  port: number
+  overrides: UpstreamRequest['overrides']
+  cert: string | undefined
+  pool: Pool
+}
+
+/** By host name; a host has one entry per address and identity (compared as they are, no key strings). */
+const pools = new Map<string, PoolEntry[]>()
 
 /** Answers up to this size with a declared length are collected whole: no stream per call. */
 const BUFFER_LIMIT = 256 << 10
 
-/** Small numbers for long strings (CA and client certificates), so pool keys stay short. */
-const textIds = new Map<string, number>()
-
-function idOf(text: string | undefined): number {
-  if (text === undefined) return 0
-  let id = textIds.get(text)
-  if (id === undefined) {
-    id = textIds.size + 1
-    textIds.set(text, id)
-  }
-  return id
-}
-
 function poolFor(request: UpstreamRequest): Pool {
   const {address, overrides} = request
-  const pinned = overrides.resolve.has(request.host.toLowerCase())
-  const key = `${request.host}\0${address.address}\0${address.port}\0${pinned}\0${idOf(overrides.caCert)}\0${idOf(request.tls?.cert)}`
-  let pool = pools.get(key)
-  if (!pool) {
-    // Loaded here, not at start-up: one-shot CLI processes never need it.
-    const {Pool: UndiciPool} = require('undici') as typeof import('undici')
-    const origin = `https://${address.family === 6 ? `[${address.address}]` : address.address}:${address.port}`
-    pool = new UndiciPool(origin, {
-      connections: 128,
-      keepAliveTimeout: 30_000,
-      connect: {servername: serverNameOf(request.host), ca: trustFor(request), cert: request.tls?.cert, key: request.tls?.key},
-    })
-    pools.set(key, pool)
+  const cert = request.tls?.cert
+  let entries = pools.get(request.host)
+  if (!entries) {
+    entries = []
+    pools.set(request.host, entries)
   }
+  for (const entry of entries) {
+    if (entry.address === address.address && entry.port === address.port && entry.overrides === overrides && entry.cert === cert) return entry.pool
+  }
+  // Loaded here, not at start-up: one-shot CLI processes never need it.
+  const {Pool: UndiciPool} = require('undici') as typeof import('undici')
+  const origin = `https://${address.family === 6 ? `[${address.address}]` : address.address}:${address.port}`
+  const pool = new UndiciPool(origin, {
+    connections: 128,
+    keepAliveTimeout: 30_000,
+    connect: {servername: serverNameOf(request.host), ca: trustFor(request), cert, key: request.tls?.key},
+  })
+  entries.push({address: address.address, port: address.port, overrides, cert, pool})
   return pool
 }
 
@@ -134,7 +134,7 @@ export function usePooledConnections(): void {
 
 /** Drop every kept connection (a stopping server must not linger on idle sockets). */
 export async function closePools(): Promise<void> {
-  const open = [...pools.values()]
+  const open = [...pools.values()].flat()
   pools.clear()
-  await Promise.all(open.map((pool) => pool.destroy().catch(() => {})))
+  await Promise.all(open.map(({pool}) => pool.destroy().catch(() => {})))
 }

@@ -26,9 +26,9 @@ const MAX_REQUEST_BYTES = 64 << 20
 const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'accept-encoding'])
 
 function decodeCredentialId(segment: string): string {
-  let id: string
+  let id = segment
   try {
-    id = decodeURIComponent(segment)
+    if (segment.includes('%')) id = decodeURIComponent(segment)
   } catch {
     throw new AivaultError('invalid_request', 'bad percent-encoding in the credential id')
   }
