@@ -75,13 +75,12 @@ export function routeUpstream(route: Route): {host: string; port: number} {
 }
 
 /**
- * Step 10: the credential's decrypted secrets and their scrubbable spellings, with the auth
- * injection too when it depends on them alone (applyFixedAuth).
+ * Step 10: the credential's decrypted secrets, with the auth injection and the spellings to
+ * scrub too when the injection depends on the secrets alone (applyFixedAuth).
  */
 export interface RouteMaterial {
   keyring: Keyring
   values: AuthMaterial
-  spellings: string[]
   fixed?: {auth: AuthInjection; spellings: string[]}
 }
 
@@ -98,7 +97,7 @@ export async function routeMaterial(vault: Vault, route: Route, ctx: InvocationC
   const keyring = await vault.keyring()
   const secrets = Object.values(values.values)
   const auth = applyFixedAuth(route.credential.auth, values)
-  const material: RouteMaterial = {keyring, values, spellings: secretSpellings(secrets), ...(auth ? {fixed: {auth, spellings: spellingsWith(secrets, auth.redact)}} : {})}
+  const material: RouteMaterial = {keyring, values, fixed: auth && {auth, spellings: spellingsWith(secrets, auth.redact)}}
   route.material = material
   return material
 }
