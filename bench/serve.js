@@ -118,20 +118,23 @@ async function main(quick = process.argv.includes('--quick')) {
   spawnSync(process.execPath, [CLI, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], {env, input: 'sk-bench-key-0123456789'})
   const token = JSON.parse(spawnSync(process.execPath, [CLI, 'token', 'mint', '--capability', 'openai/models', '--ttl', '1h', '--json'], {env}).stdout).token
   // The load generator and the upstream share this machine: leave them a core. (On 2 cores two
-  // workers cost ~1.8× the CPU per request of one, for no more throughput.) AIVAULT_BENCH_WORKERS overrides.
-  const workers = process.env.AIVAULT_BENCH_WORKERS ?? String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))
-  const serve = await startChild([CLI, 'serve', '--port', '0', '--workers', workers], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/)
+  // workers cost ~1.8× the CPU per request of one, for no more throughput.) AIVAULT_BENCH_WORKERS
+  // overrides; a list (1,2) measures each count in the same interleaved rounds.
+  const workerCounts = (process.env.AIVAULT_BENCH_WORKERS ?? String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))).split(',')
+  const serves = []
+  for (const workers of workerCounts) serves.push({workers, ...(await startChild([CLI, 'serve', '--port', '0', '--workers', workers], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/))})
   const nginx = await startNginx(upstreamPort, caPath, base)
   const targets = [
     ['direct (HTTPS upstream)', {url: `https://127.0.0.1:${upstreamPort}/v1/models`, servername: 'api.openai.com', headers: {host: 'api.openai.com', authorization: 'Bearer sk-bench-key'}}],
     ['bare undici proxy (+1 header)', {url: `http://127.0.0.1:${proxy.match[1]}/v1/models`}],
     ...(nginx ? [['nginx (proxy_set_header Authorization)', {url: `http://127.0.0.1:${nginx.port}/v1/models`}]] : []),
-    [`aivault serve /v/openai (${workers} workers)`, {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}],
+    ...serves.map((serve) => [`aivault serve /v/openai (${serve.workers} workers)`, {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}]),
   ]
-  const served = targets[targets.length - 1][0]
+  const servedNames = serves.map((serve) => `aivault serve /v/openai (${serve.workers} workers)`)
   const undiciName = targets[1][0]
   const nginxName = nginx ? targets[2][0] : undefined
-  const pidOf = {[undiciName]: proxy.child.pid, [served]: serve.child.pid, ...(nginx ? {[nginxName]: nginx.child.pid} : {})}
+  const pidOf = {[undiciName]: proxy.child.pid, ...(nginx ? {[nginxName]: nginx.child.pid} : {})}
+  serves.forEach((serve, i) => (pidOf[servedNames[i]] = serve.child.pid))
   // Interleaved rounds, medians: throughput on a shared machine drifts over a run, and
   // measuring each target once, one after the other, put that drift into the ratios.
   const rounds = quick ? 1 : 3
@@ -164,16 +167,19 @@ async function main(quick = process.argv.includes('--quick')) {
       rows.push([`${name}, c=${connections}`, `${Math.round(rps)} req/s`, `p50 ${p50} ms, p99 ${p99} ms`, [cpuNote, non2xx ? `${non2xx} non-2xx!` : ''].filter(Boolean).join('; ')])
     }
   }
-  for (const c of [1, 32]) {
-    // Each round's ratio compares runs made seconds apart; the median of those is reported.
-    const ratioTo = (other) => median(results[`${served}@${c}`].map((rps, round) => rps / results[`${other}@${c}`][round]))
-    rows.push([`aivault serve ÷ bare undici proxy, c=${c}`, `${ratioTo(undiciName).toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
-    const cpuServe = results[`${served}@${c}:cpu`]
-    const cpuUndici = results[`${undiciName}@${c}:cpu`]
-    if (cpuServe && cpuUndici) rows.push([`aivault serve CPU per request ÷ bare undici proxy's, c=${c}`, `${(cpuServe / cpuUndici).toFixed(2)}×`, '', 'lower is better'])
-    if (nginx) rows.push([`aivault serve ÷ nginx, c=${c}`, `${ratioTo(nginxName).toFixed(2)}×`, '', c === 32 ? '≥ 0.5×' : ''])
+  for (const served of servedNames) {
+    const label = servedNames.length > 1 ? served.replace('/v/openai ', '') : 'aivault serve'
+    for (const c of [1, 32]) {
+      // Each round's ratio compares runs made seconds apart; the median of those is reported.
+      const ratioTo = (other) => median(results[`${served}@${c}`].map((rps, round) => rps / results[`${other}@${c}`][round]))
+      rows.push([`${label} ÷ bare undici proxy, c=${c}`, `${ratioTo(undiciName).toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
+      const cpuServe = results[`${served}@${c}:cpu`]
+      const cpuUndici = results[`${undiciName}@${c}:cpu`]
+      if (cpuServe && cpuUndici) rows.push([`${label} CPU per request ÷ bare undici proxy's, c=${c}`, `${(cpuServe / cpuUndici).toFixed(2)}×`, '', 'lower is better'])
+      if (nginx) rows.push([`${label} ÷ nginx, c=${c}`, `${ratioTo(nginxName).toFixed(2)}×`, '', c === 32 ? '≥ 0.5×' : ''])
+    }
   }
-  await Promise.all([serve.child, proxy.child, upstream.child, ...(nginx ? [nginx.child] : [])].map((child) => new Promise((resolve) => {
+  await Promise.all([...serves.map((serve) => serve.child), proxy.child, upstream.child, ...(nginx ? [nginx.child] : [])].map((child) => new Promise((resolve) => {
     child.removeAllListeners('exit')
     child.once('exit', resolve)
     child.kill()

@@ -50,7 +50,8 @@ export class Daemon {
     const env = options.env ?? process.env
     this.vault = Vault.fromEnv(env)
     this.deps = {vault: this.vault, registry: loadBuiltinRegistry(), env}
-    tuneForLongLived(this.deps)
+    // A daemon's answer waits for its audit event: short groups keep that wait small.
+    tuneForLongLived(this.deps, 20)
   }
 
   async start(): Promise<void> {
