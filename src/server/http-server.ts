@@ -142,7 +142,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     // The token travels where the SDK puts its key: strip it from the query too.
     const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
     const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
-    const capability = matchCapability(deps, credential.provider, method, target.segments, token)
+    const capability = matchCapability(deps, credential.provider, method, target, token)
     const headers = forwardedHeaders(req)
     const body = await readBody(req, max)
     const envelope: Envelope = {
@@ -171,21 +171,39 @@ function candidatesOf(deps: BrokerDeps, provider: string): Candidate[] {
   })
 }
 
-/** The capability of the provider that allows this method and path (longest prefix wins). */
-function matchCapability(deps: BrokerDeps, provider: string, method: string, segments: string[], token: ProxyToken): string {
-  let best: {id: string; length: number; covered: boolean} | undefined
-  for (const capability of candidatesOf(deps, provider)) {
-    if (!capability.methods.includes(method)) continue
-    for (const prefix of capability.pathPrefixes) {
-      if (!pathMatchesPrefix(segments, prefix)) continue
-      const length = prefixLength(prefix)
-      const covered = token.capabilities.includes(capability.id)
-      // Prefer the longest match; among equals, one the token covers.
-      if (!best || length > best.length || (length === best.length && covered && !best.covered)) best = {id: capability.id, length, covered}
+/** A capability that allows a method and path, and the length of its longest prefix that matched. */
+interface Match {
+  id: string
+  length: number
+}
+
+/** Per provider, method and path: the capabilities that allow it, longest prefix first. */
+const matchesByCall = new VersionedMemo<Match[]>()
+
+function matchesOf(deps: BrokerDeps, provider: string, method: string, target: {path: string; segments: string[]}): Match[] {
+  return matchesByCall.get(`${provider} ${method} ${target.path}`, () => {
+    const matches: Match[] = []
+    for (const capability of candidatesOf(deps, provider)) {
+      if (!capability.methods.includes(method)) continue
+      let length = -1
+      for (const prefix of capability.pathPrefixes) {
+        if (pathMatchesPrefix(target.segments, prefix)) length = Math.max(length, prefixLength(prefix))
+      }
+      if (length >= 0) matches.push({id: capability.id, length})
     }
+    return matches.sort((a, b) => b.length - a.length)
+  })
+}
+
+/** The capability of the provider that allows this method and path: the longest prefix wins, and among equals one the token covers. */
+function matchCapability(deps: BrokerDeps, provider: string, method: string, target: {path: string; segments: string[]}, token: ProxyToken): string {
+  const matches = matchesOf(deps, provider, method, target)
+  if (matches.length === 0) throw new AivaultError('policy_violation', `no ${provider} capability allows ${method} ${target.path}`)
+  for (const match of matches) {
+    if (match.length < matches[0].length) break
+    if (token.capabilities.includes(match.id)) return match.id
   }
-  if (!best) throw new AivaultError('policy_violation', `no ${provider} capability allows ${method} /${segments.join('/')}`)
-  return best.id
+  return matches[0].id
 }
 
 let auditWarnedAt = 0

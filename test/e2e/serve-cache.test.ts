@@ -104,6 +104,19 @@ describe('e2e serve: cached routes see every change, and every answer is scrubbe
     assert.equal((await get(v('openai', '/v1/files'))).status, 200)
   })
 
+  it('a capability created or deleted while serving changes which one the very next passthrough call matches', async () => {
+    const small = v('openai', '/v1/models/small')
+    assert.equal((await get(small)).status, 200) // openai/models, which tOpenAI covers
+    tv.ok(['capability', 'create', 'openai/models-small', '--credential', 'openai', '--method', 'GET', '--path', '/v1/models/small'])
+    // The longer prefix wins now, and tOpenAI does not cover it.
+    assertProblem(await get(small), 403, 'policy_violation')
+    const token = await mint(tv, ['openai/models-small'])
+    tokens.push(token.token)
+    assert.equal((await get(small, token.token)).status, 200)
+    tv.ok(['capability', 'delete', 'openai/models-small'])
+    assert.equal((await get(small)).status, 200)
+  })
+
   it('a secret rotated while serving is what the very next request carries', async () => {
     const token = await mint(tv, ['github/users'])
     tokens.push(token.token)
