@@ -99,7 +99,7 @@ function load(options) {
 }
 
 async function main(quick = process.argv.includes('--quick')) {
-  const duration = quick ? 2 : 4
+  const duration = 2
   const upstream = await startChild([path.join(__dirname, 'upstream-server.js')], process.env, /^(\d+) (\S+)\n/)
   const [, upstreamPort, caPath] = upstream.match
   const proxy = await startChild([path.join(__dirname, 'undici-proxy.js'), upstreamPort, caPath], process.env, /^(\d+)\n/)
@@ -117,10 +117,11 @@ async function main(quick = process.argv.includes('--quick')) {
   spawnSync(process.execPath, [CLI, 'init', '--testing'], {env})
   spawnSync(process.execPath, [CLI, 'secrets', 'create', '--name', 'OPENAI_API_KEY', '--value-stdin'], {env, input: 'sk-bench-key-0123456789'})
   const token = JSON.parse(spawnSync(process.execPath, [CLI, 'token', 'mint', '--capability', 'openai/models', '--ttl', '1h', '--json'], {env}).stdout).token
-  // The load generator and the upstream share this machine: leave them a core. (On 2 cores two
-  // workers cost ~1.8× the CPU per request of one, for no more throughput.) AIVAULT_BENCH_WORKERS
-  // overrides; a list (1,2) measures each count in the same interleaved rounds.
-  const workerCounts = (process.env.AIVAULT_BENCH_WORKERS ?? String(Math.max(1, Math.min(4, os.availableParallelism() - 1)))).split(',')
+  // One worker, and one per core as nginx runs (a cluster is the lever the issue names). On
+  // 2 cores the load generator and the upstream share those cores with the workers, so the
+  // second worker adds less than a core. AIVAULT_BENCH_WORKERS=1,2 (a list) overrides.
+  const cores = Math.min(4, os.availableParallelism())
+  const workerCounts = (process.env.AIVAULT_BENCH_WORKERS ?? (cores > 1 ? `1,${cores}` : '1')).split(',')
   const serves = []
   for (const workers of workerCounts) serves.push({workers, ...(await startChild([CLI, 'serve', '--port', '0', '--workers', workers], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/))})
   const nginx = await startNginx(upstreamPort, caPath, base)
@@ -135,17 +136,22 @@ async function main(quick = process.argv.includes('--quick')) {
   const nginxName = nginx ? targets[2][0] : undefined
   const pidOf = {[undiciName]: proxy.child.pid, ...(nginx ? {[nginxName]: nginx.child.pid} : {})}
   serves.forEach((serve, i) => (pidOf[servedNames[i]] = serve.child.pid))
-  // Interleaved rounds, medians: throughput on a shared machine drifts over a run, and
-  // measuring each target once, one after the other, put that drift into the ratios.
-  const rounds = quick ? 1 : 3
+  // Many short interleaved rounds, medians: throughput on a shared machine drifts (here by ±40%
+  // within a minute), and measuring each target once, one after the other, put that drift
+  // into the ratios. Every other round runs the targets in reverse order, so that a steady
+  // drift favours none of them.
+  const rounds = quick ? 1 : 7
   const rows = []
   const results = {}
   const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  // Every worker of a cluster gets warm connections before anything is measured (at c=1 a
+  // round's one connection may go to either worker).
+  for (const [, options] of targets) await load({...options, connections: 32, duration: 2})
   for (const connections of [1, 32]) {
     const seen = Object.fromEntries(targets.map(([name]) => [name, []]))
     for (const [, options] of targets) await load({...options, connections, duration: 1}) // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const [name, options] of targets) {
+      for (const [name, options] of round % 2 === 0 ? targets : targets.slice().reverse()) {
         const pid = pidOf[name]
         const cpuBefore = pid && cpuMicros(pid)
         const result = await load({...options, connections, duration})
