@@ -57,19 +57,8 @@ token (aivault token mint) where it expects its API key. The token is removed be
   }
 }
 
-/**
- * A busy worker allocates ~20 KB a request, nearly all short-lived: a young generation twice
- * Node's default (semi-spaces of 32 MB) halves the scavenges and cut CPU per request by ~6%
- * in bench/serve.js, for at most 32 MB more memory a worker. A setting of the user's wins.
- */
-function workerExecArgv(): string[] {
-  const set = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((arg) => arg.includes('--max-semi-space-size'))
-  return set ? process.execArgv : [...process.execArgv, '--max-semi-space-size=32']
-}
-
 /** Fork workers that share the listening socket; announce the address once; stop them together. */
 async function superviseWorkers(count: number): Promise<void> {
-  cluster.setupPrimary({execArgv: workerExecArgv()})
   const workers = Array.from({length: count}, () => cluster.fork())
   const address = await new Promise<{address: string; port: number}>((resolve) => workers[0].once('listening', resolve))
   process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (${count} workers)\n`)
