@@ -266,14 +266,19 @@ describe('e2e: rotate-master killed at random moments', function () {
 
     it('killed while re-wrapping: both keys are on disk, every secret opens, and doctor --fix finishes the rotation', async () => {
       const count = expected.size
-      const oldId = await verifyFinished()
+      let oldId = await verifyFinished()
       let phase = ''
-      for (let attempt = 0; attempt < 3 && !phase.startsWith('mid'); attempt++) {
+      for (let attempt = 0; attempt < 6; attempt++) {
         const killed = await runAndKillOnRewrite(v, ['rotate-master'], path.join(v.root, 'secrets'))
-        assert.equal(killed.signal, 'SIGKILL', 'the run was killed')
         const nextFile = `${keyFile()}.next`
         const stagedId = fs.existsSync(nextFile) ? await kekFingerprint(new Uint8Array(Buffer.from(fs.readFileSync(nextFile, 'utf8').trim(), 'base64'))) : undefined
-        phase = phaseOf(v, oldId, stagedId, stagedId !== undefined)
+        phase = killed.signal ? phaseOf(v, oldId, stagedId, stagedId !== undefined) : `exited ${killed.code}`
+        if (phase.startsWith('mid')) break
+        // On a busy machine the kill can land too early, too late or after the process ended:
+        // finish this rotation (a rerun resumes it) and try again.
+        if (!killed.signal) assert.equal(killed.code, 0, phase)
+        else assert.equal(v.run(['rotate-master', '--json']).status, 0, phase)
+        oldId = await verifyFinished()
       }
       assert.match(phase, /^mid re-wrap/, 'the kill landed between the first and the last re-wrapped record')
       assert.equal(fs.statSync(`${keyFile()}.next`).mode & 0o077, 0, 'the staged key file is 0600')
@@ -387,15 +392,28 @@ describe('e2e: rotate-master killed at random moments', function () {
     })
 
     it('killed while re-wrapping: every record opens with either key, and the rerun with the old key finishes', async () => {
-      const oldKey = currentKey
-      const next = newKey()
-      const oldId = await kekFingerprint(new Uint8Array(Buffer.from(currentKey, 'base64')))
-      const nextId = await kekFingerprint(new Uint8Array(Buffer.from(next, 'base64')))
+      let oldKey = currentKey
+      let next = ''
+      let oldId = ''
+      let nextId = ''
       let phase = ''
-      for (let attempt = 0; attempt < 3 && !phase.startsWith('mid'); attempt++) {
+      for (let attempt = 0; attempt < 6 && !phase.startsWith('mid'); attempt++) {
+        oldKey = currentKey
+        next = newKey()
+        oldId = await kekFingerprint(new Uint8Array(Buffer.from(currentKey, 'base64')))
+        nextId = await kekFingerprint(new Uint8Array(Buffer.from(next, 'base64')))
         const killed = await runAndKillOnRewrite(v, ['rotate-master', '--new-key', next], path.join(v.root, 'secrets'), {AIVAULT_KEY: currentKey})
-        assert.equal(killed.signal, 'SIGKILL')
-        phase = phaseOf(v, oldId, nextId)
+        phase = killed.signal ? phaseOf(v, oldId, nextId) : `exited ${killed.code}`
+        if (phase.startsWith('mid')) break
+        // On a busy machine the kill can land too early, too late or after the process ended:
+        // finish this rotation (a rerun resumes it) and try again with a fresh key.
+        if (!killed.signal) assert.equal(killed.code, 0, phase)
+        else if (vaultConfig(v).kekId === oldId) {
+          const finish = v.run(['rotate-master', '--new-key', next, '--json'], {env: {AIVAULT_KEY: currentKey}})
+          assert.equal(finish.status, 0, `${phase}: ${finish.stdout}${finish.stderr}`)
+        }
+        currentKey = next
+        await verifyWith(currentKey)
       }
       assert.match(phase, /^mid re-wrap/, 'the kill landed between the first and the last re-wrapped record')
       const records = readRecords(v)
