@@ -8,6 +8,11 @@ import {releaseLongLived, tuneForLongLived} from '../broker/long-lived'
 import {usageError} from '../errors'
 import {createBrokerServer, listen} from '../server/http-server'
 
+/**
+ * Serve answers before a call's audit event is on disk, so its groups can be longer than
+ * aivaultd's: at most 10 group writes a second; a crash loses about the last 100 ms of events
+ * (a stop writes them all).
+ */
 const SERVE_AUDIT_GROUP_MS = 100
 
 export default class Serve extends AivaultCommand {
@@ -37,8 +42,6 @@ token (aivault token mint) where it expects its API key. The token is removed be
     const options = {host: flags.host, port: flags.port, allowRemote: flags['allow-remote']}
     if (flags.workers > 1 && cluster.isPrimary) return superviseWorkers(flags.workers)
     const deps = brokerDepsFromEnv()
-    // Serve answers before its audit event is on disk, so groups can be longer: at most 10 flushes
-    // a second, and a crash loses at most the last 100 ms of events (a stop writes them all).
     tuneForLongLived(deps, SERVE_AUDIT_GROUP_MS)
     const server = createBrokerServer(deps, options)
     const address = await listen(server, options)

@@ -28,6 +28,9 @@ export interface DaemonOptions {
 
 const DEFAULT_UNLOCK_TTL_MS = 8 * 3600_000
 
+/** A daemon's answer waits for its audit event: short groups keep that wait small. */
+const DAEMON_AUDIT_GROUP_MS = 20
+
 export function sharedSocketPath(socket: string): string {
   return path.join(path.dirname(socket), 'shared', path.basename(socket))
 }
@@ -50,8 +53,7 @@ export class Daemon {
     const env = options.env ?? process.env
     this.vault = Vault.fromEnv(env)
     this.deps = {vault: this.vault, registry: loadBuiltinRegistry(), env}
-    // A daemon's answer waits for its audit event: short groups keep that wait small.
-    tuneForLongLived(this.deps, 20)
+    tuneForLongLived(this.deps, DAEMON_AUDIT_GROUP_MS)
   }
 
   async start(): Promise<void> {
