@@ -75,8 +75,8 @@ export function routeUpstream(route: Route): {host: string; port: number} {
 }
 
 /**
- * Step 10: the credential's decrypted secrets, with the auth injection and the spellings to
- * scrub too when the injection depends on the secrets alone (applyFixedAuth).
+ * A route's decrypted secrets (tied to the keyring that opened them), with the auth injection
+ * and the spellings to scrub too when the injection depends on the secrets alone (applyFixedAuth).
  */
 export interface RouteMaterial {
   keyring: Keyring
@@ -90,6 +90,7 @@ export function heldMaterial(vault: Vault, route: Route): RouteMaterial | undefi
   return known && vault.heldKeyring() === known.keyring ? known : undefined
 }
 
+/** Step 10: the route's material, decrypted again only when the keyring changed (lock, TTL, re-key). */
 export async function routeMaterial(vault: Vault, route: Route, ctx: InvocationContext): Promise<RouteMaterial> {
   const known = route.material
   if (known && (await vault.keyring()) === known.keyring) return known

@@ -114,7 +114,8 @@ export class Vault {
   keyring(): Promise<Keyring> {
     const config = this.config()
     if (this.unlocked) {
-      if (Date.now() < this.unlocked.expiresAt && this.unlocked.keyring.current.id === config.kekId) return Promise.resolve(this.unlocked.keyring)
+      const unlocked = this.unlockedKeyring(config)
+      if (unlocked) return Promise.resolve(unlocked)
       this.unlocked = undefined // expired, or the vault was re-keyed under us
     }
     if (!this.cachedKeyring) {
@@ -133,9 +134,14 @@ export class Vault {
    * passphrase to ask for, no promise): a long-lived process checks this on every call.
    */
   heldKeyring(): Keyring | undefined {
-    const config = this.config()
-    if (this.unlocked) return Date.now() < this.unlocked.expiresAt && this.unlocked.keyring.current.id === config.kekId ? this.unlocked.keyring : undefined
+    if (this.unlocked) return this.unlockedKeyring(this.config())
     return this.loaded && this.loaded.from === this.cachedKeyring ? this.loaded.keyring : undefined
+  }
+
+  /** The keyring held since `unlock`, while it has not expired and still opens the current KEK. */
+  private unlockedKeyring(config: VaultConfig): Keyring | undefined {
+    const unlocked = this.unlocked
+    return unlocked && Date.now() < unlocked.expiresAt && unlocked.keyring.current.id === config.kekId ? unlocked.keyring : undefined
   }
 
   /**
