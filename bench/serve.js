@@ -93,9 +93,41 @@ function cpuMicros(pid) {
   return [pid, ...children].reduce((sum, p) => sum + of(p), 0)
 }
 
+/** wrk's path when it is installed (`apt-get install wrk`); AIVAULT_BENCH_LOAD=autocannon forces autocannon. */
+function findWrk() {
+  if (process.env.AIVAULT_BENCH_LOAD === 'autocannon') return undefined
+  return ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => fs.existsSync(p))
+}
+
+const WRK = findWrk()
+
+/** A duration in wrk's units (`1.23ms`, `850.00us`, `1.02s`) in milliseconds. */
+function wrkMillis(text) {
+  const [, value, unit] = /^([\d.]+)(us|ms|s|m)$/.exec(text) ?? []
+  return Number(value) * {us: 1e-3, ms: 1, s: 1e3, m: 60e3}[unit]
+}
+
+/**
+ * One load run, as {requests: {average, total}, latency: {p50, p99}, non2xx}. wrk (C, one
+ * thread) when installed: on a 2-core machine the load generator shares the cores with the
+ * proxies, and autocannon (Node) spends several times wrk's CPU on each request.
+ */
 function load(options) {
-  const autocannon = require('autocannon')
-  return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))))
+  if (!WRK) {
+    const autocannon = require('autocannon')
+    return new Promise((resolve, reject) => autocannon(options, (error, result) => (error ? reject(error) : resolve(result))))
+  }
+  const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`])
+  const run = spawnSync(WRK, ['-t1', `-c${options.connections}`, `-d${options.duration}s`, '--latency', ...headers, options.url], {encoding: 'utf8'})
+  if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr || run.stdout}`)
+  const out = run.stdout
+  const total = Number(/(\d+) requests in/.exec(out)?.[1])
+  return {
+    requests: {average: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]), total},
+    latency: {p50: wrkMillis(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''), p99: wrkMillis(/ 99%\s+(\S+)/.exec(out)?.[1] ?? '')},
+    // Failed connections and timeouts count as failed answers too.
+    non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + (/Socket errors: (.*)/.exec(out)?.[1].match(/\d+/g) ?? []).reduce((sum, n) => sum + Number(n), 0),
+  }
 }
 
 async function main(quick = process.argv.includes('--quick')) {

@@ -54,9 +54,12 @@ function isLoopback(address: string | undefined): boolean {
 
 const EMPTY = Buffer.alloc(0)
 
+/** HTTP/1.1: a request with neither header has no body (most GETs). */
+function hasBody(req: http.IncomingMessage): boolean {
+  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
+}
+
 async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  // HTTP/1.1: a request with neither header has no body (most GETs); skip the stream machinery.
-  if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) return EMPTY
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
@@ -67,9 +70,14 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
   return Buffer.concat(chunks)
 }
 
+function bearerOf(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization
+  return header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1]
+}
+
 /** Where SDKs put their API key: `Authorization: Bearer`, `x-api-key`, or a query parameter. */
 function tokenFrom(req: http.IncomingMessage, url: URL | undefined): string | undefined {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1]
+  const bearer = bearerOf(req)
   if (bearer) return bearer
   const apiKey = req.headers['x-api-key']
   if (typeof apiKey === 'string' && apiKey !== '') return apiKey
@@ -99,10 +107,19 @@ function authorize(token: ProxyToken, envelope: Envelope): void {
 export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): http.Server {
   const max = options.maxRequestBytes ?? MAX_REQUEST_BYTES
   return http.createServer((req, res) => {
-    void handle(req, res).catch((error) => sendProblem(res, error))
+    // The usual call takes no promise of its own until the upstream is asked: a refusal is thrown
+    // at once, a failure after that rejects.
+    let answered: Promise<void> | undefined
+    try {
+      answered = handle(req, res)
+    } catch (error) {
+      sendProblem(res, error)
+      return
+    }
+    answered?.catch((error) => sendProblem(res, error))
   })
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
       throw new AivaultError('policy_violation', 'only loopback clients may use this server', {hint: 'start it with --allow-remote'})
     }
@@ -114,27 +131,29 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     if (rawPath === '/aivault/health' && req.method === 'GET') {
       res.writeHead(200, {'content-type': 'application/json'})
       res.end(JSON.stringify({ok: true}))
-      return
+      return undefined
     }
-    if (rawPath === '/aivault/proxy' && req.method === 'POST') {
-      const token = checkToken(deps.vault, /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1])
-      let raw: unknown
-      try {
-        raw = JSON.parse((await readBody(req, max)).toString('utf8'))
-      } catch (error) {
-        if (error instanceof AivaultError) throw error
-        throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
-      }
-      const envelope = parseEnvelope(raw)
-      authorize(token, envelope)
-      return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
-    }
+    if (rawPath === '/aivault/proxy' && req.method === 'POST') return handleEnvelope(req, res)
     const passthrough = /^\/v\/([^/]+)(\/.*)?$/.exec(rawPath)
     if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough[1]), passthrough[2] ?? '/')
     throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
   }
 
-  async function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
+  async function handleEnvelope(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const token = checkToken(deps.vault, bearerOf(req))
+    let raw: unknown
+    try {
+      raw = JSON.parse((await readBody(req, max)).toString('utf8'))
+    } catch (error) {
+      if (error instanceof AivaultError) throw error
+      throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
+    }
+    const envelope = parseEnvelope(raw)
+    authorize(token, envelope)
+    relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
+  }
+
+  function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
     const token = checkToken(deps.vault, tokenFrom(req, url))
     const credential = deps.vault.credentials.find(credentialId)
     if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
@@ -144,14 +163,16 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
     const capability = matchCapability(deps, credential.provider, method, target, token)
     const headers = forwardedHeaders(req)
-    const body = await readBody(req, max)
-    const envelope: Envelope = {
-      capability,
-      credential: credentialId,
-      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, bodyBytes: body.length > 0 ? body : undefined},
+    const forward = (body: Buffer): Promise<void> => {
+      const envelope: Envelope = {
+        capability,
+        credential: credentialId,
+        request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, bodyBytes: body.length > 0 ? body : undefined},
+      }
+      authorize(token, envelope)
+      return invoke(deps, envelope, {context: contextOf(token, req), stream: true}).then((result) => relay(res, result))
     }
-    authorize(token, envelope)
-    return relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
+    return hasBody(req) ? readBody(req, max).then(forward) : forward(EMPTY)
   }
 }
 
@@ -215,7 +236,7 @@ function reportAuditFailure(error: Error): void {
   process.stderr.write(`aivault serve: could not write the audit log: ${error.message}\n`)
 }
 
-function relay(res: http.ServerResponse, result: BrokerResponse): Promise<void> {
+function relay(res: http.ServerResponse, result: BrokerResponse): void {
   result.done.catch(reportAuditFailure)
   const head: string[] = []
   for (const [name, value] of result.headers) head.push(name, value)
@@ -225,15 +246,12 @@ function relay(res: http.ServerResponse, result: BrokerResponse): Promise<void> 
     head.push('content-length', String(result.bytes.length))
     res.writeHead(result.status, head)
     res.end(result.bytes)
-    return Promise.resolve()
+    return
   }
   // Scrubbing can change the length, so a streamed body is sent chunked.
   res.writeHead(result.status, head)
-  return new Promise((resolve) => {
-    result.body.on('error', () => res.destroy())
-    result.body.pipe(res)
-    res.on('close', () => resolve())
-  })
+  result.body.on('error', () => res.destroy())
+  result.body.pipe(res)
 }
 
 export function listen(server: http.Server, options: ServeOptions): Promise<AddressInfo> {

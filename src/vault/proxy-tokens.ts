@@ -53,6 +53,8 @@ export async function mintToken(vault: Vault, input: Omit<ProxyToken, 'id' | 'cr
   return {token, record}
 }
 
+const TOKEN_SHAPE = /^avp_[A-Za-z0-9_-]{20,}$/
+
 /**
  * Serve checks a token on every request. While the watched tokens folder is unchanged
  * (stat-cache.ts), the answer for a token is reused without hashing it again; a revoke
@@ -62,6 +64,8 @@ const recent = new VersionedMemo<{record: ProxyToken; expiresAtMs: number} | und
 
 function lookup(vault: Vault, token: string): {record: ProxyToken; expiresAtMs: number} | undefined {
   return recent.get(token, () => {
+    // The shape is checked once per token text; a malformed one is never looked up on disk.
+    if (!TOKEN_SHAPE.test(token)) return undefined
     const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
     return record && {record, expiresAtMs: Date.parse(record.expiresAt)}
   })
@@ -69,11 +73,11 @@ function lookup(vault: Vault, token: string): {record: ProxyToken; expiresAtMs: 
 
 /** The token's record if it exists, is not revoked and has not expired; else `token_invalid`. */
 export function checkToken(vault: Vault, token: string | undefined): ProxyToken {
-  const invalid = () => new AivaultError('token_invalid', 'missing, unknown, expired or revoked proxy token', {hint: 'mint one with "aivault token mint"'})
-  if (!token || !token.startsWith(PREFIX) || !/^avp_[A-Za-z0-9_-]{20,}$/.test(token)) throw invalid()
-  const known = lookup(vault, token)
+  const known = token?.startsWith(PREFIX) ? lookup(vault, token) : undefined
   // (An unparsable expiry is NaN: never valid.)
-  if (!known || known.record.revoked || !(known.expiresAtMs > Date.now())) throw invalid()
+  if (!known || known.record.revoked || !(known.expiresAtMs > Date.now())) {
+    throw new AivaultError('token_invalid', 'missing, unknown, expired or revoked proxy token', {hint: 'mint one with "aivault token mint"'})
+  }
   return known.record
 }
 

@@ -30,7 +30,8 @@ class StatCache {
   private root?: string
   private dirs: string[] = []
   private degraded = false
-  private clearedAt = 0
+  /** Drops everything every MAX_AGE_MS: cheaper than reading the clock on every lookup. */
+  private expiry?: NodeJS.Timeout
   /** Bumped whenever remembered stamps are dropped: anything derived from them is stale. */
   private version = 0
 
@@ -40,6 +41,9 @@ class StatCache {
     this.dirs = dirs
     this.degraded = false
     this.arm()
+    this.expiry = setInterval(() => this.clear(), MAX_AGE_MS)
+    // A long-lived server stops when it is told to, not because of this timer.
+    this.expiry.unref()
   }
 
   /** (Re)start a watcher for each folder; a folder replaced on disk needs a fresh one. */
@@ -81,18 +85,18 @@ class StatCache {
 
   private clear(): void {
     this.stamps.clear()
-    this.clearedAt = Date.now()
     this.version++
   }
 
   /** A number that changes whenever a watched folder may have changed; undefined when not watching. */
   currentVersion(): number | undefined {
     if (this.watchers.size === 0 || this.degraded) return undefined
-    if (Date.now() - this.clearedAt > MAX_AGE_MS) this.clear()
     return this.version
   }
 
   close(): void {
+    clearInterval(this.expiry)
+    this.expiry = undefined
     for (const watcher of this.watchers.values()) watcher.close()
     this.watchers.clear()
     this.clear()
@@ -104,7 +108,6 @@ class StatCache {
 
   stamp(file: string): string | undefined {
     if (this.watchers.size === 0 || !this.covers(file)) return statStampUncached(file)
-    if (Date.now() - this.clearedAt > MAX_AGE_MS) this.clear()
     if (this.stamps.has(file)) return this.stamps.get(file)
     const stamp = statStampUncached(file)
     this.stamps.set(file, stamp)

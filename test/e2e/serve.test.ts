@@ -345,6 +345,8 @@ describe('e2e serve: SDKs, proxy tokens, problems, audit', function () {
         ['passthrough, no token', request(v('openai', '/v1/models'))],
         ['passthrough, forged avp_ token', request(v('openai', '/v1/models'), {headers: {authorization: `Bearer ${forged}`}})],
         ['passthrough, forged x-api-key', request(v('openai', '/v1/models'), {headers: {'x-api-key': forged}})],
+        ['passthrough, malformed avp_ token', request(v('openai', '/v1/models'), {headers: {authorization: 'Bearer avp_../../run/tokens/0000000000000000'}})],
+        ['passthrough, too short an avp_ token', request(v('openai', '/v1/models'), {headers: {authorization: 'Bearer avp_short'}})],
         ['passthrough, the real key instead of a token', request(v('openai', '/v1/models'), {headers: {authorization: `Bearer ${OPENAI_KEY}`}})],
         ['gemini, forged ?key=', request(v('gemini', `/v1beta/models?key=${forged}`))],
         ['proxy, no token', request(`${serve.base}/aivault/proxy`, {method: 'POST', headers: {'content-type': 'application/json'}, body: proxyBody})],

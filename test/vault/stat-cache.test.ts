@@ -73,6 +73,17 @@ describe('vault/stat-cache: VersionedMemo', () => {
     assert.equal(memo.computed(), 2)
   })
 
+  it('forgets what it remembered within about a second even when no change is reported (edits inotify cannot see)', async () => {
+    watchFolders(root, [records])
+    const memo = counted(new VersionedMemo<string>())
+    memo.get('a')
+    memo.get('a')
+    assert.equal(memo.computed(), 1)
+    await new Promise((r) => setTimeout(r, 1100))
+    memo.get('a')
+    assert.equal(memo.computed(), 2, 'a value older than a second was reused')
+  })
+
   it('does not keep a computation that failed', () => {
     watchFolders(root, [records])
     const memo = new VersionedMemo<string>()
