@@ -230,6 +230,11 @@ export function auditFilesText(tv: TempVault): string {
   return fs.readdirSync(dir).map((name) => fs.readFileSync(path.join(dir, name), 'latin1')).join('\n')
 }
 
+/** Every audit event of the vault, parsed, oldest day first. */
+export function auditEvents(tv: TempVault): any[] {
+  return auditFilesText(tv).split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l))
+}
+
 /** Map `items` through `fn` with at most `limit` calls in flight; results keep the input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length)
