@@ -32,28 +32,8 @@ function runCli() {
 
 /** Load the bundle as a CommonJS module, through the code cache when there is one. */
 function loadBundle(file) {
-  const fs = require('node:fs')
-  const vm = require('node:vm')
-  const Module = require('node:module')
-  const cacheFile = `${file}.cache`
-  let cachedData
-  try {
-    cachedData = fs.readFileSync(cacheFile)
-  } catch {
-    cachedData = undefined
-  }
   // The bundle's import() calls are routed here (scripts/bundle.js): vm-compiled code cannot import.
   globalThis.__aivaultImport = (specifier) => import(specifier)
-  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), {filename: file, cachedData})
-  const mod = new Module(file, module)
-  mod.filename = file
-  mod.paths = Module._nodeModulePaths(path.dirname(file))
-  Module._cache[file] = mod // oclif requires the same file to find the commands: reuse this one
-  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, path.dirname(file))
-  mod.loaded = true
-  // The build runs one representative command with this set to write the cache.
-  if (process.env.AIVAULT_WRITE_CODE_CACHE === '1') {
-    process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()))
-  }
-  return mod.exports
+  // The build runs representative commands with AIVAULT_WRITE_CODE_CACHE=1 to write the cache.
+  return require('../dist/code-cache.js').requireWithCodeCache(file, `${file}.cache`)
 }

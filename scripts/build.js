@@ -35,13 +35,22 @@ async function writeManifest() {
   writeCodeCache()
 }
 
-/** Run one representative command (a listing in a throwaway vault) to write the V8 code cache. */
+/**
+ * Run representative commands in a throwaway vault to write the V8 code caches: creating a
+ * secret writes libsodium's (dist/*.code-cache), then a listing writes the bundle's
+ * (dist/aivault.js.cache) over the one the first run left.
+ */
 function writeCodeCache() {
   const os = require('node:os')
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-build-'))
+  const cli = (args, extra = {}) => {
+    const env = {...process.env, HOME: temp, AIVAULT_DIR: path.join(temp, 'vault'), AIVAULT_KEYS_DIR: path.join(temp, 'keys'), ...extra}
+    execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {env, input: 'code-cache-value', stdio: ['pipe', 'ignore', 'ignore']})
+  }
   try {
-    const env = {...process.env, HOME: temp, AIVAULT_DIR: path.join(temp, 'vault'), AIVAULT_KEYS_DIR: path.join(temp, 'keys'), AIVAULT_WRITE_CODE_CACHE: '1'}
-    execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'secrets', 'list'], {env, stdio: 'ignore'})
+    cli(['init', '--testing'])
+    cli(['secrets', 'create', '--name', 'CODE_CACHE_SAMPLE', '--value-stdin'], {AIVAULT_WRITE_CODE_CACHE: '1'})
+    cli(['secrets', 'list'], {AIVAULT_WRITE_CODE_CACHE: '1'})
   } finally {
     fs.rmSync(temp, {recursive: true, force: true})
   }

@@ -123,14 +123,12 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
     headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
   }
   if (needsContentLength(request)) headers['content-length'] = String(request.body.length)
-  // Connect to the checked address only.
-  const lookup = (_host: string, options: {all?: boolean}, callback: (...args: unknown[]) => void) => {
-    if (options?.all) callback(null, [{address: address.address, family: address.family}])
-    else callback(null, address.address, address.family)
-  }
   return new Promise((resolve, reject) => {
+    // Straight to the checked address (no DNS); the host name goes in SNI, the certificate
+    // check and the Host header. (An address literal also spares net.isIP its IPv6 pattern,
+    // ~5 ms to compile on first use.)
     const req = https.request({
-      host: request.host,
+      host: address.address,
       port: address.port,
       method: request.method,
       path: request.target,
@@ -140,8 +138,7 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
       ca: trustFor(request),
       cert: request.tls?.cert,
       key: request.tls?.key,
-      lookup,
-    } as https.RequestOptions)
+    })
     const timer = setTimeout(() => req.destroy(timedOut(request, 'answer')), request.timeoutMs)
     req.once('response', (response) => {
       clearTimeout(timer)

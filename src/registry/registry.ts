@@ -6,21 +6,10 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {AivaultError} from '../errors'
+import {PACKAGE_ROOT} from '../package-root'
 import {computeRegistryDigest, diffRegistryFiles} from './digest'
 import {BuiltRegistry, CapabilityDef, ProviderDef, SecretClaim} from './types'
 
-/**
- * The package root: the nearest folder above this file holding package.json and registry/.
- * This file runs from src/registry (tests), dist/registry (tsc) or dist/ (the bundle).
- */
-function findPackageRoot(start: string): string {
-  for (let dir = start, i = 0; i < 4; i++, dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'registry'))) return dir
-  }
-  return path.join(start, '..', '..')
-}
-
-export const PACKAGE_ROOT = findPackageRoot(__dirname)
 export const BUILTIN_REGISTRY_DIR = path.join(PACKAGE_ROOT, 'registry')
 export const BUILTIN_REGISTRY_JSON = path.join(PACKAGE_ROOT, 'dist', 'registry.json')
 

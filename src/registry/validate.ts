@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {AivaultError} from '../errors'
-import {PACKAGE_ROOT} from './registry'
+import {PACKAGE_ROOT} from '../package-root'
 import {checkProvider, issuesFromSchemaErrors, SchemaError} from './rules'
 import {ProviderDef, RegistryIssue} from './types'
 
