@@ -1,3 +1,5 @@
+import type {Readable} from 'node:stream'
+
 import {AivaultError} from '../errors'
 
 /** SPEC §7: `{capability, credential?, request: {method, path, headers?, body?, bodyBase64?, multipart?, multipartFiles?}}`. */
@@ -10,8 +12,14 @@ export interface EnvelopeRequest {
   multipart?: Array<{name: string; value: string}>
   /** Files are read by the calling process and travel as base64 (the broker never opens them). */
   multipartFiles?: Array<{name: string; filename: string; contentType?: string; dataBase64: string}>
-  /** In-process callers only (serve's passthrough): the raw body, never parsed from JSON. */
-  bodyBytes?: Buffer
+  /** In-process callers only (serve's passthrough): the caller's body as it arrives, never parsed from JSON. */
+  bodyStream?: StreamedBody
+}
+
+export interface StreamedBody {
+  stream: Readable
+  /** The length the caller declared, if it did (else the body is sent chunked). */
+  length?: number
 }
 
 export interface Envelope {
@@ -97,8 +105,8 @@ export function parseRequest(request: Record<string, unknown>): EnvelopeRequest 
 /** The request body bytes and, for multipart, the content type that goes with them. */
 const NO_BODY = Object.freeze({body: Buffer.alloc(0)})
 
+/** (A streamed body is not encoded: it is sent or read whole later, see invoke.) */
 export function encodeBody(request: EnvelopeRequest): {body: Buffer; contentType?: string} {
-  if (request.bodyBytes !== undefined) return {body: request.bodyBytes}
   if (request.body !== undefined) return {body: Buffer.from(request.body, 'utf8')}
   if (request.bodyBase64 !== undefined) return {body: Buffer.from(request.bodyBase64, 'base64')}
   if (request.multipart === undefined && request.multipartFiles === undefined) return NO_BODY

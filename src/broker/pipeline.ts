@@ -19,7 +19,7 @@ import {encodeBody} from './envelope'
 import {filterRequestHeaders, isDroppedResponseHeader} from './headers'
 import {oauthRuntime} from './material'
 import {encodeQuery, normalizeTarget, pathMatchesPrefix} from './path'
-import {checkRequestSize, readResponseBody, takeRateLimit} from './policy'
+import {checkRequestSize, limitBytes, readResponseBody, readWhole, requestTooLarge, takeRateLimit} from './policy'
 import type {InvocationContext} from './resolve-credential'
 import {applyResponseBlock} from './response-policy'
 import {responseFilter, scrubBytes, scrubText} from './scrub'
@@ -139,22 +139,34 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     verifyRegistryOnce()
     const {route, request, timeoutMs} = prepare(deps, envelope, options, facts)
     const {capability, credential, policy, overrides} = route
-    // Size first, then the rate limit (a refused request does not use up the budget).
-    checkRequestSize(policy, capability.id, request.body.length)
+    const streamed = envelope.request.bodyStream
+    // Size first (a streamed body's declared length), then the rate limit (a refused request does not use up the budget).
+    checkRequestSize(policy, capability.id, streamed?.length ?? request.body.length)
     if (policy.rateLimitPerMinute !== null) await takeRateLimit(vault, policy.rateLimitPerMinute, capability.id)
     // From memory when nothing needs a DNS query, a key or the time (a long-lived process's usual call).
     const address = checkedAddressNow(request.host, request.port, overrides) ?? (await checkUpstreamAddress(request.host, request.port, overrides))
     const material = heldMaterial(vault, route) ?? (await routeMaterial(vault, route, options.context))
     const oauth = oauthRuntime(vault, credential, overrides)
+    let upload: {stream: Readable; length?: number} | undefined
+    if (streamed) {
+      // A streamed body goes on as it arrives when the auth does not depend on it; a signature
+      // needs it whole, and OAuth's retry or a redirect would send it again.
+      const tooLarge = requestTooLarge(policy, capability.id)
+      if (material.fixed && !options.followRedirects) {
+        upload = {stream: policy.maxRequestBodyBytes === null ? streamed.stream : limitBytes(streamed.stream, policy.maxRequestBodyBytes, tooLarge), length: streamed.length}
+      } else {
+        request.body = await readWhole(streamed.stream, policy.maxRequestBodyBytes, tooLarge)
+      }
+    }
     let auth = material.fixed?.auth ?? (await applyAuth(credential.auth, {material: material.values, request, now: new Date(), oauth}))
     let target = targetOf(request, auth)
     const secrets = Object.values(material.values.values)
     let spellings = material.fixed?.spellings ?? spellingsWith(secrets, auth.redact)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
-    const send = (method: string, t: string, a: AuthInjection, body: Buffer) =>
-      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, address, tls: a.tls, timeoutMs, overrides})
+    const send = (method: string, t: string, a: AuthInjection, body: Buffer, streamedBody?: typeof upload) =>
+      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides})
 
-    let response = await send(request.method, target, auth, request.body)
+    let response = await send(request.method, target, auth, request.body, upload)
     if (response.statusCode === 401 && oauth) {
       // SPEC §8: an upstream 401 forces one refresh and one retry.
       response.body.resume()

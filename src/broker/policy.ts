@@ -1,5 +1,6 @@
 import * as path from 'node:path'
 import type {Readable} from 'node:stream'
+import {Transform} from 'node:stream'
 
 import {AivaultError} from '../errors'
 import type {CapabilityPolicy} from '../vault/broker-records'
@@ -27,17 +28,41 @@ export async function takeRateLimit(vault: Vault, limitPerMinute: number, capabi
   }
 }
 
-/** Read a whole response body within the size limit. */
-export async function readResponseBody(response: Readable, maxBytes: number | null): Promise<Buffer> {
+/** Read a whole stream, refusing it with `tooLarge()` once it passes `maxBytes` (null: no limit). */
+export async function readWhole(stream: Readable, maxBytes: number | null, tooLarge: () => AivaultError): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of response) {
+  for await (const chunk of stream) {
     size += (chunk as Buffer).length
     if (maxBytes !== null && size > maxBytes) {
-      response.destroy()
-      throw new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`)
+      stream.destroy()
+      throw tooLarge()
     }
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks)
+}
+
+/** Pass a stream on as it flows, ending it with `tooLarge()` once it passes `maxBytes`. */
+export function limitBytes(source: Readable, maxBytes: number, tooLarge: () => AivaultError): Readable {
+  let size = 0
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length
+      if (size > maxBytes) done(tooLarge())
+      else done(null, chunk)
+    },
+  })
+  source.once('error', (error) => limited.destroy(error))
+  return source.pipe(limited)
+}
+
+/** Read a whole response body within the size limit. */
+export function readResponseBody(response: Readable, maxBytes: number | null): Promise<Buffer> {
+  return readWhole(response, maxBytes, () => new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`))
+}
+
+/** A streamed request body against the policy's size limit: read whole, or passed on as it flows. */
+export function requestTooLarge(policy: CapabilityPolicy, capability: string): () => AivaultError {
+  return () => new AivaultError('body_too_large', `the request body exceeds ${policy.maxRequestBodyBytes} bytes, the most ${capability} allows`)
 }

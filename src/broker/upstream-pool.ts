@@ -2,7 +2,7 @@ import {Readable} from 'node:stream'
 import type {Dispatcher, Pool} from 'undici'
 
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
-import {BufferedUpstreamResponse, hostHeaderOf, needsContentLength, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
+import {BufferedUpstreamResponse, contentLengthOf, hostHeaderOf, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
@@ -112,14 +112,15 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
 function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
   const headers: string[] = ['host', hostHeaderOf(request)]
   for (const [name, value] of request.headers) headers.push(name, value)
-  if (needsContentLength(request)) headers.push('content-length', String(request.body.length))
+  const length = contentLengthOf(request)
+  if (length !== undefined) headers.push('content-length', length)
   return new Promise((resolve, reject) => {
     poolFor(request).dispatch(
       {
         method: request.method as Dispatcher.HttpMethod,
         path: request.target,
         headers,
-        body: request.body.length > 0 ? request.body : null,
+        body: request.upload?.stream ?? (request.body.length > 0 ? request.body : null),
         headersTimeout: request.timeoutMs,
         bodyTimeout: request.timeoutMs,
       },

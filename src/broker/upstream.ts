@@ -14,6 +14,8 @@ export interface UpstreamRequest {
   target: string
   headers: Array<[string, string]>
   body: Buffer
+  /** A body sent as it arrives instead of `body` (serve's passthrough); without a length it goes chunked. */
+  upload?: {stream: Readable; length?: number}
   address: CheckedAddress
   tls?: {cert: string; key: string}
   timeoutMs: number
@@ -102,8 +104,10 @@ export function hostHeaderOf(request: UpstreamRequest): string {
   return request.port === 443 ? request.host : `${request.host}:${request.port}`
 }
 
-export function needsContentLength(request: UpstreamRequest): boolean {
-  return request.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(request.method)
+/** The content-length to send: a streamed body's declared one (none: chunked), else the body's own where needed. */
+export function contentLengthOf(request: UpstreamRequest): string | undefined {
+  if (request.upload) return request.upload.length === undefined ? undefined : String(request.upload.length)
+  return request.body.length > 0 || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(request.method) ? String(request.body.length) : undefined
 }
 
 export function unreachable(request: UpstreamRequest, error: Error & {code?: string}): AivaultError {
@@ -122,7 +126,8 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
     const existing = headers[name]
     headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value]
   }
-  if (needsContentLength(request)) headers['content-length'] = String(request.body.length)
+  const length = contentLengthOf(request)
+  if (length !== undefined) headers['content-length'] = length
   return new Promise((resolve, reject) => {
     // Straight to the checked address (no DNS); the host name goes in SNI, the certificate
     // check and the Host header. (An address literal also spares net.isIP its IPv6 pattern,
@@ -153,7 +158,10 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
       clearTimeout(timer)
       reject(unreachable(request, error))
     })
-    if (request.body.length > 0) req.end(request.body)
+    if (request.upload) {
+      request.upload.stream.once('error', (error) => req.destroy(error))
+      request.upload.stream.pipe(req)
+    } else if (request.body.length > 0) req.end(request.body)
     else req.end()
   })
 }

@@ -2,11 +2,12 @@ import * as http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 import {findCapability} from '../broker/capabilities'
-import type {Envelope} from '../broker/envelope'
+import type {Envelope, StreamedBody} from '../broker/envelope'
 import {parseEnvelope} from '../broker/envelope'
 import {encodeQuery, normalizeTarget, pathMatchesPrefix, prefixLength} from '../broker/path'
 import type {BrokerDeps, BrokerResponse} from '../broker/pipeline'
 import {invoke} from '../broker/pipeline'
+import {limitBytes, readWhole} from '../broker/policy'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
 import type {ProxyToken} from '../vault/proxy-tokens'
@@ -52,22 +53,19 @@ function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false)
 }
 
-const EMPTY = Buffer.alloc(0)
+const tooLargeFor = (max: number) => () => new AivaultError('body_too_large', `the request body exceeds ${max} bytes`)
 
-/** HTTP/1.1: a request with neither header has no body (most GETs). */
-function hasBody(req: http.IncomingMessage): boolean {
-  return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined
-}
-
-async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > max) throw new AivaultError('body_too_large', `the request body exceeds ${max} bytes`)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
+/**
+ * The caller's body as it arrives, within this server's limit; undefined when there is none
+ * (HTTP/1.1: neither header, as for most GETs, or a declared length of 0).
+ */
+function streamedBody(req: http.IncomingMessage, max: number): StreamedBody | undefined {
+  const declared = req.headers['content-length']
+  if (declared === undefined && req.headers['transfer-encoding'] === undefined) return undefined
+  const length = declared === undefined ? undefined : Number(declared)
+  if (length === 0) return undefined
+  if (length !== undefined && length > max) throw tooLargeFor(max)()
+  return {stream: limitBytes(req, max, tooLargeFor(max)), length}
 }
 
 function bearerOf(req: http.IncomingMessage): string | undefined {
@@ -143,7 +141,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const token = checkToken(deps.vault, bearerOf(req))
     let raw: unknown
     try {
-      raw = JSON.parse((await readBody(req, max)).toString('utf8'))
+      raw = JSON.parse((await readWhole(req, max, tooLargeFor(max))).toString('utf8'))
     } catch (error) {
       if (error instanceof AivaultError) throw error
       throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
@@ -162,17 +160,14 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
     const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
     const capability = matchCapability(deps, credential.provider, method, target, token)
-    const headers = forwardedHeaders(req)
-    const forward = (body: Buffer): Promise<void> => {
-      const envelope: Envelope = {
-        capability,
-        credential: credentialId,
-        request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers, bodyBytes: body.length > 0 ? body : undefined},
-      }
-      authorize(token, envelope)
-      return invoke(deps, envelope, {context: contextOf(token, req), stream: true}).then((result) => relay(res, result))
+    // Streamed both ways: the body goes upstream as it arrives (unless the auth must sign it).
+    const envelope: Envelope = {
+      capability,
+      credential: credentialId,
+      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
     }
-    return hasBody(req) ? readBody(req, max).then(forward) : forward(EMPTY)
+    authorize(token, envelope)
+    return invoke(deps, envelope, {context: contextOf(token, req), stream: true}).then((result) => relay(res, result))
   }
 }
 

@@ -159,6 +159,8 @@ export interface Upstream {
   url(hostname: string, path?: string): string
   /** Serve requests whose method (`*` for any) and pathname (segment-aware prefix) match; longest prefix, then latest, wins. Returns the handler. */
   route<H extends Handler>(method: string, pathPrefix: string, handler: H, options?: {host?: string}): H
+  /** Hear each body chunk as it arrives, before its request is complete (streaming checks). Returns the way to stop. */
+  watchBodies(listener: (pathname: string, chunk: Buffer) => void): () => void
   /** The most recent request, if any. */
   last(): RecordedRequest | undefined
   /** Forget requests, TLS errors and routes. */
@@ -184,6 +186,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   const tlsErrors: string[] = []
   const routes: Route[] = []
   const sockets = new Set<Socket>()
+  const bodyWatchers = new Set<(pathname: string, chunk: Buffer) => void>()
   const server = https.createServer({
     key: certs.serverKey,
     cert: certs.serverCert,
@@ -196,7 +199,10 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   server.on('tlsClientError', (error: Error) => tlsErrors.push(error.message))
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      for (const watcher of bodyWatchers) watcher((req.url ?? '/').split('?')[0], chunk)
+    })
     req.on('end', () => {
       const tls = req.socket as TLSSocket
       const target = req.url ?? '/'
@@ -244,6 +250,10 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     route(method, pathPrefix, handler, routeOptions = {}) {
       routes.push({method: method === '*' ? '*' : method.toUpperCase(), prefix: pathPrefix, host: routeOptions.host, handler})
       return handler
+    },
+    watchBodies(listener) {
+      bodyWatchers.add(listener)
+      return () => bodyWatchers.delete(listener)
     },
     last: () => requests[requests.length - 1],
     reset() {
