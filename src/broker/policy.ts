@@ -54,6 +54,10 @@ export function limitBytes(source: Readable, maxBytes: number, tooLarge: () => A
     },
   })
   source.once('error', (error) => limited.destroy(error))
+  // The consumer may attach later (after the route, address and key are ready): an error before
+  // then (the caller gone, the limit passed) must not go unheard and end the process. The
+  // consumer still sees it: reading a destroyed stream fails.
+  limited.on('error', () => {})
   return source.pipe(limited)
 }
 

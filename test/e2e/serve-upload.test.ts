@@ -121,6 +121,21 @@ describe('e2e serve: request bodies stream to the upstream (SPEC §10)', functio
     assert.ok(up.requests.every((r) => r.body.length <= 1000), `the upstream received ${up.requests.map((r) => r.body.length).join(', ')} bytes`)
   })
 
+  it('a caller that goes away mid-upload ends only its own call: serve keeps answering', async () => {
+    for (let i = 0; i < 3; i++) {
+      const {req, reply} = openUpload(served, '/v/openai/v1/chat/completions', {authorization: `Bearer ${chat.token}`})
+      reply.catch(() => {}) // the aborted call has no answer to wait for
+      req.write(Buffer.alloc(2000, 'c'))
+      await new Promise((r) => setTimeout(r, i * 20))
+      req.destroy()
+    }
+    const {req, reply} = openUpload(served, '/v/openai/v1/chat/completions', {authorization: `Bearer ${chat.token}`, 'content-type': 'application/json'})
+    req.end('{"after":"the aborted uploads"}')
+    const answer = await reply
+    assert.equal(answer.status, 200, answer.body)
+    assert.equal(served.proc.exitCode, null, `serve exited: ${served.output()}`)
+  })
+
   it('a body the auth signs (S3 SigV4) is collected and signed whole: the payload hash is that of the bytes that arrive', async () => {
     const body = Buffer.from('line one\n'.repeat(2000))
     const {req, reply} = openUpload(served, '/v/aws-s3/upload-bucket/notes.txt', {authorization: `Bearer ${s3.token}`, 'content-type': 'text/plain'}, 'PUT')
