@@ -8,8 +8,14 @@ function findPackageRoot(start: string): string {
   return path.join(start, '..', '..')
 }
 
+let root: string | undefined
+
 /**
  * The package root: the nearest folder above this file holding package.json and registry/.
- * This file runs from src/ (tests), dist/ (tsc) or inside the bundle in dist/.
+ * This file runs from src/ (tests), dist/ (tsc) or inside the bundle in dist/. Found on first
+ * use: most commands never need it.
  */
-export const PACKAGE_ROOT = findPackageRoot(__dirname)
+export function packageRoot(): string {
+  root ??= findPackageRoot(__dirname)
+  return root
+}

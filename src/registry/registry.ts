@@ -6,12 +6,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {AivaultError} from '../errors'
-import {PACKAGE_ROOT} from '../package-root'
+import {packageRoot} from '../package-root'
 import {computeRegistryDigest, diffRegistryFiles} from './digest'
 import {BuiltRegistry, CapabilityDef, ProviderDef, SecretClaim} from './types'
 
-export const BUILTIN_REGISTRY_DIR = path.join(PACKAGE_ROOT, 'registry')
-export const BUILTIN_REGISTRY_JSON = path.join(PACKAGE_ROOT, 'dist', 'registry.json')
+export const BUILTIN_REGISTRY_DIR = path.join(packageRoot(), 'registry')
+export const BUILTIN_REGISTRY_JSON = path.join(packageRoot(), 'dist', 'registry.json')
 
 const REBUILD_HINT = 'reinstall aivault or run npm run build'
 

@@ -7,11 +7,11 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {AivaultError} from '../errors'
-import {PACKAGE_ROOT} from '../package-root'
+import {packageRoot} from '../package-root'
 import {checkProvider, issuesFromSchemaErrors, SchemaError} from './rules'
 import {ProviderDef, RegistryIssue} from './types'
 
-export const PROVIDER_VALIDATOR = path.join(PACKAGE_ROOT, 'dist', 'registry', 'provider-validator.js')
+export const PROVIDER_VALIDATOR = path.join(packageRoot(), 'dist', 'registry', 'provider-validator.js')
 
 type StandaloneValidate = ((data: unknown) => boolean) & {errors?: SchemaError[] | null}
 

@@ -3,7 +3,7 @@ import Module from 'node:module'
 import * as path from 'node:path'
 
 import {requireWithCodeCache} from '../code-cache'
-import {PACKAGE_ROOT} from '../package-root'
+import {packageRoot} from '../package-root'
 
 export type SodiumApi = typeof Sodium
 
@@ -13,7 +13,7 @@ export type SodiumApi = typeof Sodium
  * the wrappers require is loaded the same way first, so their require() finds it.
  */
 function requireSodium(wrappers: string, library: string): SodiumApi {
-  const cache = (name: string) => path.join(PACKAGE_ROOT, 'dist', `${name}.code-cache`)
+  const cache = (name: string) => path.join(packageRoot(), 'dist', `${name}.code-cache`)
   const wrappersFile = require.resolve(wrappers)
   requireWithCodeCache(Module.createRequire(wrappersFile).resolve(library), cache(library))
   return requireWithCodeCache(wrappersFile, cache(wrappers)) as SodiumApi
