@@ -5,6 +5,7 @@
  */
 import {spawn} from 'node:child_process'
 import * as assert from 'node:assert/strict'
+import {setTimeout as sleep} from 'node:timers/promises'
 import type * as net from 'node:net'
 import * as os from 'node:os'
 
@@ -15,8 +16,6 @@ import {assertProblem, mint, request, startServe, type Minted, type Reply, type 
 import {json, resolveEnv, startUpstream, type Upstream} from './upstream'
 
 const OPENAI_KEY = 'sk-serve-remote-OPENAI-SECRET-0123456789'
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('e2e serve: loopback only unless --allow-remote (SPEC §10)', function () {
   this.timeout(120_000)

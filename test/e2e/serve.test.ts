@@ -6,6 +6,7 @@
  */
 import Anthropic from '@anthropic-ai/sdk'
 import * as assert from 'node:assert/strict'
+import {setTimeout as sleep} from 'node:timers/promises'
 import * as net from 'node:net'
 import OpenAI from 'openai'
 
@@ -17,8 +18,6 @@ const OPENAI_KEY = 'sk-serve-e2e-OPENAI-SECRET-0123456789'
 const ANTHROPIC_KEY = 'sk-ant-serve-e2e-ANTHROPIC-SECRET-abcdef'
 const GEMINI_KEY = 'AIza-serve-e2e-GEMINI-SECRET-xyz987'
 const REAL_KEYS = [OPENAI_KEY, ANTHROPIC_KEY, GEMINI_KEY]
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 
 /** A chat.completion as the OpenAI API returns it. */
