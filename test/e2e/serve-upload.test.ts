@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict'
 import * as crypto from 'node:crypto'
 import * as http from 'node:http'
+import OpenAI, {toFile} from 'openai'
 
 import {TempVault} from './fixture'
 import {assertProblem, mint, startServe, type Minted, type Reply, type Served} from './serve-helpers'
@@ -103,6 +104,19 @@ describe('e2e serve: request bodies stream to the upstream (SPEC §10)', functio
     const got = up.last()
     assert.equal(got?.headers['content-length'], String(body.length))
     assert.ok(got?.body.equals(body), 'the upstream got other bytes than the caller sent')
+  })
+
+  it('the openai SDK uploads a file (multipart) through serve: the upstream gets the file bytes and the real key', async () => {
+    const content = Buffer.from('{"prompt":"hello","completion":"world"}\n{"prompt":"a","completion":"b"}\n')
+    const client = new OpenAI({baseURL: `${served.base}/v/openai/v1`, apiKey: chat.token, maxRetries: 0, timeout: 30_000})
+    await client.files.create({file: await toFile(content, 'train.jsonl'), purpose: 'fine-tune'})
+    const got = up.last()
+    assert.equal(got?.pathname, '/v1/files')
+    assert.match(got?.headers['content-type'] ?? '', /^multipart\/form-data; boundary=/)
+    assert.ok(got?.body.includes(content), 'the file bytes did not arrive whole')
+    assert.match(got?.body.toString('latin1') ?? '', /name="purpose"\r\n\r\nfine-tune\r\n/)
+    assert.equal(got?.headers.authorization, `Bearer ${OPENAI_KEY}`)
+    assert.ok(!got?.body.toString('latin1').includes(chat.token), 'the proxy token went upstream')
   })
 
   it('a policy limit holds for a streamed body: a declared length over it is refused before anything is sent', async () => {
