@@ -24,6 +24,7 @@ import type {InvocationContext} from './resolve-credential'
 import {applyResponseBlock} from './response-policy'
 import {responseFilter, scrubBytes, scrubText} from './scrub'
 import {checkedAddressNow, checkUpstreamAddress} from './ssrf'
+import type {Route} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
 import type {UpstreamResponse} from './upstream'
 import {BufferedBody, headerValue, sendUpstream} from './upstream'
@@ -191,7 +192,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     const status = response.statusCode
     const headers = responseHeaders(response.headers, route.injected.headers)
     const audit = () =>
-      vault.audit.append('capability.invoke', event({credential: credential.id, method: request.method, host: request.host, path: plannedPath(planned as PlannedRequest), status, durationMs: Date.now() - started}))
+      vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath(planned as PlannedRequest), status, Date.now() - started))
     // Upstreams are asked for identity encoding; one that compresses anyway is decoded, so the
     // secret scrubber and response policies see plain bytes.
     const identity = isIdentity(response)
@@ -238,6 +239,26 @@ function auditFields(capability: string, ctx: InvocationContext, rest: Record<st
   if (ctx.consumer) fields.consumer = ctx.consumer
   if (ctx.clientIp) fields.clientIp = ctx.clientIp
   return Object.assign(fields, rest)
+}
+
+const MAX_EVENT_PREFIXES = 1000
+
+/**
+ * A capability.invoke event's fields as JSON: the text JSON.stringify gives for
+ * auditFields(capability, ctx, {credential, method, host, path, status, durationMs}). All but
+ * the status and duration is fixed per route, caller address, method and path, and is
+ * serialized once (the whole event's JSON was the largest single cost of serve's own work).
+ */
+function invokeEventJson(route: Route, capability: string, ctx: InvocationContext, request: {method: string; host: string}, path: string, status: number, durationMs: number): string {
+  const key = `${ctx.clientIp ?? ''}\0${request.method}\0${path}`
+  let prefix = route.eventPrefixes?.get(key)
+  if (prefix === undefined) {
+    prefix = JSON.stringify(auditFields(capability, ctx, {credential: route.credential.id, method: request.method, host: request.host, path})).slice(0, -1)
+    route.eventPrefixes ??= new Map()
+    if (route.eventPrefixes.size >= MAX_EVENT_PREFIXES) route.eventPrefixes.clear()
+    route.eventPrefixes.set(key, prefix)
+  }
+  return `${prefix},"status":${status},"durationMs":${durationMs}}`
 }
 
 /** The planned URL's path for the audit log: already scrubbed, without its query. */

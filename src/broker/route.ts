@@ -33,6 +33,8 @@ export interface Route {
   overrides: TestOverrides
   upstream?: {host: string; port: number}
   material?: RouteMaterial
+  /** The fixed part of this route's capability.invoke events, by caller address, method and path (pipeline.ts). */
+  eventPrefixes?: Map<string, string>
 }
 
 const routes = new VersionedMemo<Route>()

@@ -53,9 +53,9 @@ interface PendingEvent {
 
 const RESERVED_FIELDS = ['ts', 'kind', 'prev']
 
-function pending(kind: string, fields: Record<string, unknown>): PendingEvent {
+function serializeFields(fields: Record<string, unknown>): string {
   for (const name of RESERVED_FIELDS) if (name in fields) throw new Error(`audit field ${name} is reserved`)
-  return {kind, fieldsJson: JSON.stringify(fields), at: Date.now()}
+  return JSON.stringify(fields)
 }
 
 /** The event's line: the same text as JSON.stringify({ts, kind, ...fields, prev}). */
@@ -98,12 +98,22 @@ export class AuditLog {
   /** Not an async function: a busy server's call returns its group's promise itself, with no wrapper. */
   append(kind: string, fields: Record<string, unknown> = {}): Promise<void> {
     if (this.disabled) return DONE
-    let event: PendingEvent
+    let fieldsJson: string
     try {
-      event = pending(kind, fields)
+      fieldsJson = serializeFields(fields)
     } catch (error) {
       return Promise.reject(error)
     }
+    return this.appendJson(kind, fieldsJson)
+  }
+
+  /**
+   * Append an event whose fields are already JSON: the text of an object with no `ts`, `kind`
+   * or `prev` field (the broker builds most of each call's event once per route).
+   */
+  appendJson(kind: string, fieldsJson: string): Promise<void> {
+    if (this.disabled) return DONE
+    const event: PendingEvent = {kind, fieldsJson, at: Date.now()}
     if (this.batched) {
       this.batched.push(event)
       return DONE

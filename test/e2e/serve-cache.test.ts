@@ -163,6 +163,22 @@ describe('e2e serve: cached routes see every change, and every answer is scrubbe
     assert.match(verified, /intact/)
   })
 
+  it("each call's capability.invoke line is exactly JSON.stringify of its fields, in order, with its own method, path and status", async () => {
+    const calls: Array<[string, number]> = [['/v1/models/small', 200], ['/v1/models/chunked', 200], ['/v1/models/small', 200], ['/v1/models/missing', 404]]
+    up.route('GET', '/v1/models/missing', json(404, {error: 'no such model'}), {host: 'api.openai.com'})
+    const before = fs.readFileSync(path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`), 'utf8').split('\n').length
+    for (const [p, status] of calls) assert.equal((await get(v('openai', p))).status, status)
+    await new Promise((r) => setTimeout(r, 300)) // the group is on disk
+    const lines = fs.readFileSync(path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`), 'utf8').split('\n').slice(before - 1).filter((l) => l.includes('"capability.invoke"'))
+    assert.equal(lines.length, calls.length, lines.join('\n'))
+    for (const [i, line] of lines.entries()) {
+      const e = JSON.parse(line)
+      const expected = {ts: e.ts, kind: 'capability.invoke', capability: 'openai/models', clientIp: e.clientIp, credential: 'openai', method: 'GET', host: 'api.openai.com', path: calls[i][0], status: calls[i][1], durationMs: e.durationMs, prev: e.prev}
+      assert.equal(line, JSON.stringify(expected))
+      assert.ok(Number.isInteger(e.durationMs) && e.durationMs >= 0, line)
+    }
+  })
+
   it('no key and no token in any reply or in what serve printed', () => {
     assertNoSecrets({replies: replies.join('\n'), serve: serve.output()}, [...REAL_KEYS, ...tokens])
   })

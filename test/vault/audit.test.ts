@@ -103,6 +103,17 @@ describe('audit log (src/vault/audit.ts)', () => {
     assert.deepEqual(log.verify(), {events: 3, files: 1})
   })
 
+  it('appendJson writes the same line as append given the same fields as JSON', async () => {
+    const fields = {capability: 'openai/models', clientIp: '127.0.0.1', path: '/v1/models', status: 200, durationMs: 3}
+    log.groupIntervalMs = 20
+    await log.append('capability.invoke', fields)
+    await log.appendJson('capability.invoke', JSON.stringify(fields))
+    const [first, second] = readLines(onlyFile()).map((line) => JSON.parse(line) as AuditEvent)
+    assert.deepEqual(Object.keys(second), Object.keys(first))
+    assert.deepEqual({...second, ts: 0, prev: 0}, {...first, ts: 0, prev: 0})
+    assert.deepEqual(log.verify(), {events: 2, files: 1})
+  })
+
   it('refuses fields that would shadow ts, kind or prev, writing nothing', async () => {
     for (const name of ['ts', 'kind', 'prev']) {
       await assert.rejects(log.append('secret.create', {[name]: 'forged'}), /reserved/)
