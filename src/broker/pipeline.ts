@@ -133,11 +133,10 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
   // libsodium compiles its WebAssembly off the main thread: start now, it is needed at step 10.
   prefetchSodium()
   const {vault} = deps
-  const event = (rest: Record<string, unknown>) => auditFields(envelope.capability, options.context, rest)
   const facts: AuditFacts = {method: envelope.request.method}
   let planned: PlannedRequest | undefined
   try {
-    verifyRegistryOnce()
+    verifyRegistryOnce(started)
     const {route, request, timeoutMs} = prepare(deps, envelope, options, facts)
     const {capability, credential, policy, overrides} = route
     const streamed = envelope.request.bodyStream
@@ -161,8 +160,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     let auth = material.fixed?.auth ?? (await applyAuth(credential.auth, {material: material.values, request, now: new Date(), oauth}))
     let target = targetOf(request, auth)
-    const secrets = Object.values(material.values.values)
-    let spellings = material.fixed?.spellings ?? spellingsWith(secrets, auth.redact)
+    let spellings = material.fixed?.spellings ?? spellingsWith(Object.values(material.values.values), auth.redact)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer, streamedBody?: typeof upload) =>
       sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides})
@@ -175,7 +173,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
       const staleAuth = auth
       auth = await applyAuth(credential.auth, {material: material.values, request, now: new Date(), oauth: {...oauth, force: true, staleToken: stale}})
       // Both tokens stay scrubbed: the stale one may still be echoed.
-      spellings = spellingsWith(secrets, [...staleAuth.redact, ...auth.redact])
+      spellings = spellingsWith(Object.values(material.values.values), [...staleAuth.redact, ...auth.redact])
       response = await send(request.method, target, auth, request.body)
     }
     for (let hop = 0; options.followRedirects && isRedirect(response.statusCode) && hop < MAX_REDIRECTS; hop++) {
@@ -210,6 +208,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     return {planned, status, headers, body, done: finished(body).then(audit)}
   } catch (error) {
     const code = error instanceof AivaultError ? error.code : 'upstream_unreachable'
+    const event = (rest: Record<string, unknown>) => auditFields(envelope.capability, options.context, rest)
     if (code === 'secret_not_accessible') await vault.audit.append('access.denied', event({error: code})).catch(() => {})
     if (vault.exists()) {
       const known = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
@@ -222,10 +221,10 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
 let registryVerifiedAt = 0
 
 /** The built-in registry is checked on the first call and then at most once a minute (daemon, serve). */
-function verifyRegistryOnce(): void {
-  if (Date.now() - registryVerifiedAt < 60_000) return
+function verifyRegistryOnce(now: number): void {
+  if (now - registryVerifiedAt < 60_000) return
   verifyBuiltinRegistry()
-  registryVerifiedAt = Date.now()
+  registryVerifiedAt = now
 }
 
 /**
