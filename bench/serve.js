@@ -157,15 +157,17 @@ async function main(quick = process.argv.includes('--quick')) {
   const serves = []
   for (const workers of workerCounts) serves.push({workers, ...(await startChild([CLI, 'serve', '--port', '0', '--workers', workers], env, /listening on http:\/\/127\.0\.0\.1:(\d+)/))})
   const nginx = await startNginx(upstreamPort, caPath, base)
+  const undiciName = 'bare undici proxy (+1 header)'
+  const nginxName = nginx ? 'nginx (proxy_set_header Authorization)' : undefined
+  const servedNames = serves.map((serve) => `aivault serve /v/openai (${serve.workers} workers)`)
+  // The undici proxy runs right before (and, in reversed rounds, right after) the first serve:
+  // the pair a ratio compares is measured a second apart, not several.
   const targets = [
     ['direct (HTTPS upstream)', {url: `https://127.0.0.1:${upstreamPort}/v1/models`, servername: 'api.openai.com', headers: {host: 'api.openai.com', authorization: 'Bearer sk-bench-key'}}],
-    ['bare undici proxy (+1 header)', {url: `http://127.0.0.1:${proxy.match[1]}/v1/models`}],
-    ...(nginx ? [['nginx (proxy_set_header Authorization)', {url: `http://127.0.0.1:${nginx.port}/v1/models`}]] : []),
-    ...serves.map((serve) => [`aivault serve /v/openai (${serve.workers} workers)`, {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}]),
+    ...(nginx ? [[nginxName, {url: `http://127.0.0.1:${nginx.port}/v1/models`}]] : []),
+    [undiciName, {url: `http://127.0.0.1:${proxy.match[1]}/v1/models`}],
+    ...serves.map((serve, i) => [servedNames[i], {url: `http://127.0.0.1:${serve.match[1]}/v/openai/v1/models`, headers: {authorization: `Bearer ${token}`}}]),
   ]
-  const servedNames = serves.map((serve) => `aivault serve /v/openai (${serve.workers} workers)`)
-  const undiciName = targets[1][0]
-  const nginxName = nginx ? targets[2][0] : undefined
   const pidOf = {[undiciName]: proxy.child.pid, ...(nginx ? {[nginxName]: nginx.child.pid} : {})}
   serves.forEach((serve, i) => (pidOf[servedNames[i]] = serve.child.pid))
   // Many short interleaved rounds, medians: throughput on a shared machine drifts (here by ±40%
