@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
-import cluster from 'node:cluster'
+import cluster, {type Worker} from 'node:cluster'
 
 import {AivaultCommand} from '../base-command'
 import {brokerDepsFromEnv} from '../broker/deps'
 import {releaseLongLived, tuneForLongLived} from '../broker/long-lived'
-import {usageError} from '../errors'
+import {AivaultError, usageError} from '../errors'
 import {createBrokerServer, listen} from '../server/http-server'
 
 /**
@@ -40,11 +40,13 @@ token (aivault token mint) where it expects its API key. The token is removed be
       throw usageError(`--host ${flags.host} is not a loopback address`, 'add --allow-remote to listen beyond this machine')
     }
     const options = {host: flags.host, port: flags.port, allowRemote: flags['allow-remote']}
-    if (flags.workers > 1 && cluster.isPrimary) return superviseWorkers(flags.workers)
+    if (flags.workers > 1 && cluster.isPrimary) return superviseWorkers(flags.workers, options)
     const deps = brokerDepsFromEnv()
     tuneForLongLived(deps, SERVE_AUDIT_GROUP_MS)
     const server = createBrokerServer(deps, options)
-    const address = await listen(server, options)
+    const address = await listen(server, options).catch((error: NodeJS.ErrnoException) => {
+      throw listenError(error, options)
+    })
     // The primary announces the address once; every process stops the same way, so the audit
     // events still queued are written before it exits.
     if (cluster.isPrimary) process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
@@ -60,20 +62,63 @@ token (aivault token mint) where it expects its API key. The token is removed be
   }
 }
 
-/** Fork workers that share the listening socket; announce the address once; stop them together. */
-async function superviseWorkers(count: number): Promise<void> {
-  const workers = Array.from({length: count}, () => cluster.fork())
-  const address = await new Promise<{address: string; port: number}>((resolve) => workers[0].once('listening', resolve))
+/** A worker that dies this often within a minute is not restarted again: a restart will not fix it. */
+const MAX_RESTARTS_PER_MINUTE = 5
+
+/** Why the port could not be had, and what to do about it. */
+function listenError(error: NodeJS.ErrnoException, options: {host: string; port: number}): Error {
+  if (error.code === 'EADDRINUSE') return new AivaultError('invalid_request', `${options.host}:${options.port} is already in use`, {hint: 'pick another --port (0 picks a free one)'})
+  if (error.code === 'EACCES') return new AivaultError('invalid_request', `not allowed to listen on ${options.host}:${options.port}`, {hint: 'use a port above 1023'})
+  return error
+}
+
+/**
+ * Fork workers that share the listening socket and announce the address once. A worker that
+ * dies while serving is replaced (at most MAX_RESTARTS_PER_MINUTE a minute; past that serve
+ * stops with exit code 1); a stop ends them all.
+ */
+async function superviseWorkers(count: number, options: {host: string; port: number}): Promise<void> {
+  const workers = new Set<Worker>()
+  const fork = () => workers.add(cluster.fork())
+  for (let i = 0; i < count; i++) fork()
+  // The first worker listening gives the address; every worker failing first means none can.
+  const address = await new Promise<{address: string; port: number}>((resolve, reject) => {
+    let failed = 0
+    const onExit = () => {
+      if (++failed === count) reject(new AivaultError('invalid_request', `no worker could listen on ${options.host}:${options.port}`, {hint: 'see the errors above; pick another --port (0 picks a free one)'}))
+    }
+    cluster.on('exit', onExit)
+    cluster.once('listening', (_worker, listening) => {
+      cluster.off('exit', onExit)
+      resolve(listening)
+    })
+  })
   process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (${count} workers)\n`)
+  const exits: number[] = []
   await new Promise<void>((resolve) => {
+    let stopping = false
     const stop = () => {
+      stopping = true
       for (const worker of workers) worker.kill('SIGTERM')
       resolve()
     }
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
-    cluster.on('exit', (worker, code) => {
-      if (code !== 0 && workers.every((w) => w.isDead())) stop()
+    cluster.on('exit', (worker, code, signal) => {
+      workers.delete(worker)
+      if (stopping) return
+      const now = Date.now()
+      exits.push(now)
+      while (exits[0] < now - 60_000) exits.shift()
+      const how = signal ? `signal ${signal}` : `code ${code}`
+      if (exits.length > MAX_RESTARTS_PER_MINUTE) {
+        process.stderr.write(`aivault serve: worker ${worker.process.pid} exited (${how}), the ${exits.length}th in a minute; stopping\n`)
+        process.exitCode = 1
+        stop()
+        return
+      }
+      process.stderr.write(`aivault serve: worker ${worker.process.pid} exited (${how}); starting another\n`)
+      fork()
     })
   })
 }
