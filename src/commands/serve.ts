@@ -81,17 +81,25 @@ async function superviseWorkers(count: number, options: {host: string; port: num
   const workers = new Set<Worker>()
   const fork = () => workers.add(cluster.fork())
   for (let i = 0; i < count; i++) fork()
-  // The first worker listening gives the address; every worker failing first means none can.
+  // Serve is up when every worker listens. (Until then the shared socket may belong to one
+  // worker only: were it to die, the socket would close, and with --port 0 come back on
+  // another port.) A worker that exits before that means the port cannot be had.
   const address = await new Promise<{address: string; port: number}>((resolve, reject) => {
-    let failed = 0
+    let listening = 0
+    const onListening = (_worker: Worker, at: {address: string; port: number}) => {
+      if (++listening < count) return
+      cluster.off('exit', onExit)
+      cluster.off('listening', onListening)
+      resolve(at)
+    }
     const onExit = () => {
-      if (++failed === count) reject(new AivaultError('invalid_request', `no worker could listen on ${options.host}:${options.port}`, {hint: 'see the errors above; pick another --port (0 picks a free one)'}))
+      cluster.off('exit', onExit)
+      cluster.off('listening', onListening)
+      for (const worker of workers) worker.kill('SIGTERM')
+      reject(new AivaultError('invalid_request', `a worker could not listen on ${options.host}:${options.port}`, {hint: 'see the error above; pick another --port (0 picks a free one)'}))
     }
     cluster.on('exit', onExit)
-    cluster.once('listening', (_worker, listening) => {
-      cluster.off('exit', onExit)
-      resolve(listening)
-    })
+    cluster.on('listening', onListening)
   })
   process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (${count} workers)\n`)
   const exits: number[] = []
