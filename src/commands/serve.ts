@@ -49,7 +49,7 @@ token (aivault token mint) where it expects its API key. The token is removed be
     })
     // The primary announces the address once; every process stops the same way, so the audit
     // events still queued are written before it exits.
-    if (cluster.isPrimary) process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}\n`)
+    if (cluster.isPrimary) announce(address)
     await new Promise<void>((resolve) => {
       const stop = () => server.close(() => resolve())
       process.once('SIGINT', stop)
@@ -60,6 +60,12 @@ token (aivault token mint) where it expects its API key. The token is removed be
     // A worker's channel to the primary would keep it alive.
     if (cluster.isWorker) process.exit(0)
   }
+}
+
+/** The one line that says where serve listens (tests and scripts wait for it). */
+function announce(address: {address: string; port: number}, suffix = ''): void {
+  const host = address.address.includes(':') ? `[${address.address}]` : address.address
+  process.stderr.write(`aivault serve listening on http://${host}:${address.port}${suffix}\n`)
 }
 
 /** A worker that dies this often within a minute is not restarted again: a restart will not fix it. */
@@ -101,7 +107,7 @@ async function superviseWorkers(count: number, options: {host: string; port: num
     cluster.on('exit', onExit)
     cluster.on('listening', onListening)
   })
-  process.stderr.write(`aivault serve listening on http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port} (${count} workers)\n`)
+  announce(address, ` (${count} workers)`)
   const exits: number[] = []
   await new Promise<void>((resolve) => {
     let stopping = false

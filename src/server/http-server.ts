@@ -64,8 +64,9 @@ function streamedBody(req: http.IncomingMessage, max: number): StreamedBody | un
   if (declared === undefined && req.headers['transfer-encoding'] === undefined) return undefined
   const length = declared === undefined ? undefined : Number(declared)
   if (length === 0) return undefined
-  if (length !== undefined && length > max) throw tooLargeFor(max)()
-  return {stream: limitBytes(req, max, tooLargeFor(max)), length}
+  const tooLarge = tooLargeFor(max)
+  if (length !== undefined && length > max) throw tooLarge()
+  return {stream: limitBytes(req, max, tooLarge), length}
 }
 
 function bearerOf(req: http.IncomingMessage): string | undefined {
