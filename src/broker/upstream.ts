@@ -20,6 +20,8 @@ export interface UpstreamRequest {
   tls?: {cert: string; key: string}
   timeoutMs: number
   overrides: TestOverrides
+  /** Aborts when the caller goes away (SPEC §7, hardened): the request, or the body still arriving, ends at once and frees its connection. */
+  signal?: AbortSignal
 }
 
 /** An upstream answer, the same whichever client sent the request. */
@@ -115,12 +117,18 @@ export function unreachable(request: UpstreamRequest, error: Error & {code?: str
   return new AivaultError('upstream_unreachable', `${request.host}: ${error.code ?? error.message}`)
 }
 
+/** Why an upstream request ended early when its caller went away (this only reaches the audit log). */
+export function callerGone(request: UpstreamRequest): AivaultError {
+  return new AivaultError('upstream_unreachable', `the caller went away: the request to ${request.host} was aborted`)
+}
+
 export function timedOut(request: UpstreamRequest, phase: 'answer' | 'stall'): AivaultError {
   return new AivaultError('upstream_timeout', phase === 'answer' ? `${request.host} did not answer within ${request.timeoutMs} ms` : `${request.host} stalled for ${request.timeoutMs} ms`)
 }
 
 function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
-  const {address} = request
+  const {address, signal} = request
+  if (signal?.aborted) return Promise.reject(callerGone(request))
   const headers: Record<string, string | string[]> = {host: hostHeaderOf(request)}
   for (const [name, value] of request.headers) {
     const existing = headers[name]
@@ -145,6 +153,12 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
       key: request.tls?.key,
     })
     const timer = setTimeout(() => req.destroy(timedOut(request, 'answer')), request.timeoutMs)
+    if (signal) {
+      // Destroying the request ends its response stream too, and closes the socket.
+      const abort = () => req.destroy(callerGone(request))
+      signal.addEventListener('abort', abort, {once: true})
+      req.once('close', () => signal.removeEventListener('abort', abort))
+    }
     req.once('response', (response) => {
       clearTimeout(timer)
       // Then an idle limit between body chunks, so a stalled stream still ends.
