@@ -14,6 +14,7 @@ import {verifyBuiltinRegistry} from '../registry/registry'
 import type {Vault} from '../vault/vault'
 import {applyAuth} from './auth'
 import type {AuthInjection, OutgoingRequest} from './auth/types'
+import type {CallerSignal} from './caller-signal'
 import type {Envelope} from './envelope'
 import {encodeBody} from './envelope'
 import {filterRequestHeaders, isDroppedResponseHeader} from './headers'
@@ -40,8 +41,8 @@ export interface InvokeOptions {
   /** Forward chunks as they arrive (SSE) unless a response policy needs the whole body. */
   stream?: boolean
   followRedirects?: boolean
-  /** Aborts when the caller goes away (serve's client, aivaultd's connection): its upstream request ends with it (SPEC §7, hardened). */
-  signal?: AbortSignal
+  /** Fires when the caller goes away (serve's client, aivaultd's connection): its upstream request ends with it (SPEC §7, hardened). */
+  signal?: CallerSignal
 }
 
 /** What would be (and was) sent, with every secret redacted. */

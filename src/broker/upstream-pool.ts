@@ -1,6 +1,7 @@
 import {Readable} from 'node:stream'
 import type {Dispatcher, Pool} from 'undici'
 
+import type {CallerGoneListener} from './caller-signal'
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
 import {BufferedUpstreamResponse, callerGone, contentLengthOf, hostHeaderOf, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
 
@@ -67,7 +68,7 @@ function brokerError(request: UpstreamRequest, failure: Error): Error {
  * collected whole, anything else is handed on as a stream as it arrives. (A class: one object
  * per call rather than a closure per callback.)
  */
-class AnswerHandler implements Dispatcher.DispatchHandler {
+class AnswerHandler implements Dispatcher.DispatchHandler, CallerGoneListener {
   private status = 0
   private pairs: Array<[string, string]> = []
   private chunks?: Buffer[]
@@ -89,16 +90,16 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
       return
     }
     this.controller = controller
-    signal.addEventListener('abort', this, {once: true})
+    signal.add(this)
   }
 
-  /** The caller's abort signal fired (this object is its listener: no closure per call). */
-  handleEvent(): void {
+  /** The caller went away (this object is the listener: no closure per call). */
+  callerGone(): void {
     this.controller?.abort(callerGone(this.request))
   }
 
   private settled(): void {
-    if (this.controller) this.request.signal?.removeEventListener('abort', this)
+    if (this.controller) this.request.signal?.remove(this)
     this.controller = undefined
   }
 

@@ -3,6 +3,7 @@ import {Readable} from 'node:stream'
 import * as tls from 'node:tls'
 
 import {AivaultError} from '../errors'
+import type {CallerSignal} from './caller-signal'
 import type {CheckedAddress} from './ssrf'
 import type {TestOverrides} from './test-mode'
 
@@ -20,8 +21,8 @@ export interface UpstreamRequest {
   tls?: {cert: string; key: string}
   timeoutMs: number
   overrides: TestOverrides
-  /** Aborts when the caller goes away (SPEC §7, hardened): the request, or the body still arriving, ends at once and frees its connection. */
-  signal?: AbortSignal
+  /** Fires when the caller goes away (SPEC §7, hardened): the request, or the body still arriving, ends at once and frees its connection. */
+  signal?: CallerSignal
 }
 
 /** An upstream answer, the same whichever client sent the request. */
@@ -155,9 +156,9 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
     const timer = setTimeout(() => req.destroy(timedOut(request, 'answer')), request.timeoutMs)
     if (signal) {
       // Destroying the request ends its response stream too, and closes the socket.
-      const abort = () => req.destroy(callerGone(request))
-      signal.addEventListener('abort', abort, {once: true})
-      req.once('close', () => signal.removeEventListener('abort', abort))
+      const listener = {callerGone: () => req.destroy(callerGone(request))}
+      signal.add(listener)
+      req.once('close', () => signal.remove(listener))
     }
     req.once('response', (response) => {
       clearTimeout(timer)

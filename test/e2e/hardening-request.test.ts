@@ -14,7 +14,7 @@ import * as assert from 'node:assert/strict'
 import {spawn, type ChildProcess} from 'node:child_process'
 import * as http from 'node:http'
 
-import {CLI, TempVault, expectHumanError, expectJsonError, mapLimit, parseJson} from './fixture'
+import {CLI, TempVault, expectHumanError, expectJsonError, mapLimit} from './fixture'
 import {assertProblem, mint, request, startServe, type Minted, type Reply, type Served} from './serve-helpers'
 import {echo, redirect, resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
 
