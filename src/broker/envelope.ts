@@ -29,6 +29,9 @@ export interface Envelope {
   timeoutMs?: number
 }
 
+/** The longest an invocation may wait on its upstream (SPEC §7, hardened): 10 minutes. */
+export const MAX_TIMEOUT_MS = 600_000
+
 const ENVELOPE_FIELDS = new Set(['capability', 'credential', 'request', 'timeoutMs'])
 const REQUEST_FIELDS = new Set(['method', 'path', 'headers', 'body', 'bodyBase64', 'multipart', 'multipartFiles'])
 const SMUGGLING_FIELDS = new Set(['url', 'host', 'hostname', 'baseUrl', 'origin', 'port', 'scheme'])
@@ -59,10 +62,17 @@ export function parseEnvelope(raw: unknown): Envelope {
   checkFields(raw, ENVELOPE_FIELDS, 'the envelope')
   if (typeof raw.capability !== 'string' || raw.capability === '') throw invalid('the envelope needs a capability')
   if (raw.credential !== undefined && typeof raw.credential !== 'string') throw invalid('credential must be a string')
-  if (raw.timeoutMs !== undefined && !(Number.isSafeInteger(raw.timeoutMs) && (raw.timeoutMs as number) > 0)) throw invalid('timeoutMs must be a positive integer')
+  if (raw.timeoutMs !== undefined) checkTimeout(raw.timeoutMs)
   const request = raw.request ?? {}
   if (!isObject(request)) throw invalid('request must be an object')
   return {capability: raw.capability, credential: raw.credential as string | undefined, request: parseRequest(request), timeoutMs: raw.timeoutMs as number | undefined}
+}
+
+function checkTimeout(timeoutMs: unknown): void {
+  if (!(Number.isSafeInteger(timeoutMs) && (timeoutMs as number) > 0)) throw invalid('timeoutMs must be a positive integer')
+  if ((timeoutMs as number) > MAX_TIMEOUT_MS) {
+    throw new AivaultError('invalid_request', `timeoutMs ${timeoutMs} is over the maximum of ${MAX_TIMEOUT_MS} ms (10 minutes)`, {hint: `pass at most ${MAX_TIMEOUT_MS}`})
+  }
 }
 
 export function parseRequest(request: Record<string, unknown>): EnvelopeRequest {

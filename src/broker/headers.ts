@@ -2,8 +2,16 @@ import {AivaultError} from '../errors'
 
 /** Dropped from caller requests: the broker owns the connection (SPEC §7 step 8). */
 // accept-encoding too: responses come back uncompressed, so an echoed secret can be scrubbed.
-const RESERVED = new Set(['host', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'accept-encoding'])
-const RESERVED_PREFIXES = ['proxy-', 'sec-websocket-']
+const RESERVED = new Set([
+  'host', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'accept-encoding',
+  // expect too: `100-continue` is answered by whoever received the caller's request (serve's
+  // HTTP server does), and the pooled client refuses to send it (UND_ERR_NOT_SUPPORTED).
+  'expect',
+  // (hardened) Headers that make a server or its front proxy re-route or re-interpret the
+  // request (another method, another path, another client or host) past the capability's policy.
+  'x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url', 'forwarded', 'x-real-ip',
+])
+const RESERVED_PREFIXES = ['proxy-', 'sec-websocket-', 'x-forwarded-']
 /** Never accepted from callers: they carry credentials. */
 const AUTH_CLASS = new Set(['authorization', 'proxy-authorization', 'cookie', 'x-api-key'])
 /** Removed from upstream responses (SPEC §7 step 12). */

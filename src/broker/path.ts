@@ -39,7 +39,7 @@ export interface NormalizedTarget {
 /**
  * Validate and normalize a caller's path and query (SPEC §7 step 4-5, §15). Refused before any
  * request: a path not starting with `/` (invalid_request); `//` at the start, `.`/`..` segments
- * in any spelling (`%2e`, double-encoded `%252e`), backslashes (raw or `%5c`), encoded slashes
+ * in any spelling (`%2e`, double-encoded `%252e`, `..;`, `.;x`), backslashes (raw or `%5c`), encoded slashes
  * (`%2f`) and control characters raw or encoded (policy_violation). `a..b` inside a segment is
  * fine. The query is decoded once (`+` is a space) and re-encoded (RFC 3986).
  */
@@ -78,13 +78,25 @@ function normalizeUncached(raw: string): NormalizedTarget {
     const segment = decodeOnce(part, 'the path')
     // Whatever spelled the encoding (%252e, %25%32%65, ...), one decoding may not leave an encoded dot, slash or backslash.
     if (/%(2e|2f|5c)/i.test(segment)) throw policy('double-encoded characters are not allowed in the path')
-    if (segment === '.' || segment === '..') throw policy('"." and ".." path segments are not allowed')
+    if (isDotSegment(segment)) throw policy('"." and ".." path segments are not allowed (nor ".;" and "..;", which some servers read as them)')
     if (segment === '' && index !== parts.length - 1) throw policy('empty path segments ("//") are not allowed')
     segments.push(segment)
   }
   const path = '/' + segments.map(encodeSegment).join('/')
   const query = parseQuery(rawQuery).map((pair) => Object.freeze(pair) as [string, string])
   return Object.freeze({segments: Object.freeze(segments.filter((s, i) => s !== '' || i !== segments.length - 1)) as string[], path, query: Object.freeze(query) as Array<[string, string]>})
+}
+
+/**
+ * A segment a server may resolve as `.` or `..`: the plain ones, and (SPEC §7 step 4,
+ * hardened) any whose part before `;` is one, as Tomcat and Spring drop `;` path parameters
+ * (`..;`, `.;jsessionid=x`). The segment is already decoded once, so `%2e%2e%3b` is caught too.
+ */
+function isDotSegment(segment: string): boolean {
+  if (segment.charCodeAt(0) !== 46 /* . */) return false
+  const semicolon = segment.indexOf(';')
+  const head = semicolon === -1 ? segment : segment.slice(0, semicolon)
+  return head === '.' || head === '..'
 }
 
 export function parseQuery(rawQuery: string): Array<[string, string]> {

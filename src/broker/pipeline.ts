@@ -14,6 +14,7 @@ import {verifyBuiltinRegistry} from '../registry/registry'
 import type {Vault} from '../vault/vault'
 import {applyAuth} from './auth'
 import type {AuthInjection, OutgoingRequest} from './auth/types'
+import type {CallerSignal} from './caller-signal'
 import type {Envelope} from './envelope'
 import {encodeBody} from './envelope'
 import {filterRequestHeaders, isDroppedResponseHeader} from './headers'
@@ -40,6 +41,8 @@ export interface InvokeOptions {
   /** Forward chunks as they arrive (SSE) unless a response policy needs the whole body. */
   stream?: boolean
   followRedirects?: boolean
+  /** Fires when the caller goes away (serve's client, aivaultd's connection): its upstream request ends with it (SPEC §7, hardened). */
+  signal?: CallerSignal
 }
 
 /** What would be (and was) sent, with every secret redacted. */
@@ -163,7 +166,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     let spellings = material.fixed?.spellings ?? spellingsWith(Object.values(material.values.values), auth.redact)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer, streamedBody?: typeof upload) =>
-      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides})
+      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides, signal: options.signal})
 
     let response = await send(request.method, target, auth, request.body, upload)
     if (response.statusCode === 401 && oauth) {

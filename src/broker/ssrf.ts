@@ -5,67 +5,71 @@ import {AivaultError} from '../errors'
 import type {TestOverrides} from './test-mode'
 
 /**
- * Addresses an upstream may never resolve to (SPEC §7 step 7): loopback, private, link-local,
- * CGNAT, unspecified, unique-local, multicast, documentation and cloud-metadata ranges, IPv4
- * and IPv6, including IPv4 inside IPv4-mapped and NAT64 IPv6 addresses.
+ * Addresses an upstream may never resolve to (SPEC §7 step 7). ipaddr.js names the special
+ * ranges (loopback, private, link-local, CGNAT, unspecified, unique-local, multicast,
+ * documentation, benchmarking, reserved, ...): anything it does not call 'unicast' is refused.
+ * IPv6 forms that carry an IPv4 address the packet is really delivered to are judged by that
+ * address instead (embeddedIpv4s), so `::ffff:127.0.0.1`, `2002:7f00:1::` or a Teredo address
+ * wrapping 169.254.169.254 are refused while the same forms around a public address pass.
  */
-const BLOCKED = new net.BlockList()
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv4')
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['fec0::', 10],
-  ['ff00::', 8],
-  ['2001:db8::', 32],
-  ['100::', 64],
-] as const) {
-  BLOCKED.addSubnet(network, prefix, 'ipv6')
+type Ipaddr = typeof import('ipaddr.js')
+let ipaddrModule: Ipaddr | undefined
+
+/** Loaded on the first verdict (verdicts are memoized): one-shot commands that never invoke skip it. */
+function ipaddr(): Ipaddr {
+  ipaddrModule ??= require('ipaddr.js') as Ipaddr
+  return ipaddrModule
 }
 
-/** The 16 bytes of an IPv6 address in any spelling (zero runs, leading zeros, dotted tail). */
-function ipv6Bytes(address: string): number[] | undefined {
-  let text = address.toLowerCase().replace(/%.*$/, '')
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number)
-    text = text.slice(0, dotted.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+/** Cloud platform addresses outside the named ranges (Azure's wire server); the others are link-local, CGNAT or unique-local. */
+const METADATA_IPV4 = new Set(['168.63.129.16'])
+
+function isBlockedIpv4(octets: number[]): boolean {
+  const {IPv4} = ipaddr()
+  return new IPv4(octets).range() !== 'unicast' || METADATA_IPV4.has(octets.join('.'))
+}
+
+/** Two 16-bit groups as four octets. */
+function octetsOf(high: number, low: number): number[] {
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff]
+}
+
+/**
+ * The IPv4 addresses an IPv6 address hands its packets to, from its eight 16-bit groups;
+ * undefined for a plain IPv6 address, empty for a layout that cannot be judged (refused).
+ * - IPv4-mapped `::ffff:a.b.c.d` and IPv4-compatible `::a.b.c.d` (so `::` and `::1` too);
+ * - IPv4-translated `::ffff:0:a.b.c.d` (RFC 6145);
+ * - NAT64: the well-known `64:ff9b::/96` and the local-use `64:ff9b:1::/48` (RFC 8215), whose
+ *   operator may embed the address at other bit offsets: only its `/96` layout
+ *   (`64:ff9b:1::a.b.c.d`) is judged, any other address in it is refused;
+ * - 6to4 `2002:AABB:CCDD::/48`: bits 16-48;
+ * - Teredo `2001:0:SSSS:SSSS:flags:port:CCCC:CCCC`: the server, and the client whose address
+ *   is stored inverted (XOR 0xffffffff). Both are checked: either one may be the inside target.
+ */
+function embeddedIpv4s(p: number[]): number[][] | undefined {
+  const last = () => octetsOf(p[6], p[7])
+  if (p[0] === 0 && p[1] === 0 && p[2] === 0 && p[3] === 0) {
+    if (p[4] === 0 && (p[5] === 0 || p[5] === 0xffff)) return [last()]
+    if (p[4] === 0xffff && p[5] === 0) return [last()]
+    return undefined
   }
-  const halves = text.split('::')
-  if (halves.length > 2) return undefined
-  const head = halves[0] ? halves[0].split(':') : []
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : []
-  const fill = halves.length === 2 ? 8 - head.length - tail.length : 0
-  const groups = [...head, ...Array(Math.max(fill, 0)).fill('0'), ...tail]
-  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined
-  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255])
+  if (p[0] === 0x64 && p[1] === 0xff9b) {
+    if (p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0) return [last()]
+    if (p[2] === 1) return p[3] === 0 && p[4] === 0 && p[5] === 0 ? [last()] : []
+    return undefined
+  }
+  if (p[0] === 0x2002) return [octetsOf(p[1], p[2])]
+  if (p[0] === 0x2001 && p[1] === 0) return [octetsOf(p[2], p[3]), octetsOf(p[6] ^ 0xffff, p[7] ^ 0xffff)]
+  return undefined
 }
 
-/** The IPv4 address inside an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) address. */
-function embeddedIpv4(address: string): string | undefined {
-  const bytes = ipv6Bytes(address)
-  if (!bytes) return undefined
-  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff
-  const nat64 = bytes[0] === 0 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && bytes.slice(4, 12).every((b) => b === 0)
-  return mapped || nat64 ? bytes.slice(12).join('.') : undefined
+function isBlockedIpv6(address: string): boolean {
+  const {IPv6} = ipaddr()
+  const parsed = IPv6.parse(address)
+  const inner = embeddedIpv4s(parsed.parts)
+  if (inner) return inner.length === 0 || inner.some(isBlockedIpv4)
+  // ::/8 is reserved (its IPv4 forms are judged above); nothing public lives there.
+  return parsed.range() !== 'unicast' || parsed.parts[0] < 0x100
 }
 
 /** Verdicts by address: the blocklist never changes, and a long-lived process sees the same few upstreams. */
@@ -82,13 +86,10 @@ export function isBlockedAddress(address: string): boolean {
 }
 
 function checkBlocklist(address: string): boolean {
+  // net.isIP first: ipaddr.js also reads legacy IPv4 spellings (`127.1`, `0x7f000001`) that are never connected to.
   const family = net.isIP(address)
-  if (family === 4) return BLOCKED.check(address, 'ipv4')
-  if (family === 6) {
-    const inner = embeddedIpv4(address)
-    if (inner) return BLOCKED.check(inner, 'ipv4')
-    return BLOCKED.check(address, 'ipv6')
-  }
+  if (family === 4) return isBlockedIpv4(ipaddr().IPv4.parse(address).octets)
+  if (family === 6) return isBlockedIpv6(address)
   return true // not an IP address at all: never connect to it
 }
 

@@ -1,13 +1,23 @@
 import {Readable} from 'node:stream'
 import type {Dispatcher, Pool} from 'undici'
 
+import type {CallerGoneListener} from './caller-signal'
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
-import {BufferedUpstreamResponse, contentLengthOf, hostHeaderOf, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
+import {BufferedUpstreamResponse, callerGone, contentLengthOf, hostHeaderOf, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
  * checked address, host name, test overrides (trust) and client certificate, so a connection
  * is only ever reused for exactly the peer and identity it was opened for.
+ *
+ * A pool has no cap on its connections (undici's `connections: null`). With a cap, the calls
+ * beyond it wait in one queue that every caller shares, so one caller holding that many slow
+ * or stalled requests makes everyone else's calls wait (SPEC §7, hardened: one caller cannot
+ * exhaust the pool for others). Without one, a call finds an idle connection or opens its own,
+ * and what bounds the number of connections is the callers themselves: every upstream request
+ * belongs to one live caller request, is aborted as soon as that caller goes away (its
+ * `signal`: serve's client socket, aivaultd's client connection) and ends at its timeout (at
+ * most 10 minutes); idle connections close after 30 s.
  */
 interface PoolEntry {
   address: string
@@ -38,7 +48,7 @@ function poolFor(request: UpstreamRequest): Pool {
   const {Pool: UndiciPool} = require('undici') as typeof import('undici')
   const origin = `https://${address.family === 6 ? `[${address.address}]` : address.address}:${address.port}`
   const pool = new UndiciPool(origin, {
-    connections: 128,
+    connections: null,
     keepAliveTimeout: 30_000,
     connect: {servername: serverNameOf(request.host), ca: trustFor(request), cert, key: request.tls?.key},
   })
@@ -58,11 +68,12 @@ function brokerError(request: UpstreamRequest, failure: Error): Error {
  * collected whole, anything else is handed on as a stream as it arrives. (A class: one object
  * per call rather than a closure per callback.)
  */
-class AnswerHandler implements Dispatcher.DispatchHandler {
+class AnswerHandler implements Dispatcher.DispatchHandler, CallerGoneListener {
   private status = 0
   private pairs: Array<[string, string]> = []
   private chunks?: Buffer[]
   private stream?: Readable
+  private controller?: Dispatcher.DispatchController
 
   constructor(
     private readonly request: UpstreamRequest,
@@ -70,7 +81,27 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
     private readonly reject: (error: Error) => void,
   ) {}
 
-  onRequestStart(): void {}
+  /** Called once the request has a connection: from here on, the caller going away aborts it (which closes that connection). */
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    const {signal} = this.request
+    if (!signal) return
+    if (signal.aborted) {
+      controller.abort(callerGone(this.request))
+      return
+    }
+    this.controller = controller
+    signal.add(this)
+  }
+
+  /** The caller went away (this object is the listener: no closure per call). */
+  callerGone(): void {
+    this.controller?.abort(callerGone(this.request))
+  }
+
+  private settled(): void {
+    if (this.controller) this.request.signal?.remove(this)
+    this.controller = undefined
+  }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return // 1xx: the real answer follows
@@ -97,12 +128,14 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.settled()
     const {chunks} = this
     if (chunks) this.resolve(new BufferedUpstreamResponse(this.status, this.pairs, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
     else this.stream?.push(null)
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.settled()
     const mapped = brokerError(this.request, error)
     if (this.stream) this.stream.destroy(mapped)
     else this.reject(mapped)
@@ -114,6 +147,7 @@ function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
   for (const [name, value] of request.headers) headers.push(name, value)
   const length = contentLengthOf(request)
   if (length !== undefined) headers.push('content-length', length)
+  if (request.signal?.aborted) return Promise.reject(callerGone(request))
   return new Promise((resolve, reject) => {
     poolFor(request).dispatch(
       {

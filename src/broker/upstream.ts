@@ -3,6 +3,7 @@ import {Readable} from 'node:stream'
 import * as tls from 'node:tls'
 
 import {AivaultError} from '../errors'
+import type {CallerSignal} from './caller-signal'
 import type {CheckedAddress} from './ssrf'
 import type {TestOverrides} from './test-mode'
 
@@ -20,6 +21,8 @@ export interface UpstreamRequest {
   tls?: {cert: string; key: string}
   timeoutMs: number
   overrides: TestOverrides
+  /** Fires when the caller goes away (SPEC §7, hardened): the request, or the body still arriving, ends at once and frees its connection. */
+  signal?: CallerSignal
 }
 
 /** An upstream answer, the same whichever client sent the request. */
@@ -115,12 +118,18 @@ export function unreachable(request: UpstreamRequest, error: Error & {code?: str
   return new AivaultError('upstream_unreachable', `${request.host}: ${error.code ?? error.message}`)
 }
 
+/** Why an upstream request ended early when its caller went away (this only reaches the audit log). */
+export function callerGone(request: UpstreamRequest): AivaultError {
+  return new AivaultError('upstream_unreachable', `the caller went away: the request to ${request.host} was aborted`)
+}
+
 export function timedOut(request: UpstreamRequest, phase: 'answer' | 'stall'): AivaultError {
   return new AivaultError('upstream_timeout', phase === 'answer' ? `${request.host} did not answer within ${request.timeoutMs} ms` : `${request.host} stalled for ${request.timeoutMs} ms`)
 }
 
 function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
-  const {address} = request
+  const {address, signal} = request
+  if (signal?.aborted) return Promise.reject(callerGone(request))
   const headers: Record<string, string | string[]> = {host: hostHeaderOf(request)}
   for (const [name, value] of request.headers) {
     const existing = headers[name]
@@ -145,6 +154,12 @@ function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
       key: request.tls?.key,
     })
     const timer = setTimeout(() => req.destroy(timedOut(request, 'answer')), request.timeoutMs)
+    if (signal) {
+      // Destroying the request ends its response stream too, and closes the socket.
+      const listener = {callerGone: () => req.destroy(callerGone(request))}
+      signal.add(listener)
+      req.once('close', () => signal.remove(listener))
+    }
     req.once('response', (response) => {
       clearTimeout(timer)
       // Then an idle limit between body chunks, so a stalled stream still ends.

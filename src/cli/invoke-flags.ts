@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import type {Envelope, EnvelopeRequest} from '../broker/envelope'
-import {parseEnvelope, parseRequest} from '../broker/envelope'
+import {MAX_TIMEOUT_MS, parseEnvelope, parseRequest} from '../broker/envelope'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {usageError} from '../errors'
 import {readInputFile, splitKeyValue} from './flags'
@@ -24,7 +24,7 @@ export const invokeFlags = {
   'group-id': Flags.string({description: 'Invoke on behalf of this group (with --workspace-id).'}),
   consumer: Flags.string({description: 'Name of the calling agent or skill (for bindings and audit).'}),
   'client-ip': Flags.string({description: 'Client address to record in the audit log.'}),
-  'timeout-ms': Flags.integer({description: 'Upstream timeout in milliseconds.', min: 1}),
+  'timeout-ms': Flags.integer({description: `Upstream timeout in milliseconds (at most ${MAX_TIMEOUT_MS}, 10 minutes).`, min: 1, max: MAX_TIMEOUT_MS}),
   stream: Flags.boolean({description: 'Forward the response as it arrives (SSE).'}),
   'follow-redirects': Flags.boolean({description: 'Follow same-host redirects, re-validating each hop.'}),
 }

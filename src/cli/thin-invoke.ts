@@ -8,6 +8,7 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
+import {MAX_TIMEOUT_MS} from '../broker/envelope'
 import {lineSplitter} from '../daemon/protocol'
 
 interface Parsed {
@@ -79,7 +80,8 @@ function parse(argv: string[]): Parsed | undefined {
         out.credential = value
         break
       case 'timeout-ms':
-        if (!/^[1-9]\d*$/.test(value)) return undefined
+        // Out of range: the full CLI gives the usage error.
+        if (!/^[1-9]\d*$/.test(value) || Number(value) > MAX_TIMEOUT_MS) return undefined
         out.timeoutMs = Number(value)
         break
       case 'workspace-id':

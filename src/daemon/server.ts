@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as net from 'node:net'
 import * as path from 'node:path'
 
+import {CallerSignal} from '../broker/caller-signal'
 import {parseEnvelope} from '../broker/envelope'
 import type {BrokerDeps} from '../broker/pipeline'
 import {tuneForLongLived} from '../broker/long-lived'
@@ -112,6 +113,8 @@ export class Daemon {
 
   private serve(conn: net.Socket, shared: boolean): void {
     this.connections.add(conn)
+    // A client that goes away (closed its socket, or its process died) aborts its upstream requests.
+    const clientGone = new CallerSignal()
     const send = (reply: Reply) => {
       if (!conn.destroyed) conn.write(JSON.stringify(reply) + '\n')
     }
@@ -125,7 +128,7 @@ export class Daemon {
         return
       }
       const id = request.id ?? 0
-      void this.handle(request, shared, send).catch((error: unknown) => {
+      void this.handle(request, shared, send, clientGone).catch((error: unknown) => {
         const e = error instanceof AivaultError ? error : new AivaultError('invalid_request', (error as Error).message)
         send({id, ok: false, error: {code: e.code, message: e.message, ...(e.hint ? {hint: e.hint} : {})}})
       })
@@ -139,12 +142,13 @@ export class Daemon {
     })
     conn.on('error', () => conn.destroy())
     conn.on('close', () => {
+      clientGone.abort()
       this.connections.delete(conn)
       if (this.options.once) void this.stop().then(() => process.exit(0))
     })
   }
 
-  private async handle(request: {id?: number | string; op?: DaemonOp; [key: string]: unknown}, shared: boolean, send: (reply: Reply) => void): Promise<void> {
+  private async handle(request: {id?: number | string; op?: DaemonOp; [key: string]: unknown}, shared: boolean, send: (reply: Reply) => void, signal: CallerSignal): Promise<void> {
     const id = request.id ?? 0
     const op = request.op
     if (!op) throw new AivaultError('invalid_request', 'a frame needs an op')
@@ -165,7 +169,7 @@ export class Daemon {
         return send({id, ok: true, value: await this.seal(request)})
       case 'execute':
       case 'execute_stream':
-        return this.execute(request, op === 'execute_stream', send)
+        return this.execute(request, op === 'execute_stream', send, signal)
       case 'shutdown':
         send({id, ok: true, value: {stopping: true}})
         setImmediate(() => void this.stop().then(() => process.exit(0)))
@@ -220,11 +224,11 @@ export class Daemon {
     return {sealed: await sealValue(keyring.current, Buffer.from(params.valueBase64, 'base64'), ad)}
   }
 
-  private async execute(request: Record<string, unknown>, stream: boolean, send: (reply: Reply) => void): Promise<void> {
+  private async execute(request: Record<string, unknown>, stream: boolean, send: (reply: Reply) => void, signal: CallerSignal): Promise<void> {
     const id = (request.id as number | string) ?? 0
     const envelope = parseEnvelope(request.envelope)
     const context = (request.context ?? {}) as InvocationContext
-    const result = await invoke(this.deps, envelope, {context, stream, followRedirects: request.followRedirects === true})
+    const result = await invoke(this.deps, envelope, {context, stream, followRedirects: request.followRedirects === true, signal})
     if (!stream) {
       let body = result.bytes
       if (!body) {

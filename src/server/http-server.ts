@@ -1,6 +1,7 @@
 import * as http from 'node:http'
 import type {AddressInfo} from 'node:net'
 
+import {CallerSignal} from '../broker/caller-signal'
 import {findCapability} from '../broker/capabilities'
 import type {Envelope, StreamedBody} from '../broker/envelope'
 import {parseEnvelope} from '../broker/envelope'
@@ -84,6 +85,18 @@ function tokenFrom(req: http.IncomingMessage, url: URL | undefined): string | un
   return undefined
 }
 
+/**
+ * Fires when the caller goes away before its answer is complete (its connection closes), so
+ * the upstream request, or the body still streaming from it, ends too (SPEC §7, hardened).
+ */
+function untilCallerGone(res: http.ServerResponse): CallerSignal {
+  const signal = new CallerSignal()
+  // (The envelope route reads the whole body first: the caller may have left meanwhile.)
+  if (!res.socket || res.socket.destroyed) signal.abort()
+  else res.once('close', () => res.writableFinished || signal.abort())
+  return signal
+}
+
 function contextOf(token: ProxyToken, req: http.IncomingMessage): InvocationContext {
   return {workspaceId: token.workspaceId ?? undefined, groupId: token.groupId ?? undefined, consumer: token.consumer ?? undefined, clientIp: req.socket.remoteAddress}
 }
@@ -149,7 +162,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     }
     const envelope = parseEnvelope(raw)
     authorize(token, envelope)
-    relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
+    relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}))
   }
 
   function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
@@ -168,7 +181,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
     }
     authorize(token, envelope)
-    return invoke(deps, envelope, {context: contextOf(token, req), stream: true}).then((result) => relay(res, result))
+    return invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}).then((result) => relay(res, result))
   }
 }
 
