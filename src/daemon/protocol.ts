@@ -16,6 +16,8 @@ export interface ExecuteParams {
   envelope: Envelope
   context: InvocationContext
   followRedirects?: boolean
+  /** The client's AIVAULT_DEV_* variables; a daemon started with others refuses the call (overrides.ts). */
+  testOverrides?: Record<string, string>
 }
 
 export interface ExecuteResult {
