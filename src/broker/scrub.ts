@@ -1,6 +1,7 @@
 import {Transform} from 'node:stream'
 
 import {AivaultError} from '../errors'
+import {partialMatcher} from './partial-match'
 import {encodeRfc3986} from './path'
 
 export const REDACTED = '[REDACTED]'
@@ -54,12 +55,13 @@ export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
 
 /**
  * A stream transform that replaces secret spellings in a response, even when one is split
- * across chunks: it holds back the last (longest secret - 1) bytes until more data arrives.
+ * across chunks: it holds back only a tail that could be the start of one (partial-match.ts)
+ * until more data arrives, so every other byte reaches the caller as soon as it arrives.
  * An upstream that echoes the request must not hand the injected key to the caller. It also
  * ends the response with body_too_large past `maxBytes`.
  */
 export function responseFilter(spellings: string[], maxBytes: number | null): Transform {
-  const keep = Math.max(0, ...needlesFor(spellings).bytes.map((n) => n.length)) - 1
+  const partial = partialMatcher(needlesFor(spellings).bytes)
   let pending: Buffer | undefined
   let seen = 0
   return new Transform({
@@ -68,7 +70,7 @@ export function responseFilter(spellings: string[], maxBytes: number | null): Tr
       if (maxBytes !== null && seen > maxBytes) return callback(new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`))
       if (spellings.length === 0) return callback(null, chunk)
       const scrubbed = scrubBytes(pending ? Buffer.concat([pending, chunk]) : chunk, spellings)
-      const cut = Math.max(0, scrubbed.length - keep)
+      const cut = scrubbed.length - partial.heldBack(scrubbed)
       pending = scrubbed.subarray(cut)
       callback(null, cut > 0 ? scrubbed.subarray(0, cut) : undefined)
     },

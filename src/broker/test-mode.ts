@@ -16,12 +16,12 @@ export interface TestOverrides {
   allowPrivateUpstreams: boolean
 }
 
-const VARIABLES = ['AIVAULT_DEV_RESOLVE', 'AIVAULT_DEV_CA_CERT_PATH', 'AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS', 'AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS'] as const
+export const TEST_OVERRIDE_VARIABLES = ['AIVAULT_DEV_RESOLVE', 'AIVAULT_DEV_CA_CERT_PATH', 'AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS', 'AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS'] as const
 
 export const NO_OVERRIDES: TestOverrides = {resolve: new Map(), allowNonDefaultPorts: false, allowPrivateUpstreams: false}
 
 export function readTestOverrides(env: NodeJS.ProcessEnv, testingVault: boolean): TestOverrides {
-  const set = VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '')
+  const set = TEST_OVERRIDE_VARIABLES.filter((name) => env[name] !== undefined && env[name] !== '')
   if (set.length === 0) return NO_OVERRIDES
   if (!testingVault) {
     throw new AivaultError('invalid_request', `${set[0]} is only honoured in a vault created with "aivault init --testing"`, {

@@ -6,7 +6,10 @@ import type {BrokerResponse} from '../broker/pipeline'
 import {invoke} from '../broker/pipeline'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {DaemonClient, replyError, startDaemon} from '../daemon/client'
+import type {OverrideClaim} from '../daemon/overrides'
+import {testOverridesOf} from '../daemon/overrides'
 import type {StreamFrame} from '../daemon/protocol'
+import {AivaultError} from '../errors'
 import {daemonSocketPath} from '../vault/status'
 import {Vault} from '../vault/vault'
 
@@ -17,27 +20,35 @@ export interface RouteOptions {
 }
 
 /**
- * Where an invocation runs (SPEC §10): through aivaultd (started on demand unless
- * AIVAULTD_AUTOSTART=0), or in this process when AIVAULTD_DISABLE=1 or no daemon is wanted.
- * Files named by flags were already read by this process; the daemon never opens them.
+ * Where an invocation runs (SPEC §10): in this process when AIVAULTD_DISABLE=1, else through
+ * aivaultd, started on demand unless AIVAULTD_AUTOSTART=0 (then a missing daemon is an error,
+ * never a silent in-process run). Files named by flags were already read by this process; the
+ * daemon never opens them.
  */
 export async function routeInvocation(envelope: Envelope, options: RouteOptions, env: NodeJS.ProcessEnv = process.env): Promise<BrokerResponse> {
-  if (env.AIVAULTD_DISABLE !== '1') {
-    const socket = daemonSocketPath(Vault.fromEnv(env))
-    let client = await DaemonClient.connect(socket)
-    if (!client && env.AIVAULTD_AUTOSTART !== '0') client = await startDaemon(socket, env)
-    if (client) return viaDaemon(client, envelope, options)
+  if (env.AIVAULTD_DISABLE === '1') {
+    return invoke(brokerDepsFromEnv(env), envelope, {context: options.context, stream: options.stream, followRedirects: options.followRedirects})
   }
-  return invoke(brokerDepsFromEnv(env), envelope, {context: options.context, stream: options.stream, followRedirects: options.followRedirects})
+  const socket = daemonSocketPath(Vault.fromEnv(env))
+  let client = await DaemonClient.connect(socket)
+  if (!client) {
+    if (env.AIVAULTD_AUTOSTART === '0') {
+      throw new AivaultError('vault_unavailable', `no aivaultd is running on ${socket}, and AIVAULTD_AUTOSTART=0 keeps invoke from starting one`, {
+        hint: 'start it with "aivault daemon restart", or set AIVAULTD_DISABLE=1 to run the broker in this process',
+      })
+    }
+    client = await startDaemon(socket, env)
+  }
+  return viaDaemon(client, envelope, options, testOverridesOf(env))
 }
 
-function viaDaemon(client: DaemonClient, envelope: Envelope, options: RouteOptions): Promise<BrokerResponse> {
+function viaDaemon(client: DaemonClient, envelope: Envelope, options: RouteOptions, testOverrides: OverrideClaim): Promise<BrokerResponse> {
   const body = new Readable({read() {}})
   let settle: (() => void) | undefined
   const done = new Promise<void>((resolve) => (settle = resolve))
   return new Promise<BrokerResponse>((resolve, reject) => {
     let head = false
-    const params = {envelope, context: options.context, followRedirects: options.followRedirects === true}
+    const params = {envelope, context: options.context, followRedirects: options.followRedirects === true, testOverrides}
     client
       .send(options.stream ? 'execute_stream' : 'execute', params, (reply) => {
         if (!reply.ok) throw replyError(reply)

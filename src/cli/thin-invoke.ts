@@ -9,6 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {MAX_TIMEOUT_MS} from '../broker/envelope'
+import {testOverridesOf} from '../daemon/overrides'
 import {lineSplitter} from '../daemon/protocol'
 
 interface Parsed {
@@ -122,7 +123,8 @@ export function thinInvoke(argv: string[], env: NodeJS.ProcessEnv = process.env)
     conn.once('connect', () => {
       started = true
       const envelope = {capability: parsed.capability, request: parsed.request, ...(parsed.credential ? {credential: parsed.credential} : {}), ...(parsed.timeoutMs ? {timeoutMs: parsed.timeoutMs} : {})}
-      conn.write(JSON.stringify({id: 1, op: 'execute_stream', envelope, context: parsed.context, followRedirects: parsed.followRedirects}) + '\n')
+      const testOverrides = testOverridesOf(env)
+      conn.write(JSON.stringify({id: 1, op: 'execute_stream', envelope, context: parsed.context, followRedirects: parsed.followRedirects, testOverrides}) + '\n')
     })
     let finished = false
     const finish = (code: number) => {

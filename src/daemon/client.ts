@@ -4,8 +4,10 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
+import {packageRoot} from '../package-root'
 import type {DaemonOp, Reply} from './protocol'
 import {lineSplitter} from './protocol'
+import {socketModeFromEnv} from './socket-files'
 
 /** One connection to aivaultd; requests are multiplexed by id. */
 export class DaemonClient {
@@ -94,10 +96,15 @@ export function replyError(reply: Reply): AivaultError {
   return new AivaultError(error.code as AivaultError['code'], error.message, {hint: error.hint})
 }
 
-/** Start aivaultd in the background for this socket, inheriting this process's environment. */
+/**
+ * Start aivaultd in the background for this socket, inheriting this process's environment. The
+ * entry point is this package's own bin/aivaultd.js, found from the package root and nowhere
+ * else (a file planted next to the install folder must never run).
+ */
 export async function startDaemon(socket: string, env: NodeJS.ProcessEnv = process.env): Promise<DaemonClient> {
-  const bin = path.join(__dirname, '..', '..', 'bin', 'aivaultd.js')
-  const daemonBin = fs.existsSync(bin) ? bin : path.join(__dirname, '..', 'bin', 'aivaultd.js')
+  // A bad mode would only make the daemon exit where nobody sees why: say it here.
+  socketModeFromEnv(env)
+  const daemonBin = path.join(packageRoot(), 'bin', 'aivaultd.js')
   const child = spawn(process.execPath, [daemonBin, '--socket', socket], {env, detached: true, stdio: 'ignore'})
   child.unref()
   const deadline = Date.now() + 5000

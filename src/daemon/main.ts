@@ -1,3 +1,5 @@
+import {resolve} from 'node:path'
+
 import {AivaultError} from '../errors'
 import {daemonSocketPath} from '../vault/status'
 import {Vault} from '../vault/vault'
@@ -27,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`Error: --socket needs a path\n${USAGE}\n`)
     process.exit(2)
   }
-  const path = socket ?? daemonSocketPath(Vault.fromEnv())
+  const path = socket === undefined ? daemonSocketPath(Vault.fromEnv()) : resolve(socket)
   const idle = Number(process.env.AIVAULTD_IDLE_EXIT_MS ?? 30 * 60_000)
   const daemon = new Daemon({socket: path, shared, once, idleExitMs: idle})
   try {

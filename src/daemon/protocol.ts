@@ -16,6 +16,8 @@ export interface ExecuteParams {
   envelope: Envelope
   context: InvocationContext
   followRedirects?: boolean
+  /** The client's AIVAULT_DEV_* variables; a daemon started with others refuses the call (overrides.ts). */
+  testOverrides?: Record<string, string>
 }
 
 export interface ExecuteResult {
@@ -37,17 +39,35 @@ export interface Reply {
   error?: {code: string; message: string; hint?: string}
 }
 
-/** Split a byte stream into lines; calls `onLine` for each complete one. */
+const NEWLINE = 0x0a
+
+/**
+ * Split a byte stream into lines; calls `onLine` for each complete one. Lines are cut on the
+ * newline byte and decoded whole, so a UTF-8 character split across chunks arrives intact, and
+ * each chunk is scanned once however long the line it belongs to. Throws when a line passes
+ * `maxLine` bytes.
+ */
 export function lineSplitter(onLine: (line: string) => void, maxLine = 64 << 20): (chunk: Buffer) => void {
-  let pending = ''
+  let parts: Buffer[] = []
+  let pendingBytes = 0
   return (chunk) => {
-    pending += chunk.toString('utf8')
-    if (pending.length > maxLine) throw new Error('frame too large')
+    let start = 0
     let at: number
-    while ((at = pending.indexOf('\n')) !== -1) {
-      const line = pending.slice(0, at)
-      pending = pending.slice(at + 1)
-      if (line.trim() !== '') onLine(line)
+    while ((at = chunk.indexOf(NEWLINE, start)) !== -1) {
+      const tail = chunk.subarray(start, at)
+      const length = pendingBytes + tail.length
+      if (length > maxLine) throw new Error('frame too large')
+      const line = pendingBytes === 0 ? tail : Buffer.concat([...parts, tail], length)
+      parts = []
+      pendingBytes = 0
+      start = at + 1
+      const text = line.toString('utf8')
+      if (text.trim() !== '') onLine(text)
+    }
+    if (start < chunk.length) {
+      pendingBytes += chunk.length - start
+      if (pendingBytes > maxLine) throw new Error('frame too large')
+      parts.push(start === 0 ? chunk : chunk.subarray(start))
     }
   }
 }

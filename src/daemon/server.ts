@@ -10,12 +10,16 @@ import {invoke} from '../broker/pipeline'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
 import {loadBuiltinRegistry} from '../registry/registry'
+import {heldKeyProvider} from '../vault/key-providers/held'
 import {derivePassphraseKek} from '../vault/key-providers/passphrase'
 import {loadKeyring} from '../vault/keyring'
 import {associatedData, sealValue} from '../vault/seal'
 import {Vault} from '../vault/vault'
+import type {OverrideClaim} from './overrides'
+import {checkClientOverrides, testOverridesOf} from './overrides'
 import type {DaemonOp, Reply} from './protocol'
 import {lineSplitter, SHARED_OPS} from './protocol'
+import {clearStaleSocket, createSocketFolder, removePidFile, socketModeFromEnv, withStartLock, writePidFile} from './socket-files'
 
 export interface DaemonOptions {
   socket: string
@@ -44,6 +48,8 @@ export function sharedSocketPath(socket: string): string {
 export class Daemon {
   private readonly vault: Vault
   private readonly deps: BrokerDeps
+  /** The AIVAULT_DEV_* variables this daemon was started with (clients must state the same). */
+  private readonly overrides: OverrideClaim
   private readonly servers: net.Server[] = []
   private readonly started = Date.now()
   private lastActivity = Date.now()
@@ -54,13 +60,14 @@ export class Daemon {
     const env = options.env ?? process.env
     this.vault = Vault.fromEnv(env)
     this.deps = {vault: this.vault, registry: loadBuiltinRegistry(), env}
+    this.overrides = testOverridesOf(env)
     tuneForLongLived(this.deps, DAEMON_AUDIT_GROUP_MS)
   }
 
   async start(): Promise<void> {
-    await this.listen(this.options.socket, 0o600, 0o700, false)
+    await this.listen(this.options.socket, socketModeFromEnv(this.deps.env) ?? 0o600, 0o700, false)
     if (this.options.shared) await this.listen(sharedSocketPath(this.options.socket), 0o660, 0o750, true)
-    fs.writeFileSync(path.join(path.dirname(this.options.socket), 'aivaultd.pid'), `${process.pid}\n`, {mode: 0o600})
+    writePidFile(this.options.socket)
     const idle = this.options.idleExitMs
     if (idle && idle > 0) {
       this.idleTimer = setInterval(() => {
@@ -71,43 +78,32 @@ export class Daemon {
   }
 
   private async listen(socket: string, mode: number, dirMode: number, shared: boolean): Promise<void> {
-    fs.mkdirSync(path.dirname(socket), {recursive: true, mode: dirMode})
-    fs.chmodSync(path.dirname(socket), dirMode)
-    await this.clearStaleSocket(socket)
+    createSocketFolder(path.dirname(socket), dirMode)
     const server = net.createServer((conn) => this.serve(conn, shared))
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      // The socket is created with a restrictive umask, then given its final mode.
-      const umask = process.umask(0o177)
-      server.listen(socket, () => {
-        process.umask(umask)
-        resolve()
+    await withStartLock(socket, async () => {
+      await clearStaleSocket(socket)
+      await new Promise<void>((resolve, reject) => {
+        // The socket is created with a restrictive umask, then given its final mode.
+        const umask = process.umask(0o177)
+        server.once('error', (error) => {
+          process.umask(umask)
+          reject(error)
+        })
+        server.listen(socket, () => {
+          process.umask(umask)
+          resolve()
+        })
       })
+      fs.chmodSync(socket, mode)
     })
-    fs.chmodSync(socket, mode)
     this.servers.push(server)
-  }
-
-  /** A socket file left by a dead daemon is removed; a live one means another daemon runs. */
-  private async clearStaleSocket(socket: string): Promise<void> {
-    if (!fs.existsSync(socket)) return
-    const alive = await new Promise<boolean>((resolve) => {
-      const probe = net.connect(socket)
-      probe.once('connect', () => {
-        probe.destroy()
-        resolve(true)
-      })
-      probe.once('error', () => resolve(false))
-    })
-    if (alive) throw new AivaultError('conflict', `an aivaultd already serves ${socket}`, {hint: 'use it, or stop it with "aivault daemon stop"'})
-    fs.rmSync(socket, {force: true})
   }
 
   async stop(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer)
     for (const conn of this.connections) conn.destroy()
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
-    fs.rmSync(path.join(path.dirname(this.options.socket), 'aivaultd.pid'), {force: true})
+    removePidFile(this.options.socket)
     this.vault.lock()
   }
 
@@ -199,18 +195,19 @@ export class Daemon {
     if (settings.type !== 'passphrase') throw new AivaultError('invalid_request', `this vault uses the ${settings.type} key provider; only passphrase vaults are unlocked`)
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new AivaultError('invalid_request', 'the unlock TTL must be positive')
     const kek = await derivePassphraseKek(passphrase, settings)
-    const provider = {type: 'passphrase' as const, location: undefined, loadKek: async () => kek, loadPendingKek: async () => undefined, stagePendingKek: async () => {}, commitPendingKek: async () => {}}
     let keyring
     try {
-      keyring = await loadKeyring(config, provider, this.vault.paths)
+      keyring = await loadKeyring(config, heldKeyProvider(kek), this.vault.paths)
     } catch (error) {
-      if (error instanceof AivaultError && (error.code === 'vault_unavailable' || error.code === 'vault_tampered')) {
+      // A wrong passphrase gives a key that is not this vault's; the right one over an edited
+      // vault.yaml is vault_tampered, and says so.
+      if (error instanceof AivaultError && error.code === 'vault_unavailable') {
         await this.vault.audit.append('access.denied', {op: 'unlock', error: 'auth_failed'})
         throw new AivaultError('auth_failed', 'wrong passphrase', {hint: 'try again'})
       }
       throw error
     }
-    const expiresAt = this.vault.holdUnlocked(keyring, ttlMs)
+    const expiresAt = this.vault.holdUnlocked(keyring, ttlMs, config)
     await this.vault.audit.append('vault.unlock', {via: 'aivaultd', ttlMs})
     return {locked: false, unlockedUntil: new Date(expiresAt).toISOString()}
   }
@@ -226,6 +223,7 @@ export class Daemon {
 
   private async execute(request: Record<string, unknown>, stream: boolean, send: (reply: Reply) => void, signal: CallerSignal): Promise<void> {
     const id = (request.id as number | string) ?? 0
+    checkClientOverrides(this.overrides, request.testOverrides, () => this.vault.exists() && this.vault.config().testing)
     const envelope = parseEnvelope(request.envelope)
     const context = (request.context ?? {}) as InvocationContext
     const result = await invoke(this.deps, envelope, {context, stream, followRedirects: request.followRedirects === true, signal})

@@ -8,6 +8,7 @@ import {readVaultConfig} from './config'
 import {CredentialStore} from './credential-store'
 import {EnvKeyProvider} from './key-providers/env'
 import {FileKeyProvider} from './key-providers/file'
+import {heldKeyProvider} from './key-providers/held'
 import {PassphraseKeyProvider} from './key-providers/passphrase'
 import type {KeyProvider} from './key-providers/types'
 import type {Keyring} from './keyring'
@@ -31,6 +32,11 @@ import {associatedData, sealValue} from './seal'
 import {RecordStore} from './record-store'
 import {SecretStore} from './secret-store'
 
+const tamperedWhileUnlocked = (): AivaultError =>
+  new AivaultError('vault_tampered', 'vault.yaml changed while the vault was unlocked and its security settings no longer match their MAC; the vault was locked', {
+    hint: 'restore vault.yaml from git or a backup, then run "aivault unlock" again',
+  })
+
 /**
  * One vault folder: its paths, config, record stores, keys and audit log. Nothing here is
  * read until asked for, so a command pays only for what it uses.
@@ -45,8 +51,15 @@ export class Vault {
   private cachedConfig?: VaultConfig
   private cachedConfigStamp?: string
   private cachedKeyring?: Promise<Keyring>
-  /** A passphrase vault's keys held in memory by aivaultd until `lock` or the TTL. */
-  private unlocked?: {keyring: Keyring; expiresAt: number}
+  /**
+   * A passphrase vault's keys held in memory by aivaultd until `lock` or the TTL, with the
+   * vault.yaml they were verified against: a changed file is verified again before use.
+   */
+  private unlocked?: {keyring: Keyring; expiresAt: number; config: VaultConfig}
+  /** A re-verification of a changed vault.yaml under the held key, shared by concurrent calls. */
+  private reverifying?: {config: VaultConfig; keyring: Promise<Keyring>}
+  /** The vault.yaml (stat stamp) whose MAC failed under the held key: vault_tampered until it changes. */
+  private tamperedStamp?: string
 
   constructor(
     readonly paths: VaultPaths,
@@ -116,7 +129,12 @@ export class Vault {
     if (this.unlocked) {
       const unlocked = this.unlockedKeyring(config)
       if (unlocked) return Promise.resolve(unlocked)
-      this.unlocked = undefined // expired, or the vault was re-keyed under us
+      if (Date.now() < this.unlocked.expiresAt) return this.reverifyUnlocked(config)
+      this.unlocked = undefined
+    }
+    if (this.tamperedStamp !== undefined) {
+      if (this.tamperedStamp === this.cachedConfigStamp) return Promise.reject(tamperedWhileUnlocked())
+      this.tamperedStamp = undefined
     }
     if (!this.cachedKeyring) {
       const loading = loadKeyring(config, this.keyProvider(config), this.paths)
@@ -134,14 +152,44 @@ export class Vault {
    * passphrase to ask for, no promise): a long-lived process checks this on every call.
    */
   heldKeyring(): Keyring | undefined {
-    if (this.unlocked) return this.unlockedKeyring(this.config())
+    // config() notices a changed vault.yaml (from the stat cache), which drops keys not yet verified against it.
+    const config = this.config()
+    if (this.unlocked) return this.unlockedKeyring(config)
     return this.loaded && this.loaded.from === this.cachedKeyring ? this.loaded.keyring : undefined
   }
 
-  /** The keyring held since `unlock`, while it has not expired and still opens the current KEK. */
+  /** The keyring held since `unlock`, while it has not expired and vault.yaml is the one it was verified against. */
   private unlockedKeyring(config: VaultConfig): Keyring | undefined {
     const unlocked = this.unlocked
-    return unlocked && Date.now() < unlocked.expiresAt && unlocked.keyring.current.id === config.kekId ? unlocked.keyring : undefined
+    return unlocked && unlocked.config === config && Date.now() < unlocked.expiresAt ? unlocked.keyring : undefined
+  }
+
+  /**
+   * vault.yaml changed while a passphrase vault is unlocked (SPEC §2 hardened): verify its MAC
+   * under the held key before the key serves anything. A mismatch locks the vault, and every
+   * call fails with vault_tampered until the file changes again (then the vault must be
+   * unlocked again). A vault re-keyed by rotate-master is locked again, as its key changed.
+   */
+  private reverifyUnlocked(config: VaultConfig): Promise<Keyring> {
+    if (this.reverifying?.config === config) return this.reverifying.keyring
+    const unlocked = this.unlocked as NonNullable<Vault['unlocked']>
+    const stamp = this.cachedConfigStamp
+    const keyring = loadKeyring(config, heldKeyProvider(unlocked.keyring.current.key), this.paths).then(
+      (verified) => {
+        if (this.unlocked === unlocked) this.unlocked = {keyring: verified, expiresAt: unlocked.expiresAt, config}
+        return verified
+      },
+      (error: unknown) => {
+        if (this.unlocked === unlocked) this.unlocked = undefined
+        if (!(error instanceof AivaultError && error.code === 'vault_tampered')) return this.keyring()
+        this.cachedKeyring = undefined
+        this.tamperedStamp = stamp
+        void this.audit.append('vault.lock', {via: 'aivaultd', reason: 'vault_tampered'}).catch(() => {})
+        throw tamperedWhileUnlocked()
+      },
+    )
+    this.reverifying = {config, keyring}
+    return keyring
   }
 
   /**
@@ -162,16 +210,18 @@ export class Vault {
 
   remoteSealer?: (request: {secretId: string; scope: SecretScope; pinnedProvider: string | null; plaintext: Uint8Array}) => Promise<SealedValue>
 
-  /** Hold an unlocked keyring in memory (aivaultd only) until `lock()` or the TTL. */
-  holdUnlocked(keyring: Keyring, ttlMs: number): number {
+  /** Hold an unlocked keyring, verified against `config`, in memory (aivaultd only) until `lock()` or the TTL. */
+  holdUnlocked(keyring: Keyring, ttlMs: number, config: VaultConfig): number {
     const expiresAt = Date.now() + ttlMs
-    this.unlocked = {keyring, expiresAt}
+    this.unlocked = {keyring, expiresAt, config}
+    this.tamperedStamp = undefined
     return expiresAt
   }
 
   lock(): boolean {
     const was = this.unlocked !== undefined && Date.now() < this.unlocked.expiresAt
     this.unlocked = undefined
+    this.reverifying = undefined
     this.cachedKeyring = undefined
     return was
   }

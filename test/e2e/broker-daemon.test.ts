@@ -25,6 +25,7 @@ describe('e2e broker: through aivaultd', function () {
     // The autostarted daemon inherits this environment (SPEC §15), test overrides included.
     env = {...resolveEnv(up), AIVAULTD_AUTOSTART: '1'}
     tv = new TempVault()
+    delete tv.env.AIVAULTD_DISABLE
     tv.ok(['init', '--testing'])
     tv.createSecret('OPENAI_API_KEY', KEY)
     const oauthId = tv.createSecret('DAEMON_OAUTH', JSON.stringify(OAUTH))

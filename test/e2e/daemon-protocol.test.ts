@@ -261,6 +261,8 @@ describe('e2e aivaultd: wire protocol and sockets (SPEC §10, §15 Daemon protoc
     before(async () => {
       tv = new TempVault()
       tv.env.AIVAULTD_IDLE_EXIT_MS = '60000'
+      // The CLI seals through the daemon (the fixture's default is in-process).
+      delete tv.env.AIVAULTD_DISABLE
       const init = tv.run(['init', '--provider', 'passphrase', '--passphrase', PASSPHRASE, '--testing', '--json'])
       assert.equal(init.status, 0, init.stdout + init.stderr)
       socket = path.join(tv.base, 'sd', 'aivaultd.sock')

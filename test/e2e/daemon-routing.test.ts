@@ -4,9 +4,10 @@
  * streaming through the daemon (and a daemon killed mid-stream), many clients at once, and the
  * `daemon status|stop|restart` commands.
  *
- * The daemon honours the environment it was started with, so a daemon started with the test
- * overrides pointing at the local upstream while the calling CLI's overrides point at a closed
- * port proves where a request ran: only the daemon can succeed.
+ * Without AIVAULTD_DISABLE=1 every invoke runs in aivaultd, and with AIVAULTD_AUTOSTART=0 a
+ * missing daemon is an error (never an in-process fallback), so a call made with it that
+ * succeeds was served by the daemon already running. A daemon refuses clients whose test
+ * overrides differ from its own (issue 12 item 23), so clients carry the daemon's.
  */
 import * as assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
@@ -42,6 +43,8 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
   let good: Record<string, string>
   /** The same overrides pointing at a closed port: a broker with these cannot reach the upstream. */
   let dead: Record<string, string>
+  /** A client of a daemon started with `good`: the same overrides, and no autostart. */
+  let served: Record<string, string>
   const socket = () => path.join(tv.root, 'run', 'aivaultd.sock')
   const altSocket = () => path.join(tv.base, 'alt-run', 'other.sock')
 
@@ -85,7 +88,9 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
     good = resolveEnv(up)
     const port = await closedPort()
     dead = {...good, AIVAULT_DEV_RESOLVE: UPSTREAM_HOSTNAMES.map((h) => `${h}=127.0.0.1:${port}`).join(',')}
+    served = {...good, AIVAULTD_AUTOSTART: '0'}
     tv = new TempVault()
+    delete tv.env.AIVAULTD_DISABLE
     tv.env.AIVAULTD_IDLE_EXIT_MS = '60000'
     tv.ok(['init', '--testing'])
     tv.createSecret('OPENAI_API_KEY', OPENAI_KEY)
@@ -124,8 +129,8 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
       assert.deepEqual(daemonPidsUnder(tv.base), [st.pid])
       assert.match(fs.readFileSync(`/proc/${st.pid}/cmdline`, 'utf8'), /aivaultd/)
 
-      // Now the daemon serves even a CLI whose own overrides cannot reach the upstream.
-      const again = await invoke(['openai/models', '--json'], {...dead, AIVAULTD_AUTOSTART: '1'})
+      // Now the daemon serves a CLI that may not start one.
+      const again = await invoke(['openai/models', '--json'], served)
       assert.equal(again.status, 0, again.stdout + again.stderr)
       assert.equal(up.requests.length, 2)
       assert.equal((await daemonStatus()).pid, st.pid, 'a second daemon was started')
@@ -134,7 +139,7 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
     it('AIVAULTD_DISABLE=1 runs in-process even while a daemon runs', async () => {
       const pid = await startDaemonWith(dead)
       // Through the daemon (its overrides point at a closed port) the call fails...
-      expectJsonError(await invoke(['openai/models', '--json'], good), 1, 'upstream_unreachable')
+      expectJsonError(await invoke(['openai/models', '--json'], dead), 1, 'upstream_unreachable')
       assert.equal(up.requests.length, 0)
       // ...in-process, with this CLI's overrides, it succeeds.
       const result = await invoke(['openai/models', '--json'], {...good, AIVAULTD_DISABLE: '1'})
@@ -152,11 +157,10 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
       assert.deepEqual(daemonPidsUnder(tv.base), [])
     })
 
-    it('AIVAULTD_AUTOSTART=0 with no daemon runs in-process and starts none', async () => {
+    it('AIVAULTD_AUTOSTART=0 with no daemon fails naming the socket and starts none', async () => {
       const result = await invoke(['openai/models', '--json'], {...good, AIVAULTD_AUTOSTART: '0'})
-      assert.equal(result.status, 0, result.stdout + result.stderr)
-      assert.equal(parseJson<any>(result).response.status, 200)
-      assert.equal(up.last()?.headers.authorization, `Bearer ${OPENAI_KEY}`)
+      assert.ok(expectJsonError(result, 1, 'vault_unavailable').message.includes(socket()), result.stdout)
+      assert.equal(up.requests.length, 0)
       assert.equal(fs.existsSync(socket()), false, 'a socket appeared')
       assert.deepEqual(daemonPidsUnder(tv.base), [])
       const st = await daemonStatus()
@@ -183,9 +187,9 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
       const st = parseJson<any>(await tv.runAsync(['status', '--json'], {env: {AIVAULTD_SOCKET: alt}}))
       assert.deepEqual(st.daemon, {running: true, socket: alt})
 
-      // The daemon on the other socket serves a CLI whose own overrides are useless.
-      const served = await invoke(['openai/models', '--json'], {...dead, AIVAULTD_SOCKET: alt})
-      assert.equal(served.status, 0, served.stdout + served.stderr)
+      // The daemon on the other socket serves a CLI that may not start one.
+      const viaSocket = await invoke(['openai/models', '--json'], {...served, AIVAULTD_SOCKET: alt})
+      assert.equal(viaSocket.status, 0, viaSocket.stdout + viaSocket.stderr)
       assert.equal(up.requests.length, 2)
 
       const stopped = await tv.runAsync(['daemon', 'stop', '--json'], {env: {AIVAULTD_SOCKET: alt}})
@@ -201,7 +205,7 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
     it('delivers the first event before the upstream has finished', async () => {
       await startDaemonWith(good)
       const handler = up.route('POST', '/v1/chat/completions', sse(EVENTS, {delayMs: 300}))
-      const result = await streamRun(streamArgs, dead)
+      const result = await streamRun(streamArgs, served)
       assert.equal(result.status, 0, result.stdout + result.stderr)
       assert.equal(result.stdout, EVENTS.map((e) => `data: ${e}\n\n`).join(''))
       assert.equal(up.last()?.headers.authorization, `Bearer ${OPENAI_KEY}`)
@@ -215,7 +219,7 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
       const pid = await startDaemonWith(good)
       up.route('POST', '/v1/chat/completions', sse(Array.from({length: 40}, (_, i) => `{"n":${i}}`), {delayMs: 200}))
       let killedAt = 0
-      const result = await streamRun(streamArgs, dead, () => {
+      const result = await streamRun(streamArgs, served, () => {
         killedAt = Date.now()
         process.kill(pid, 'SIGKILL')
       })
@@ -244,7 +248,7 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
   describe('many clients at once', () => {
     it('8 concurrent invokes through one daemon all succeed with the injected key', async () => {
       const pid = await startDaemonWith(good)
-      const results = await Promise.all(Array.from({length: 8}, (_, i) => invoke(['openai/models', '--path', `/v1/models/m${i}`, '--json'], dead)))
+      const results = await Promise.all(Array.from({length: 8}, (_, i) => invoke(['openai/models', '--path', `/v1/models/m${i}`, '--json'], served)))
       for (const [i, result] of results.entries()) {
         assert.equal(result.status, 0, `client ${i}: ${result.stdout}${result.stderr}`)
         const body = parseJson<any>(result)
@@ -275,13 +279,13 @@ describe('e2e aivaultd: routing, streaming, concurrency, daemon commands (SPEC Â
       up.route('GET', '/v1/models/slow', delay(1500))
       const finished: string[] = []
       const started = Date.now()
-      const slow = invoke(['openai/models', '--path', '/v1/models/slow', '--json'], dead).then((r) => {
+      const slow = invoke(['openai/models', '--path', '/v1/models/slow', '--json'], served).then((r) => {
         finished.push('slow')
         return {r, ms: Date.now() - started}
       })
       for (let i = 0; i < 200 && !up.requests.some((r) => r.pathname === '/v1/models/slow'); i++) await new Promise((r) => setTimeout(r, 25))
       assert.ok(up.requests.some((r) => r.pathname === '/v1/models/slow'), 'the slow request never reached the upstream')
-      const fast = invoke(['openai/models', '--path', '/v1/models/fast', '--json'], dead).then((r) => {
+      const fast = invoke(['openai/models', '--path', '/v1/models/fast', '--json'], served).then((r) => {
         finished.push('fast')
         return r
       })

@@ -30,6 +30,8 @@ describe('e2e aivaultd: passphrase vault unlock and lock (SPEC §2, §10, §15)'
   let wrongFile: string
   /** What the unlocking CLI carries: the daemon it starts inherits it (test overrides, autostart). */
   let daemonEnv: Record<string, string>
+  /** A later invoke: the daemon's test overrides (it refuses others) and no autostart, so only the running daemon can serve it. */
+  let invokeEnv: Record<string, string>
   /** Every CLI result of this suite, for the "passphrase never printed" check. */
   const outputs: CliResult[] = []
 
@@ -48,7 +50,9 @@ describe('e2e aivaultd: passphrase vault unlock and lock (SPEC §2, §10, §15)'
   before(async () => {
     up = await startUpstream()
     daemonEnv = {...resolveEnv(up), AIVAULTD_AUTOSTART: '1'}
+    invokeEnv = {...resolveEnv(up), AIVAULTD_AUTOSTART: '0'}
     tv = new TempVault()
+    delete tv.env.AIVAULTD_DISABLE
     tv.env.AIVAULTD_IDLE_EXIT_MS = '60000'
     // The passphrase files live outside the temp base, so the "nowhere on disk" scan covers all of it.
     passDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-pass-'))
@@ -111,16 +115,16 @@ describe('e2e aivaultd: passphrase vault unlock and lock (SPEC §2, §10, §15)'
     assert.equal(created.secret.valueVersion, 1)
     assert.equal(created.credential?.provider, 'openai')
 
-    // invoke from a process without the overrides or autostart: the daemon (started by unlock
-    // with them) is the only thing that can reach the local upstream, and it holds the key.
-    const first = await runAsync(['invoke', 'openai/models', '--json'])
+    // invoke from a process that may not start a daemon: the daemon started by unlock serves
+    // it, and it holds the key.
+    const first = await runAsync(['invoke', 'openai/models', '--json'], {env: invokeEnv})
     assert.equal(first.status, 0, first.stdout + first.stderr)
     assert.equal(parseJson<any>(first).response.status, 200)
     assert.equal(up.last()?.headers.authorization, `Bearer ${KEY_V1}`)
 
     const rotated = parseJson<any>(run(['secrets', 'rotate', '--name', 'OPENAI_API_KEY', '--value-stdin', '--json'], {input: KEY_V2}))
     assert.equal(rotated.secret?.valueVersion, 2, JSON.stringify(rotated))
-    const second = await runAsync(['invoke', 'openai/models', '--json'])
+    const second = await runAsync(['invoke', 'openai/models', '--json'], {env: invokeEnv})
     assert.equal(second.status, 0, second.stdout + second.stderr)
     assert.equal(up.last()?.headers.authorization, `Bearer ${KEY_V2}`, 'the daemon did not see the rotated value')
 
@@ -136,7 +140,7 @@ describe('e2e aivaultd: passphrase vault unlock and lock (SPEC §2, §10, §15)'
     expectJsonError(createSecret('SECOND_KEY', 'second-value-after-lock'), 1, 'vault_locked')
     assert.equal(status().locked, true)
     const requests = up.requests.length
-    expectJsonError(await runAsync(['invoke', 'openai/models', '--json']), 1, 'vault_locked')
+    expectJsonError(await runAsync(['invoke', 'openai/models', '--json'], {env: invokeEnv}), 1, 'vault_locked')
     assert.equal(up.requests.length, requests, 'a locked vault still reached the upstream')
     // Locking twice is harmless.
     const again = parseJson<any>(await runAsync(['lock', '--json']))
@@ -155,7 +159,7 @@ describe('e2e aivaultd: passphrase vault unlock and lock (SPEC §2, §10, §15)'
     await new Promise((r) => setTimeout(r, Math.max(0, until + 1000 - Date.now())))
     assert.equal(status().locked, true, 'still unlocked after the TTL')
     expectJsonError(createSecret('TTL_KEY_2', 'ttl-value-2'), 1, 'vault_locked')
-    expectJsonError(await runAsync(['invoke', 'openai/models', '--json']), 1, 'vault_locked')
+    expectJsonError(await runAsync(['invoke', 'openai/models', '--json'], {env: invokeEnv}), 1, 'vault_locked')
   })
 
   it('rejects a malformed --ttl as a usage error (exit 2) without unlocking', async () => {

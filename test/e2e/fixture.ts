@@ -36,7 +36,9 @@ export class TempVault {
     this.root = path.join(this.base, 'vault')
     this.keysDir = path.join(this.base, 'keys')
     fs.mkdirSync(this.home, {recursive: true})
-    const env: NodeJS.ProcessEnv = {PATH: process.env.PATH, HOME: this.home, AIVAULT_DIR: this.root, AIVAULT_KEYS_DIR: this.keysDir, NO_COLOR: '1', AIVAULTD_AUTOSTART: '0'}
+    // In-process by default (SPEC §10: AIVAULTD_AUTOSTART=0 alone would fail with no daemon);
+    // daemon tests delete AIVAULTD_DISABLE from `env`.
+    const env: NodeJS.ProcessEnv = {PATH: process.env.PATH, HOME: this.home, AIVAULT_DIR: this.root, AIVAULT_KEYS_DIR: this.keysDir, NO_COLOR: '1', AIVAULTD_DISABLE: '1'}
     this.env = env
   }
 
