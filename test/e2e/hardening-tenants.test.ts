@@ -15,6 +15,7 @@ import {TempVault, auditEvents, expectJsonError, killDaemonsUnder, parseJson} fr
 import {resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
 
 const TOKEN = 'shpat-hardening-tenant-0123456789abcdef'
+const TOKEN_V2 = 'shpat-hardening-tenant-V2-fedcba9876543210'
 const STORE = 'my-store.myshopify.com'
 const EVIL = 'evil-store.myshopify.com'
 const COMPLETE = 'aivault credential update shopify --host <tenant>.myshopify.com'
@@ -92,6 +93,11 @@ describe('e2e hardening: per-tenant providers (issue 12 item 6)', function () {
     const kinds = auditEvents(tv).map((e) => e.kind)
     assert.ok(kinds.includes('secret.bind_tenant') && kinds.includes('credential.update'), kinds.join(' '))
     assert.match(tv.ok(['credential', 'update', 'shopify', '--host', STORE]), /^Credential unchanged: shopify /)
+    // Rotating keeps the binding (the new value is sealed to the same tenant).
+    tv.ok(['secrets', 'rotate', '--name', 'SHOPIFY_ACCESS_TOKEN', '--scope', 'global', '--value-stdin'], {input: TOKEN_V2})
+    const rotated = await invoke(tv)
+    assert.equal(rotated.status, 0, rotated.stdout + rotated.stderr)
+    assert.equal(up.last()?.headers['x-shopify-access-token'], TOKEN_V2)
   })
 
   it('a bound key is refused for another tenant: a new credential, an update, an edited credential or secret record', async () => {
@@ -175,6 +181,11 @@ describe('e2e hardening: per-tenant providers (issue 12 item 6)', function () {
       assert.equal(ok.status, 0, ok.stdout + ok.stderr)
       assert.equal(up.last()?.servername, STORE)
       assert.equal(up.last()?.headers['x-shopify-access-token'], TOKEN)
+      // Rotating through the daemon seals the new value to the same tenant.
+      tv.ok(['secrets', 'rotate', '--name', 'SHOPIFY_ACCESS_TOKEN', '--value-stdin'], {input: TOKEN_V2})
+      const rotated = await invoke(tv, {AIVAULTD_AUTOSTART: '0'})
+      assert.equal(rotated.status, 0, rotated.stdout + rotated.stderr)
+      assert.equal(up.last()?.headers['x-shopify-access-token'], TOKEN_V2)
       await tv.runAsync(['daemon', 'stop'])
     } finally {
       fs.rmSync(path.dirname(passFile), {recursive: true, force: true})
