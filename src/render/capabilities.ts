@@ -4,7 +4,7 @@ import {plural} from './text'
 export function renderCapabilityList(listing: CapabilityListing): string {
   const lines: string[] = []
   lines.push(`Ready (${plural(listing.ready.length, 'capability', 'capabilities')}):`)
-  if (listing.ready.length === 0) lines.push('  none yet: store a provider secret to enable its capabilities')
+  if (listing.ready.length === 0 && listing.waiting.length === 0) lines.push('  none yet: store a provider secret to enable its capabilities')
   for (const c of listing.ready) lines.push(`  ${c.id}  (credential ${c.credential})`)
   if (listing.waiting.length > 0) {
     lines.push('', `Waiting for a tenant host (${plural(listing.waiting.length, 'capability', 'capabilities')}):`)
