@@ -9,7 +9,7 @@ import {bindingId} from '../vault/broker-records'
 import {SECRET_REF} from '../vault/credential-record'
 import {ensureVault} from '../vault/init'
 import type {Vault} from '../vault/vault'
-import {findCapability} from './capabilities'
+import {customCapabilityTarget, findCapability} from './capabilities'
 
 export interface CustomCapabilityInput {
   id: string
@@ -25,22 +25,12 @@ export async function createCustomCapability(vault: Vault, registry: Registry, i
   await ensureVault(vault)
   return vault.withLock(async () => {
     if (vault.capabilities.find(input.id)) throw new AivaultError('conflict', `capability ${input.id} already exists`, {hint: `delete it first with "aivault capability delete ${input.id}"`})
-    let provider = input.provider
-    let defaultHosts: string[] = []
-    if (input.credential) {
-      const credential = vault.credentials.find(input.credential)
-      if (!credential) throw new AivaultError('credential_not_found', `no credential ${input.credential}`, {hint: 'see "aivault credential list"'})
-      provider = credential.provider
-      defaultHosts = credential.hosts.length > 0 ? credential.hosts : (registry.provider(provider)?.hosts ?? [])
-    } else if (provider) {
-      defaultHosts = registry.provider(provider)?.hosts ?? vault.credentials.list().records.filter((c) => c.provider === provider).flatMap((c) => c.hosts)
-    }
-    const hosts = [...new Set(input.hosts.length > 0 ? input.hosts : defaultHosts)].sort()
-    if (hosts.length === 0) throw new AivaultError('invalid_request', `no hosts known for ${provider}`, {hint: 'pass --host, or create the credential first'})
+    // --credential lends its provider and hosts only: the capability is not tied to it (SPEC §6).
+    const {provider, hosts} = customCapabilityTarget(vault, registry, input)
     const capability: CustomCapability = {
       id: input.id,
-      provider: provider as string,
-      credential: input.credential ?? null,
+      provider,
+      credential: null,
       allow: {hosts, methods: [...new Set(input.methods)].sort(), pathPrefixes: [...new Set(input.pathPrefixes)].sort()},
       createdAt: new Date().toISOString(),
     }

@@ -24,12 +24,14 @@ export function effectiveHost(credential: ResolvedCredential, capability: Resolv
   const hosts = [...new Set([...intersectHostPatterns(plain(credentialHosts), capabilityHosts), ...literals])]
   if (hosts.length !== 1) {
     throw new AivaultError('policy_violation', `${capability.id} with credential ${credential.id} allows ${hosts.length === 0 ? 'no host' : `${hosts.length} hosts (${hosts.join(', ')})`}; exactly one is required`, {
-      hint: hosts.length === 0 ? 'the credential and the capability name different hosts' : 'narrow the credential with "aivault credential create --host"',
+      hint: hosts.length === 0 ? 'the credential and the capability name different hosts' : `narrow the credential with "aivault credential update ${credential.id} --host <host>"`,
     })
   }
   const host = hosts[0]
   if (isWildcardPattern(host)) {
-    throw new AivaultError('policy_violation', `credential ${credential.id} only names the pattern ${host}`, {hint: `create it with --host <tenant>${host.slice(1)}`})
+    throw new AivaultError('policy_violation', `credential ${credential.id} is waiting for a tenant host (it only names the pattern ${host})`, {
+      hint: `complete it with "aivault credential update ${credential.id} --host <tenant>${host.slice(1)}"`,
+    })
   }
   const port = ports.get(host) ?? 443
   if (port !== 443 && !allowNonDefaultPorts) {

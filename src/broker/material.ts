@@ -11,7 +11,9 @@ import {sendUpstream} from './upstream'
 
 /**
  * Decrypt only the chosen credential's secrets (SPEC §7 step 10), after checking that this
- * invocation's workspace/group may use each one and that none is pinned to another provider.
+ * invocation's workspace/group may use each one, that none is pinned to another provider, and
+ * that each goes only to the tenant host it is sealed to (SPEC §4; the host is part of the
+ * associated data, so the record read here is the one that opens).
  */
 export async function loadMaterial(vault: Vault, credential: ResolvedCredential, ctx: InvocationContext): Promise<AuthMaterial> {
   const values: Record<string, string> = {}
@@ -24,9 +26,20 @@ export async function loadMaterial(vault: Vault, credential: ResolvedCredential,
     if (record.pinnedProvider && record.pinnedProvider !== credential.provider) {
       throw new AivaultError('policy_violation', `secret ${record.name} is pinned to provider ${record.pinnedProvider}`)
     }
+    checkTenant(record, credential)
     values[placeholder] = (await openSecret(vault, secretId, record)).value
   }
   return {values}
+}
+
+function checkTenant(record: {name: string; tenantHost?: string}, credential: ResolvedCredential): void {
+  if (record.tenantHost === credential.tenantHost) return
+  if (!record.tenantHost) {
+    throw new AivaultError('policy_violation', `secret ${record.name} is not bound to tenant host ${credential.tenantHost}`, {
+      hint: `bind it (if that is its tenant) with "aivault credential update ${credential.id} --host ${credential.tenantHost}"`,
+    })
+  }
+  throw new AivaultError('policy_violation', `secret ${record.name} is bound to tenant host ${record.tenantHost}; credential ${credential.id} ${credential.tenantHost ? `names ${credential.tenantHost}` : 'names no tenant'}`)
 }
 
 const MAX_TOKEN_REPLY = 1 << 20

@@ -1,4 +1,5 @@
 import {AivaultError} from '../errors'
+import {narrowToPatterns} from '../registry/host-pattern'
 import type {Registry} from '../registry/registry'
 import type {AuthSpec} from '../registry/types'
 import type {Binding} from '../vault/broker-records'
@@ -23,6 +24,8 @@ export interface ResolvedCredential {
   /** Placeholder -> secret id. */
   secrets: Record<string, string>
   binding: string | null
+  /** The tenant host of a per-tenant registry provider: its secrets must be sealed to it (material.ts). */
+  tenantHost?: string
 }
 
 /** How specific a scope match is: a group credential beats a workspace one beats a global one. */
@@ -40,6 +43,11 @@ function bindingRank(binding: Binding, ctx: InvocationContext): number {
   return scope * 2 + (binding.consumer ? 1 : 0)
 }
 
+/**
+ * A credential record as the broker uses it. Registry providers always use the built-in auth,
+ * and the registry's hosts or the tenant hosts the record narrows them to: hosts a record names
+ * outside the registry's patterns are ignored (SPEC §4, §5; `doctor` reports them).
+ */
 function view(record: CredentialRecord, registry: Registry, binding: string | null): ResolvedCredential {
   const provider = registry.provider(record.provider)
   const auth = provider ? provider.auth : record.auth
@@ -49,15 +57,21 @@ function view(record: CredentialRecord, registry: Registry, binding: string | nu
     const id = secretIdOfRef(ref)
     if (id) secrets[placeholder] = id
   }
-  // Registry providers always use the built-in auth and hosts (SPEC §4); --host may only narrow.
-  const hosts = provider ? (record.hosts.length > 0 ? record.hosts : provider.hosts) : record.hosts
-  return {id: record.id, provider: record.provider, auth, hosts, secrets, binding}
+  if (!provider) return {id: record.id, provider: record.provider, auth, hosts: record.hosts, secrets, binding}
+  const {hosts, tenants} = narrowToPatterns(provider.hosts, record.hosts)
+  if (tenants.length > 1) {
+    throw new AivaultError('policy_violation', `credential ${record.id} names ${tenants.length} tenant hosts (${tenants.join(', ')}); a ${provider.provider} credential names one`, {
+      hint: `keep one with "aivault credential update ${record.id} --host <host>"`,
+    })
+  }
+  return {id: record.id, provider: record.provider, auth, hosts, secrets, binding, ...(tenants.length === 1 ? {tenantHost: tenants[0]} : {})}
 }
 
 /**
  * SPEC §6 resolution order: explicit credential; then a binding for the capability (group >
  * workspace > global, consumer-specific > generic); then the most specific scoped credential of
- * the capability's provider; ties are `credential_ambiguous`, listing the candidates.
+ * the capability's provider; ties are `credential_ambiguous`, listing the candidates. A custom
+ * capability is never tied to one credential: any credential of its provider may serve it.
  */
 export function resolveCredential(
   vault: Vault,
@@ -66,31 +80,24 @@ export function resolveCredential(
   explicit: string | undefined,
   ctx: InvocationContext,
 ): ResolvedCredential {
-  const load = (id: string): CredentialRecord => {
-    const record = vault.exists() ? vault.credentials.find(id) : undefined
-    if (!record) throw new AivaultError('credential_not_found', `no credential ${id}`, {hint: 'see "aivault credential list"'})
-    if (record.provider !== capability.provider) {
-      throw new AivaultError('policy_violation', `credential ${id} is for provider ${record.provider}, not ${capability.provider}`)
-    }
-    if (scopeRank(record, ctx) < 0) {
-      throw new AivaultError('secret_not_accessible', `credential ${id} is not available to this workspace/group`)
-    }
-    return record
-  }
-  if (explicit && capability.credential && explicit !== capability.credential) {
-    throw new AivaultError('policy_violation', `${capability.id} is served only by credential ${capability.credential}`)
-  }
-  const wanted = explicit ?? capability.credential ?? undefined
-  if (wanted) return view(load(wanted), registry, null)
+  if (explicit) return view(loadUsable(vault, capability, explicit, ctx), registry, null)
 
   const bindings = vault.exists() ? vault.bindings.list().records.filter((b) => b.capability === capability.id) : []
   const ranked = bindings.map((b) => ({b, rank: bindingRank(b, ctx)})).filter((x) => x.rank >= 0).sort((x, y) => y.rank - x.rank)
   const binding = ranked[0]?.b
-  if (binding?.credential) return view(load(binding.credential), registry, binding.id)
+  if (binding?.credential) return view(loadUsable(vault, capability, binding.credential, ctx), registry, binding.id)
+  if (!binding?.secretRef) {
+    const chosen = bestScoped(vault, registry, capability, ctx)
+    if (!chosen) throw noCredential(registry, capability)
+    return chosen
+  }
 
-  const base = bestScoped(vault, registry, capability, ctx, binding?.secretRef ? binding : undefined)
-  if (!binding?.secretRef) return base
+  // A binding that picks a secret: the provider's credential that uses it (SPEC §6), else the
+  // credential resolution would choose, with the bound secret in place of its own.
   const secretId = secretIdOfRef(binding.secretRef) as string
+  const user = bestScoped(vault, registry, capability, ctx, (c) => Object.values(c.secretRefs).some((ref) => secretIdOfRef(ref) === secretId))
+  if (user) return {...user, binding: binding.id}
+  const base = bestScoped(vault, registry, capability, ctx) ?? bindingOnly(registry, capability, binding)
   const placeholders = Object.keys(base.secrets)
   if (placeholders.length !== 1) {
     throw new AivaultError('policy_violation', `binding ${binding.id} names one secret, but ${base.provider} credentials need ${placeholders.join(', ')}`)
@@ -98,9 +105,25 @@ export function resolveCredential(
   return {...base, secrets: {[placeholders[0]]: secretId}, binding: binding.id}
 }
 
-function bestScoped(vault: Vault, registry: Registry, capability: ResolvedCapability, ctx: InvocationContext, binding?: Binding): ResolvedCredential {
+function loadUsable(vault: Vault, capability: ResolvedCapability, id: string, ctx: InvocationContext): CredentialRecord {
+  const record = vault.exists() ? vault.credentials.find(id) : undefined
+  if (!record) throw new AivaultError('credential_not_found', `no credential ${id}`, {hint: 'see "aivault credential list"'})
+  if (record.provider !== capability.provider) {
+    throw new AivaultError('policy_violation', `credential ${id} is for provider ${record.provider}, not ${capability.provider}`)
+  }
+  if (scopeRank(record, ctx) < 0) {
+    throw new AivaultError('secret_not_accessible', `credential ${id} is not available to this workspace/group`)
+  }
+  return record
+}
+
+/**
+ * The most specific scoped credential of the capability's provider among those `accept`s, or
+ * undefined when there is none; several equally specific ones are `credential_ambiguous`.
+ */
+function bestScoped(vault: Vault, registry: Registry, capability: ResolvedCapability, ctx: InvocationContext, accept: (c: CredentialRecord) => boolean = () => true): ResolvedCredential | undefined {
   const candidates = (vault.exists() ? vault.credentials.list().records : [])
-    .filter((c) => c.provider === capability.provider)
+    .filter((c) => c.provider === capability.provider && accept(c))
     .map((c) => ({c, rank: scopeRank(c, ctx)}))
     .filter((x) => x.rank >= 0)
   const top = Math.max(...candidates.map((x) => x.rank), -1)
@@ -111,13 +134,20 @@ function bestScoped(vault: Vault, registry: Registry, capability: ResolvedCapabi
       hint: 'pass --credential, or bind one with "aivault capability bind"',
     })
   }
+  return undefined
+}
+
+function noCredential(registry: Registry, capability: ResolvedCapability): AivaultError {
   const provider = registry.provider(capability.provider)
-  if (binding && provider) {
-    // A binding's secret with no stored credential: the registry still defines auth and hosts.
-    return {id: `${provider.provider}@binding`, provider: provider.provider, auth: provider.auth, hosts: provider.hosts, secrets: {[Object.values(provider.vaultSecrets)[0]]: ''}, binding: binding.id}
-  }
-  const names = provider ? Object.keys(provider.vaultSecrets).join(' and ') : undefined
-  throw new AivaultError('credential_not_found', `no credential for provider ${capability.provider}`, {
-    hint: names ? `store it: aivault secrets create --name ${Object.keys(provider!.vaultSecrets)[0]} --value-stdin (needs ${names})` : 'create one with "aivault credential create"',
+  const names = provider ? Object.keys(provider.vaultSecrets) : []
+  return new AivaultError('credential_not_found', `no credential for provider ${capability.provider}`, {
+    hint: provider ? `store it: aivault secrets create --name ${names[0]} --value-stdin (needs ${names.join(' and ')})` : 'create one with "aivault credential create"',
   })
+}
+
+/** A binding's secret with no stored credential: the registry still defines auth and hosts. */
+function bindingOnly(registry: Registry, capability: ResolvedCapability, binding: Binding): ResolvedCredential {
+  const provider = registry.provider(capability.provider)
+  if (!provider) throw noCredential(registry, capability)
+  return {id: `${provider.provider}@binding`, provider: provider.provider, auth: provider.auth, hosts: provider.hosts, secrets: {[Object.values(provider.vaultSecrets)[0]]: ''}, binding: binding.id}
 }

@@ -10,6 +10,8 @@ export interface SecretChangeJson {
   credential: CredentialView | null
   waitingFor: string[]
   capabilitiesEnabled: number
+  /** Set while a per-tenant credential waits for its host: the command that completes it. */
+  completeWith?: string
 }
 
 export function secretChangeJson(change: SecretChange, catalog: ProviderCatalog): SecretChangeJson {
@@ -18,5 +20,6 @@ export function secretChangeJson(change: SecretChange, catalog: ProviderCatalog)
     credential: change.credential ? credentialView(change.credential, catalog) : null,
     waitingFor: change.waitingFor,
     capabilitiesEnabled: change.capabilitiesEnabled,
+    ...(change.completeWith ? {completeWith: change.completeWith} : {}),
   }
 }

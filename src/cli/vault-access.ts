@@ -10,15 +10,19 @@ import {Vault} from '../vault/vault'
  */
 export function sealingVault(env: NodeJS.ProcessEnv = process.env): Vault {
   const vault = Vault.fromEnv(env)
-  vault.remoteSealer = async ({secretId, scope, pinnedProvider, plaintext}) => {
-    const client = env.AIVAULTD_DISABLE === '1' ? undefined : await DaemonClient.connect(daemonSocketPath(vault))
-    if (!client) throw new AivaultError('vault_locked', 'this passphrase vault is locked', {hint: 'run "aivault unlock" first'})
-    try {
-      const reply = await client.request<{sealed: SealedValue}>('seal', {secretId, scope, pinnedProvider, valueBase64: Buffer.from(plaintext).toString('base64')})
-      return reply.sealed
-    } finally {
-      client.close()
-    }
-  }
+  vault.remoteSealer = ({secretId, scope, pinnedProvider, tenantHost, plaintext}) =>
+    daemonSeal(vault, env, 'seal', {secretId, scope, pinnedProvider, ...(tenantHost ? {tenantHost} : {}), valueBase64: Buffer.from(plaintext).toString('base64')})
+  vault.remoteTenantSealer = (request) => daemonSeal(vault, env, 'seal_tenant', request)
   return vault
+}
+
+async function daemonSeal(vault: Vault, env: NodeJS.ProcessEnv, op: 'seal' | 'seal_tenant', params: Record<string, unknown>): Promise<SealedValue> {
+  const client = env.AIVAULTD_DISABLE === '1' ? undefined : await DaemonClient.connect(daemonSocketPath(vault))
+  if (!client) throw new AivaultError('vault_locked', 'this passphrase vault is locked', {hint: 'run "aivault unlock" first'})
+  try {
+    const reply = await client.request<{sealed: SealedValue}>(op, params)
+    return reply.sealed
+  } finally {
+    client.close()
+  }
 }

@@ -7,7 +7,7 @@ import type {Envelope} from '../broker/envelope'
 import type {PlannedRequest} from '../broker/pipeline'
 import type {InvocationContext} from '../broker/resolve-credential'
 
-export type DaemonOp = 'health' | 'status' | 'unlock' | 'lock' | 'execute' | 'execute_stream' | 'seal' | 'shutdown'
+export type DaemonOp = 'health' | 'status' | 'unlock' | 'lock' | 'execute' | 'execute_stream' | 'seal' | 'seal_tenant' | 'shutdown'
 
 /** Ops a shared socket serves: invocation only, never key operations. */
 export const SHARED_OPS: ReadonlySet<DaemonOp> = new Set(['health', 'execute', 'execute_stream'])

@@ -163,6 +163,8 @@ export class Daemon {
       }
       case 'seal':
         return send({id, ok: true, value: await this.seal(request)})
+      case 'seal_tenant':
+        return send({id, ok: true, value: await this.sealTenant(request)})
       case 'execute':
       case 'execute_stream':
         return this.execute(request, op === 'execute_stream', send, signal)
@@ -214,11 +216,21 @@ export class Daemon {
 
   /** Seal a value for a CLI process that has no key (passphrase vaults): plaintext in, ciphertext out. */
   private async seal(request: Record<string, unknown>) {
-    const params = request as {valueBase64?: string; secretId?: string; scope?: never; pinnedProvider?: string | null}
+    const params = request as {valueBase64?: string; secretId?: string; scope?: never; pinnedProvider?: string | null; tenantHost?: string}
     if (typeof params.valueBase64 !== 'string' || typeof params.secretId !== 'string' || !params.scope) throw new AivaultError('invalid_request', 'seal needs valueBase64, secretId and scope')
     const keyring = await this.vault.keyring()
-    const ad = associatedData(this.vault.config().vaultId, params.secretId, params.scope, params.pinnedProvider ?? undefined)
+    const tenantHost = typeof params.tenantHost === 'string' ? params.tenantHost : undefined
+    const ad = associatedData(this.vault.config().vaultId, params.secretId, params.scope, params.pinnedProvider ?? undefined, tenantHost)
     return {sealed: await sealValue(keyring.current, Buffer.from(params.valueBase64, 'base64'), ad)}
+  }
+
+  /** Bind a per-tenant key to its tenant for a CLI process that has no key: the value never leaves (SPEC §4). */
+  private async sealTenant(request: Record<string, unknown>) {
+    const {secretId, nonce, tenantHost} = request as {secretId?: unknown; nonce?: unknown; tenantHost?: unknown}
+    if (typeof secretId !== 'string' || typeof nonce !== 'string' || typeof tenantHost !== 'string') throw new AivaultError('invalid_request', 'seal_tenant needs secretId, nonce and tenantHost')
+    const record = this.vault.secrets.read(secretId)
+    if (record.sealed.nonce !== nonce) throw new AivaultError('conflict', `secret ${record.name} changed meanwhile`, {hint: 'run the command again'})
+    return {sealed: await this.vault.sealForTenant(record, tenantHost)}
   }
 
   private async execute(request: Record<string, unknown>, stream: boolean, send: (reply: Reply) => void, signal: CallerSignal): Promise<void> {

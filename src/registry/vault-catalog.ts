@@ -1,8 +1,9 @@
 import type {CatalogProvider, ProviderCatalog} from '../vault/catalog'
+import {capabilityHostProblem, isPerTenant, narrowToPatterns} from './host-pattern'
 import type {Registry} from './registry'
 import {loadBuiltinRegistry} from './registry'
 
-/** The registry as the vault services see it (claims and provisioning facts only). */
+/** The registry as the vault services see it (claims, provisioning and host facts only). */
 export function catalogOf(registry: Registry): ProviderCatalog {
   return {
     claimFor: (name) => {
@@ -12,8 +13,17 @@ export function catalogOf(registry: Registry): ProviderCatalog {
     provider: (id): CatalogProvider | undefined => {
       const def = registry.provider(id)
       if (!def) return undefined
-      return {id: def.provider, vaultSecrets: def.vaultSecrets, auth: def.auth, hosts: def.hosts, capabilityCount: def.capabilities.length}
+      return {
+        id: def.provider,
+        vaultSecrets: def.vaultSecrets,
+        auth: def.auth,
+        hosts: def.hosts,
+        capabilityCount: def.capabilities.length,
+        perTenant: isPerTenant(def.hosts),
+        narrowHosts: (recordHosts) => narrowToPatterns(def.hosts, recordHosts),
+      }
     },
+    capabilityHostProblem: (provider, host, testing) => capabilityHostProblem(host, {providerPatterns: registry.provider(provider)?.hosts, testing}),
   }
 }
 
@@ -21,5 +31,9 @@ export function catalogOf(registry: Registry): ProviderCatalog {
 export function builtinCatalog(): ProviderCatalog {
   let catalog: ProviderCatalog | undefined
   const get = () => (catalog ??= catalogOf(loadBuiltinRegistry()))
-  return {claimFor: (name) => get().claimFor(name), provider: (id) => get().provider(id)}
+  return {
+    claimFor: (name) => get().claimFor(name),
+    provider: (id) => get().provider(id),
+    capabilityHostProblem: (provider, host, testing) => get().capabilityHostProblem(provider, host, testing),
+  }
 }

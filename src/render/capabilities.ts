@@ -4,16 +4,25 @@ import {plural} from './text'
 export function renderCapabilityList(listing: CapabilityListing): string {
   const lines: string[] = []
   lines.push(`Ready (${plural(listing.ready.length, 'capability', 'capabilities')}):`)
-  if (listing.ready.length === 0) lines.push('  none yet: store a provider secret to enable its capabilities')
+  if (listing.ready.length === 0 && listing.waiting.length === 0) lines.push('  none yet: store a provider secret to enable its capabilities')
   for (const c of listing.ready) lines.push(`  ${c.id}  (credential ${c.credential})`)
-  lines.push('', `Available (${plural(listing.available.length, 'capability', 'capabilities')}):`)
-  const byProvider = new Map<string, typeof listing.available>()
-  for (const c of listing.available) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
-  for (const [provider, caps] of byProvider) {
-    lines.push(`  ${provider} (${plural(caps.length, 'capability', 'capabilities')}): ${caps.map((c) => c.id.slice(provider.length + 1)).join(', ')}`)
-    for (const command of caps[0].setup) lines.push(`    enable: ${command}`)
+  if (listing.waiting.length > 0) {
+    lines.push('', `Waiting for a tenant host (${plural(listing.waiting.length, 'capability', 'capabilities')}):`)
+    groupedByProvider(lines, listing.waiting, 'complete')
   }
+  lines.push('', `Available (${plural(listing.available.length, 'capability', 'capabilities')}):`)
+  groupedByProvider(lines, listing.available, 'enable')
   return lines.join('\n')
+}
+
+/** One line per provider with its capabilities' short names, then the commands that set it up. */
+function groupedByProvider(lines: string[], capabilities: Array<{id: string; provider: string; setup: string[]}>, verb: string): void {
+  const byProvider = new Map<string, typeof capabilities>()
+  for (const c of capabilities) byProvider.set(c.provider, [...(byProvider.get(c.provider) ?? []), c])
+  for (const [provider, caps] of byProvider) {
+    lines.push(`  ${provider} (${plural(caps.length, 'capability', 'capabilities')}): ${caps.map((c) => (c.id.startsWith(`${provider}/`) ? c.id.slice(provider.length + 1) : c.id)).join(', ')}`)
+    for (const command of caps[0].setup) lines.push(`    ${verb}: ${command}`)
+  }
 }
 
 export function renderCapabilityDescription(d: CapabilityDescription): string {

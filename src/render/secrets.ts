@@ -2,6 +2,7 @@ import type {SecretScope} from '../vault/scope'
 import type {DeleteResult, ImportResult, SecretChange, SecretListing} from '../vault/secrets-service'
 import type {ProvisionOutcome} from '../vault/provisioning'
 import type {SecretMeta} from '../vault/secret-record'
+import {tenantWaitLines} from './credentials'
 import {plural, table} from './text'
 
 export function scopeLabel(scope: SecretScope): string {
@@ -16,7 +17,8 @@ export function scopeLabel(scope: SecretScope): string {
 }
 
 /** The provisioning line of SPEC §3/§15, or nothing for an unpinned secret. */
-export function provisionLine(outcome: Pick<ProvisionOutcome, 'provider' | 'credential' | 'created' | 'waitingFor' | 'capabilitiesEnabled'>): string | undefined {
+export function provisionLine(outcome: Pick<ProvisionOutcome, 'provider' | 'credential' | 'created' | 'waitingFor' | 'completeWith' | 'capabilitiesEnabled'>): string | undefined {
+  if (outcome.completeWith) return tenantWaitLines(outcome.provider, outcome.completeWith)
   if (outcome.waitingFor.length > 0) return `Waiting for ${outcome.waitingFor.join(', ')} to complete ${outcome.provider} credential`
   if (outcome.created && outcome.credential) {
     return `Credential auto-provisioned: ${outcome.credential.id} (${plural(outcome.capabilitiesEnabled, 'capability', 'capabilities')} enabled)`

@@ -1,11 +1,13 @@
 import {AivaultError} from '../errors'
 import type {AuthSpec} from '../registry/types'
-import type {ProviderCatalog} from './catalog'
+import type {CatalogProvider, ProviderCatalog} from './catalog'
+import {completeTenantCommand} from './catalog'
 import type {CredentialRecord} from './credential-record'
 import {secretIdOfRef} from './credential-record'
 import {ensureVault} from './init'
 import {removeBindingsFor} from './bindings'
 import type {SecretMeta} from './secret-record'
+import {bindSecretsToTenant} from './tenant-binding'
 import type {Vault} from './vault'
 
 /** The JSON shape of a credential (SPEC §15): auth flattened to `{type, ...camelCase fields}`. */
@@ -28,11 +30,14 @@ export function flattenAuth(auth: AuthSpec): Record<string, unknown> & {type: st
   return {type, ...Object.fromEntries(Object.entries((config ?? {}) as object).map(([k, v]) => [camel(k), v]))}
 }
 
-/** Registry providers take auth and hosts from the registry whatever the record says (SPEC §4). */
+/**
+ * Registry providers take auth from the registry, and hosts from the registry or the tenant
+ * hosts their record narrows to; hosts a record names outside the registry are ignored (SPEC §4, §5).
+ */
 export function credentialView(record: CredentialRecord, catalog: ProviderCatalog): CredentialView {
   const provider = catalog.provider(record.provider)
   const auth = provider ? provider.auth : record.auth
-  const hosts = provider && record.hosts.length === 0 ? provider.hosts : record.hosts
+  const hosts = provider ? provider.narrowHosts(record.hosts).hosts : record.hosts
   return {
     id: record.id,
     provider: record.provider,
@@ -43,6 +48,16 @@ export function credentialView(record: CredentialRecord, catalog: ProviderCatalo
     groupId: record.groupId,
     autoProvisioned: record.autoProvisioned,
   }
+}
+
+/**
+ * For a credential of a per-tenant provider that names no tenant host yet (it serves nothing,
+ * SPEC §4): the command that completes it. Undefined for any other credential.
+ */
+export function waitingCommand(record: Pick<CredentialRecord, 'id' | 'provider' | 'hosts'>, catalog: ProviderCatalog): string | undefined {
+  const provider = catalog.provider(record.provider)
+  if (!provider?.perTenant || provider.narrowHosts(record.hosts).tenants.length > 0) return undefined
+  return completeTenantCommand(record.id, provider)
 }
 
 export function listCredentials(vault: Vault): {credentials: CredentialRecord[]; problems: {file: string; message: string}[]} {
@@ -62,48 +77,68 @@ export interface CredentialInput {
   groupId?: string
 }
 
+const registryAuthRefused = (provider: string) =>
+  new AivaultError('policy_violation', `provider ${provider} is a registry provider; its auth strategy comes from the registry`, {hint: 'drop --auth and the auth flags'})
+
+/**
+ * The hosts a credential may name: for a registry provider only hosts its patterns allow, and at
+ * most one tenant host; for a custom provider at least one exact host (ports only in a testing
+ * vault). Returns them sorted, with the tenant host they name, if any.
+ */
+function checkHosts(vault: Vault, provider: CatalogProvider | undefined, hosts: string[]): {hosts: string[]; tenant: string | null} {
+  const sorted = [...new Set(hosts)].sort()
+  if (!provider) {
+    if (sorted.length === 0) throw new AivaultError('invalid_request', `a custom credential needs at least one --host`, {hint: 'add --host api.example.com'})
+    if (sorted.some((h) => /:\d+$/.test(h)) && !vault.config().testing) {
+      throw new AivaultError('invalid_request', 'AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS is only honoured in a vault created with "aivault init --testing"')
+    }
+    return {hosts: sorted, tenant: null}
+  }
+  const narrowed = provider.narrowHosts(sorted)
+  if (narrowed.ignored.length > 0) {
+    throw new AivaultError('policy_violation', `host ${narrowed.ignored[0]} is not one of provider ${provider.id}'s hosts (${provider.hosts.join(', ')})`, {
+      hint: '--host may only narrow a registry provider to hosts its registry entry allows',
+    })
+  }
+  if (narrowed.tenants.length > 1) {
+    throw new AivaultError('policy_violation', `a ${provider.id} credential names one tenant host, not ${narrowed.tenants.length} (${narrowed.tenants.join(', ')})`, {
+      hint: 'create one credential per tenant, each with its own secret',
+    })
+  }
+  return {hosts: sorted, tenant: narrowed.tenants[0] ?? null}
+}
+
+/** An OAuth2 token endpoint must stay on one of the credential's hosts (SPEC §8). */
+function checkTokenEndpoint(auth: AuthSpec | null, hosts: string[]): void {
+  if (!auth || !('o_auth2' in auth)) return
+  const host = new URL(auth.o_auth2.token_endpoint).host.toLowerCase()
+  if (!hosts.includes(host)) {
+    throw new AivaultError('invalid_request', `the token endpoint host ${host} must be one of the credential's hosts (${hosts.join(', ')})`, {hint: 'keep that host in --host'})
+  }
+}
+
 /**
  * Create a credential. Registry providers keep the registry's auth; `--host` may only narrow to
- * hosts matching the registry patterns. Custom providers need an auth strategy and exact hosts.
- * A secret pinned to one provider never backs another provider's credential.
+ * hosts matching the registry patterns, and a tenant host binds the secrets to that tenant
+ * (tenant-binding.ts). Custom providers need an auth strategy and exact hosts. A secret pinned
+ * to one provider never backs another provider's credential.
  */
-export async function createCredential(
-  vault: Vault,
-  catalog: ProviderCatalog,
-  input: CredentialInput,
-  matchHost: (pattern: string, host: string) => boolean,
-): Promise<CredentialRecord> {
+export async function createCredential(vault: Vault, catalog: ProviderCatalog, input: CredentialInput): Promise<CredentialRecord> {
   await ensureVault(vault)
   return vault.withLock(async () => {
     if (vault.credentials.find(input.id)) {
-      throw new AivaultError('conflict', `credential ${input.id} already exists`, {hint: `delete it first with "aivault credential delete ${input.id}"`})
+      throw new AivaultError('conflict', `credential ${input.id} already exists`, {
+        hint: input.hosts.length > 0 ? `change its hosts with "aivault credential update ${input.id} --host ..."` : `delete it first with "aivault credential delete ${input.id}"`,
+      })
     }
     const provider = catalog.provider(input.provider)
-    const secrets = vault.secrets.list().records
-    const refs = resolveRefs(input, provider?.vaultSecrets, secrets)
-    let auth: AuthSpec | null = null
-    let hosts: string[] = []
-    if (provider) {
-      if (input.auth) {
-        throw new AivaultError('policy_violation', `provider ${provider.id} is a registry provider; its auth strategy comes from the registry`, {hint: 'drop --auth and the auth flags'})
-      }
-      for (const host of input.hosts) {
-        if (!provider.hosts.some((pattern) => matchHost(pattern, host))) {
-          throw new AivaultError('policy_violation', `host ${host} is not one of provider ${provider.id}'s hosts (${provider.hosts.join(', ')})`, {
-            hint: '--host may only narrow a registry provider to hosts its registry entry allows',
-          })
-        }
-      }
-      hosts = [...new Set(input.hosts)].sort()
-    } else {
-      if (!input.auth) throw new AivaultError('invalid_request', `provider ${input.provider} is not in the registry, so --auth is required`, {hint: 'add --auth header|query|basic|...'})
-      if (input.hosts.length === 0) throw new AivaultError('invalid_request', `a custom credential needs at least one --host`, {hint: 'add --host api.example.com'})
-      if (input.hosts.some((h) => /:\d+$/.test(h)) && !vault.config().testing) {
-        throw new AivaultError('invalid_request', 'AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS is only honoured in a vault created with "aivault init --testing"')
-      }
-      auth = input.auth
-      hosts = [...new Set(input.hosts)].sort()
-    }
+    if (provider && input.auth) throw registryAuthRefused(provider.id)
+    if (!provider && !input.auth) throw new AivaultError('invalid_request', `provider ${input.provider} is not in the registry, so --auth is required`, {hint: 'add --auth header|query|basic|...'})
+    const refs = resolveRefs(input, provider?.vaultSecrets, vault.secrets.list().records)
+    const {hosts, tenant} = checkHosts(vault, provider, input.hosts)
+    const auth = provider ? null : (input.auth as AuthSpec)
+    checkTokenEndpoint(auth, hosts)
+    await bindSecretsToTenant(vault, catalog, input.id, refs, tenant)
     const record: CredentialRecord = {
       id: input.id,
       provider: input.provider,
@@ -118,6 +153,40 @@ export async function createCredential(
     vault.credentials.write(record)
     await vault.audit.append('credential.create', {credentialId: record.id, provider: record.provider, hosts})
     return record
+  })
+}
+
+export interface CredentialUpdate {
+  /** Replaces the hosts when given. */
+  hosts?: string[]
+  /** Replaces the auth strategy (custom providers only). */
+  auth?: AuthSpec
+}
+
+/**
+ * `credential update <id> [--host H]... [auth flags]` (SPEC §5): completes a per-tenant
+ * credential with its tenant host (binding its secrets to that tenant), or changes a custom
+ * credential's hosts or auth. The same rules as create; an unchanged credential is not rewritten.
+ */
+export async function updateCredential(vault: Vault, catalog: ProviderCatalog, id: string, update: CredentialUpdate): Promise<{credential: CredentialRecord; changed: boolean}> {
+  const missing = () => new AivaultError('credential_not_found', `no credential ${id}`, {hint: 'see "aivault credential list"'})
+  if (!vault.exists()) throw missing()
+  return vault.withLock(async () => {
+    const current = vault.credentials.find(id)
+    if (!current) throw missing()
+    const provider = catalog.provider(current.provider)
+    if (provider && update.auth) throw registryAuthRefused(provider.id)
+    const {hosts, tenant} = update.hosts ? checkHosts(vault, provider, update.hosts) : {hosts: current.hosts, tenant: null}
+    const auth = provider ? null : (update.auth ?? current.auth)
+    checkTokenEndpoint(auth, hosts)
+    if (update.hosts) await bindSecretsToTenant(vault, catalog, id, current.secretRefs, tenant)
+    const next: CredentialRecord = {...current, auth, hosts}
+    const changed = JSON.stringify(next) !== JSON.stringify(current)
+    if (changed) {
+      vault.credentials.write(next)
+      await vault.audit.append('credential.update', {credentialId: id, provider: next.provider, hosts, ...(update.auth ? {authType: Object.keys(update.auth)[0]} : {})})
+    }
+    return {credential: next, changed}
   })
 }
 

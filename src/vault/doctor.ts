@@ -3,13 +3,15 @@ import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
 import {DIR_MODE, FILE_MODE, TEMP_SUFFIX} from './atomic-file'
+import type {ProviderCatalog} from './catalog'
 import {secretIdOfRef} from './credential-record'
+import {checkHosts} from './doctor-hosts'
 import {relativeToVault} from './paths'
 import {rotateMaster} from './rotate-master'
 import type {Vault} from './vault'
 
 export interface DoctorFinding {
-  check: 'vault' | 'keys' | 'records' | 'permissions' | 'temp-files' | 'conflicts' | 'references' | 'audit' | 'rotation'
+  check: 'vault' | 'keys' | 'records' | 'permissions' | 'temp-files' | 'conflicts' | 'references' | 'hosts' | 'audit' | 'rotation'
   file?: string
   problem: string
   fixed: boolean
@@ -42,7 +44,7 @@ const TEMP_GRACE_MS = 10_000
  * permissions, leftover temp files and an interrupted rotate-master. Never decrypts more than
  * it needs to prove each record opens; never prints a value.
  */
-export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress?: (done: number, total: number) => void}): Promise<DoctorReport> {
+export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress?: (done: number, total: number) => void; catalog?: ProviderCatalog}): Promise<DoctorReport> {
   const findings: DoctorFinding[] = []
   const checked = {secrets: 0, credentials: 0, opened: 0}
   if (!vault.exists()) {
@@ -99,6 +101,8 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
       if (!id || !secretIds.has(id)) add({check: 'references', file: rel(vault.credentials.file(credential.id)), problem: `refers to missing secret ${ref}`, fixed: false})
     }
   }
+
+  if (options.catalog) findings.push(...checkHosts(vault, options.catalog))
 
   try {
     vault.config()

@@ -1,7 +1,8 @@
 /**
  * Sealing of secret values (SPEC §1). What this promises:
  * - A value is encrypted with XChaCha20-Poly1305 under a fresh random 32-byte DEK; the
- *   associated data binds vault id, secret id, scope and pinned provider, so a ciphertext
+ *   associated data binds vault id, secret id, scope, pinned provider and (once a per-tenant
+ *   key is bound to its tenant, SPEC §4) the tenant host, so a ciphertext
  *   moved to another record or vault, or a record whose bound metadata was edited, fails to open.
  * - The DEK is wrapped with crypto_secretbox under the KEK; `kekId` is a 64-bit fingerprint
  *   of the KEK that tells which key wrapped it (never the key itself).
@@ -52,8 +53,11 @@ export async function randomKey(): Promise<Uint8Array> {
   return sodium.randombytes_buf(32)
 }
 
-export function associatedData(vaultId: string, secretId: string, scope: SecretScope, pinnedProvider: string | undefined): Uint8Array {
-  return Buffer.from(JSON.stringify(['aivault/v1', vaultId, secretId, scopeKey(scope), pinnedProvider ?? '']), 'utf8')
+/** A bound tenant host adds a sixth element; unbound records keep the five-element form they were sealed with. */
+export function associatedData(vaultId: string, secretId: string, scope: SecretScope, pinnedProvider: string | undefined, tenantHost?: string): Uint8Array {
+  const parts = ['aivault/v1', vaultId, secretId, scopeKey(scope), pinnedProvider ?? '']
+  if (tenantHost) parts.push(`tenant:${tenantHost}`)
+  return Buffer.from(JSON.stringify(parts), 'utf8')
 }
 
 export async function wrapDek(kek: Kek, dek: Uint8Array): Promise<SealedValue['dek']> {

@@ -17,6 +17,11 @@ export interface SecretMeta {
   aliases: string[]
   scope: SecretScope
   pinnedProvider: string | null
+  /**
+   * The tenant host a per-tenant provider's key is bound to (SPEC §4), set once a credential
+   * names one. Part of the sealed value's associated data, so editing it breaks the record.
+   */
+  tenantHost?: string
   attachedGroups: AttachedGroup[]
   systemManaged: boolean
   valueVersion: number
@@ -41,6 +46,7 @@ export function serializeSecret(record: SecretRecord): Record<string, unknown> {
     aliases: [...new Set(record.aliases)].sort(),
     scope: record.scope,
     pinnedProvider: record.pinnedProvider,
+    ...(record.tenantHost ? {tenantHost: record.tenantHost} : {}),
     attachedGroups: sortGroups(record.attachedGroups),
     systemManaged: record.systemManaged,
     valueVersion: record.valueVersion,
@@ -74,6 +80,7 @@ export function parseSecretRecord(raw: unknown, file: string): SecretRecord {
   const scope = parseScope(r.scope)
   if (!scope) throw bad('invalid scope')
   if (r.pinnedProvider !== null && r.pinnedProvider !== undefined && !isString(r.pinnedProvider)) throw bad('invalid pinnedProvider')
+  if (r.tenantHost !== undefined && (!isString(r.tenantHost) || !/^[a-z0-9.-]{1,253}$/.test(r.tenantHost))) throw bad('invalid tenantHost')
   const groups = r.attachedGroups ?? []
   if (!Array.isArray(groups) || !groups.every((g) => g && isString(g.workspaceId) && isString(g.groupId))) throw bad('invalid attachedGroups')
   if (!Number.isInteger(r.valueVersion) || (r.valueVersion as number) < 1) throw bad('invalid valueVersion')
@@ -89,6 +96,7 @@ export function parseSecretRecord(raw: unknown, file: string): SecretRecord {
     aliases: r.aliases as string[],
     scope,
     pinnedProvider: (r.pinnedProvider as string | null | undefined) ?? null,
+    ...(r.tenantHost ? {tenantHost: r.tenantHost as string} : {}),
     attachedGroups: groups as AttachedGroup[],
     systemManaged: r.systemManaged === true,
     valueVersion: r.valueVersion as number,

@@ -102,11 +102,11 @@ export class SecretStore {
    */
   async open(record: SecretRecord, keyring: Keyring, vaultId: string): Promise<Uint8Array> {
     try {
-      return await openValue(keyring.keys, record.sealed, associatedData(vaultId, record.id, record.scope, record.pinnedProvider ?? undefined))
+      return await openValue(keyring.keys, record.sealed, associatedData(vaultId, record.id, record.scope, record.pinnedProvider ?? undefined, record.tenantHost))
     } catch (error) {
       if (!(error instanceof SealOpenError)) throw error
       throw new AivaultError('vault_tampered', `${this.relativeFile(record.id)}: ${error.message}`, {
-        hint: 'restore the file from git or a backup; its sealed value or bound metadata (id, scope, pinned provider) was changed',
+        hint: 'restore the file from git or a backup; its sealed value or bound metadata (id, scope, pinned provider, tenant host) was changed',
       })
     }
   }

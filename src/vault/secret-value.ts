@@ -43,7 +43,7 @@ export async function updateSecretValue(vault: Vault, secretId: string, mutate: 
     if (next === undefined || next === value) return value
     if (next.length === 0) throw new AivaultError('invalid_request', 'refusing to store an empty value')
     const keyring = await vault.keyring()
-    const sealed = await sealValue(keyring.current, Buffer.from(next, 'utf8'), associatedData(vault.config().vaultId, record.id, record.scope, record.pinnedProvider ?? undefined))
+    const sealed = await sealValue(keyring.current, Buffer.from(next, 'utf8'), associatedData(vault.config().vaultId, record.id, record.scope, record.pinnedProvider ?? undefined, record.tenantHost))
     vault.secrets.write({...record, updatedAt: new Date().toISOString(), sealed})
     return next
   })

@@ -24,6 +24,8 @@ export interface SecretChange {
   secret: SecretMeta
   credential: CredentialRecord | null
   waitingFor: string[]
+  /** The command that completes a per-tenant credential waiting for its host (SPEC §4). */
+  completeWith: string | null
   capabilitiesEnabled: number
   /** Whether this change wrote the credential (for the "auto-provisioned" line). */
   credentialCreated: boolean
@@ -128,6 +130,7 @@ function change(record: SecretMeta, outcome?: ProvisionOutcome): SecretChange {
     secret: record,
     credential: outcome?.credential ?? null,
     waitingFor: outcome?.waitingFor ?? [],
+    completeWith: outcome?.completeWith ?? null,
     capabilitiesEnabled: outcome?.capabilitiesEnabled ?? 0,
     credentialCreated: outcome?.created ?? false,
   }
@@ -157,7 +160,7 @@ async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Arra
     ...record,
     valueVersion: record.valueVersion + 1,
     updatedAt: new Date().toISOString(),
-    sealed: await vault.sealSecretValue(record.id, record.scope, record.pinnedProvider, value),
+    sealed: await vault.sealSecretValue(record.id, record.scope, record.pinnedProvider, value, record.tenantHost),
   }
   vault.secrets.write(rotated, {durable})
   await vault.audit.append('secret.rotate', {secretId: record.id, name: record.name, scope: record.scope, valueVersion: rotated.valueVersion})

@@ -30,6 +30,7 @@ import type {SecretScope} from './scope'
 import type {SealedValue} from './seal'
 import {associatedData, sealValue} from './seal'
 import {RecordStore} from './record-store'
+import type {SecretRecord} from './secret-record'
 import {SecretStore} from './secret-store'
 
 const tamperedWhileUnlocked = (): AivaultError =>
@@ -197,18 +198,49 @@ export class Vault {
    * vault unlocked in aivaultd) hands the plaintext to the daemon's `seal` op instead; the key
    * never comes back.
    */
-  async sealSecretValue(secretId: string, scope: SecretScope, pinnedProvider: string | null, plaintext: Uint8Array): Promise<SealedValue> {
+  async sealSecretValue(secretId: string, scope: SecretScope, pinnedProvider: string | null, plaintext: Uint8Array, tenantHost?: string): Promise<SealedValue> {
     let keyring: Keyring
     try {
       keyring = await this.keyring()
     } catch (error) {
       if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer)) throw error
-      return this.remoteSealer({secretId, scope, pinnedProvider, plaintext})
+      return this.remoteSealer({secretId, scope, pinnedProvider, tenantHost, plaintext})
     }
-    return sealValue(keyring.current, plaintext, associatedData(this.config().vaultId, secretId, scope, pinnedProvider ?? undefined))
+    return sealValue(keyring.current, plaintext, associatedData(this.config().vaultId, secretId, scope, pinnedProvider ?? undefined, tenantHost))
   }
 
-  remoteSealer?: (request: {secretId: string; scope: SecretScope; pinnedProvider: string | null; plaintext: Uint8Array}) => Promise<SealedValue>
+  remoteSealer?: (request: {secretId: string; scope: SecretScope; pinnedProvider: string | null; tenantHost?: string; plaintext: Uint8Array}) => Promise<SealedValue>
+
+  /**
+   * Bind a per-tenant key to its tenant (SPEC §4): the record's value, opened under its current
+   * metadata, sealed again with `tenantHost` in the associated data. A key already bound to
+   * another tenant is refused here, so the daemon (which does this for a process without the
+   * key, via `remoteTenantSealer`) enforces it too. The caller writes the record.
+   */
+  async sealForTenant(record: SecretRecord, tenantHost: string): Promise<SealedValue> {
+    if (record.tenantHost && record.tenantHost !== tenantHost) {
+      throw new AivaultError('policy_violation', `secret ${record.name} is bound to tenant host ${record.tenantHost}, not ${tenantHost}`, {
+        hint: 'a key belongs to one tenant: store the other tenant\'s key as its own secret',
+      })
+    }
+    let keyring: Keyring
+    try {
+      keyring = await this.keyring()
+    } catch (error) {
+      if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteTenantSealer)) throw error
+      return this.remoteTenantSealer({secretId: record.id, nonce: record.sealed.nonce, tenantHost})
+    }
+    const vaultId = this.config().vaultId
+    const value = await this.secrets.open(record, keyring, vaultId)
+    try {
+      return await sealValue(keyring.current, value, associatedData(vaultId, record.id, record.scope, record.pinnedProvider ?? undefined, tenantHost))
+    } finally {
+      value.fill(0)
+    }
+  }
+
+  /** `nonce` names the sealed value the caller holds: the daemon refuses a record that changed meanwhile. */
+  remoteTenantSealer?: (request: {secretId: string; nonce: string; tenantHost: string}) => Promise<SealedValue>
 
   /** Hold an unlocked keyring, verified against `config`, in memory (aivaultd only) until `lock()` or the TTL. */
   holdUnlocked(keyring: Keyring, ttlMs: number, config: VaultConfig): number {

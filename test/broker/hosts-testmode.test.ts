@@ -31,7 +31,7 @@ function credential(hosts: string[], id = 'cred'): ResolvedCredential {
 }
 
 function capability(hosts: string[], id = 'example/cap'): ResolvedCapability {
-  return {id, provider: 'example', allow: {hosts, methods: ['GET'], pathPrefixes: ['/']}, custom: false, credential: null}
+  return {id, provider: 'example', allow: {hosts, methods: ['GET'], pathPrefixes: ['/']}, custom: false}
 }
 
 describe('broker/hosts: effectiveHost', () => {

@@ -41,9 +41,14 @@ describe('e2e: the provider catalog', () => {
       assert.ok(credential, `credential ${p.provider} provisioned`)
       assert.deepEqual(Object.keys(credential.secretRefs).sort(), [...new Set(Object.values(p.vaultSecrets))].sort(), `${p.provider} refers to each component by placeholder`)
     }
+    // Per-tenant providers (hosts only as patterns) wait for their tenant host (SPEC §4).
+    const perTenant = (p: ProviderDef) => p.hosts.every((h) => h.startsWith('*.'))
+    const count = (list: ProviderDef[]) => list.reduce((n, p) => n + p.capabilities.length, 0)
     const listing = parseJson(v.run(['capability', 'list', '--json']))
     assert.equal(listing.available.length, 0)
-    assert.equal(listing.ready.length, providers.reduce((n, p) => n + p.capabilities.length, 0))
+    assert.equal(listing.ready.length, count(providers.filter((p) => !perTenant(p))))
+    assert.equal(listing.waiting.length, count(providers.filter(perTenant)))
+    assert.deepEqual(new Set(listing.waiting.map((c: {provider: string}) => c.provider)), new Set(providers.filter(perTenant).map((p) => p.provider)))
   })
 
   it('multi-secret providers wait for their full set', () => {

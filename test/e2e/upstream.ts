@@ -20,7 +20,7 @@ import type {TLSSocket} from 'node:tls'
 /** Host names in the server certificate (plus `*.example.com`); the default for resolveEnv(). */
 export const UPSTREAM_HOSTNAMES = [
   'api.openai.com', 'api.anthropic.com', 'api.github.com', 'api.telegram.org', 'api.trello.com', 'api.twilio.com',
-  'api.mailgun.net', 'production.plaid.com', 'my-store.myshopify.com', 'generativelanguage.googleapis.com',
+  'api.mailgun.net', 'production.plaid.com', 'my-store.myshopify.com', 'evil-store.myshopify.com', 'generativelanguage.googleapis.com',
   'oauth2.googleapis.com', 'gmail.googleapis.com', 'people.googleapis.com', 'api.example.com', 'auth.example.com',
   'other.example.com', 's3.amazonaws.com', 'bedrock-runtime.us-east-1.amazonaws.com',
 ]

@@ -1,6 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
+import {parseCapabilityHosts} from '../../cli/hosts'
 import {usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import type {CustomCapability} from '../../vault/broker-records'
@@ -8,7 +9,7 @@ import {createCustomCapability} from '../../broker/admin'
 import {Vault} from '../../vault/vault'
 
 export default class CapabilityCreate extends AivaultCommand {
-  static summary = 'Create a custom capability: which methods and path prefixes a provider or credential allows.'
+  static summary = "Create a custom capability: which methods and path prefixes a provider's credentials may be used for."
 
   static examples = [
     '<%= config.bin %> capability create my-api/read --provider my-api --method GET --path /v1/items',
@@ -19,10 +20,10 @@ export default class CapabilityCreate extends AivaultCommand {
 
   static flags = {
     provider: Flags.string({description: 'Provider whose credentials serve it.', exclusive: ['credential']}),
-    credential: Flags.string({description: 'The one credential that serves it.'}),
+    credential: Flags.string({description: 'Take the provider and hosts from this credential (any credential of that provider serves it).'}),
     method: Flags.string({description: 'Allowed HTTP method (repeatable).', multiple: true, required: true}),
     path: Flags.string({description: 'Allowed path prefix (repeatable; "/" allows every path).', multiple: true, required: true}),
-    host: Flags.string({description: 'Allowed host (repeatable; defaults to the credential or provider hosts).', multiple: true}),
+    host: Flags.string({description: "Allowed host or *.suffix pattern (repeatable; defaults to the credential or provider hosts). A registry provider's must match its hosts; IP literals only in a testing vault.", multiple: true}),
   }
 
   async run(): Promise<CustomCapability> {
@@ -40,7 +41,7 @@ export default class CapabilityCreate extends AivaultCommand {
       credential: flags.credential,
       methods,
       pathPrefixes: flags.path,
-      hosts: flags.host ?? [],
+      hosts: parseCapabilityHosts(flags.host ?? []),
     })
     this.log(`Capability created: ${capability.id} (${capability.allow.methods.join(', ')} ${capability.allow.pathPrefixes.join(', ')} on ${capability.allow.hosts.join(', ')})`)
     return capability

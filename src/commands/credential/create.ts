@@ -3,19 +3,20 @@ import {Args, Flags} from '@oclif/core'
 import {AivaultCommand} from '../../base-command'
 import {authFlags, authFromFlags} from '../../cli/auth-flags'
 import {usageError} from '../../errors'
-import {isValidHost, matchHostPattern, normalizeHost} from '../../registry/host-pattern'
+import {parseCredentialHosts} from '../../cli/hosts'
+import {sealingVault} from '../../cli/vault-access'
 import {builtinCatalog} from '../../registry/vault-catalog'
 import {renderCredentialCreated} from '../../render/credentials'
 import {SECRET_REF} from '../../vault/credential-record'
 import type {CredentialView} from '../../vault/credentials-service'
-import {createCredential, credentialView} from '../../vault/credentials-service'
-import {Vault} from '../../vault/vault'
+import {createCredential, credentialView, waitingCommand} from '../../vault/credentials-service'
 
 export default class CredentialCreate extends AivaultCommand {
   static summary = 'Create a credential: which secret authenticates to which provider hosts, and how.'
 
   static description = `Registry providers take their auth strategy and hosts from the built-in registry; --host may only
-narrow them (per-tenant hosts such as my-store.myshopify.com). Custom providers need --auth and exact --host values.
+narrow them (per-tenant hosts such as my-store.myshopify.com, which binds the secrets to that tenant for good).
+Custom providers need --auth and exact --host values.
 Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per placeholder.`
 
   static examples = [
@@ -41,15 +42,7 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
     if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(args.id)) throw usageError(`credential id ${JSON.stringify(args.id)} is not valid`, 'use letters, digits, ".", "_", ":" or "-"')
     if (!/^[a-z0-9][a-z0-9-]*$/.test(flags.provider)) throw usageError(`--provider ${JSON.stringify(flags.provider)} is not a valid provider id`, 'use lower-case letters, digits and "-"')
     if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
-    const portsAllowed = process.env.AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS === '1'
-    const hosts = (flags.host ?? []).map((host) => {
-      if (host.includes('*')) throw usageError(`--host ${host}: wildcards are refused; name the exact host`)
-      const withPort = /^(.+):(\d{1,5})$/.exec(host)
-      if (withPort && !portsAllowed) throw usageError(`--host ${JSON.stringify(host)}: upstreams use port 443`, 'a non-default port needs a testing vault and AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS=1')
-      const name = withPort ? withPort[1] : host
-      if (!isValidHost(name) || (withPort && !(Number(withPort[2]) >= 1 && Number(withPort[2]) <= 65535))) throw usageError(`--host ${JSON.stringify(host)} is not a host name`)
-      return normalizeHost(name) + (withPort ? `:${withPort[2]}` : '')
-    })
+    const hosts = parseCredentialHosts(flags.host ?? [])
     const secretRefs = flags['secret-ref'].map((raw) => {
       const at = raw.indexOf('=')
       const [placeholder, ref] = at === -1 ? [undefined, raw] : [raw.slice(0, at), raw.slice(at + 1)]
@@ -59,14 +52,17 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
     })
     const auth = authFromFlags(flags, hosts)
     const catalog = builtinCatalog()
-    const record = await createCredential(
-      Vault.fromEnv(),
-      catalog,
-      {id: args.id, provider: flags.provider, secretRefs, auth, hosts, workspaceId: flags['workspace-id'], groupId: flags['group-id']},
-      matchHostPattern,
-    )
+    const record = await createCredential(sealingVault(), catalog, {
+      id: args.id,
+      provider: flags.provider,
+      secretRefs,
+      auth,
+      hosts,
+      workspaceId: flags['workspace-id'],
+      groupId: flags['group-id'],
+    })
     const view = credentialView(record, catalog)
-    this.log(renderCredentialCreated(view))
+    this.log(renderCredentialCreated(view, waitingCommand(record, catalog)))
     return view
   }
 }

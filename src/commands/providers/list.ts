@@ -13,7 +13,7 @@ export default class ProvidersList extends AivaultCommand {
   async run(): Promise<{providers: ProviderSummary[]}> {
     await this.parse(ProvidersList)
     const providers = listProviders(Vault.fromEnv(), loadBuiltinRegistry())
-    const rows = providers.map((p) => [p.provider, p.secrets.join(' + '), p.auth, String(p.capabilities), p.credentials.length > 0 ? 'ready' : '-'])
+    const rows = providers.map((p) => [p.provider, p.secrets.join(' + '), p.auth, String(p.capabilities), p.state === 'not set up' ? '-' : p.state])
     this.log(`${table(['PROVIDER', 'SECRETS', 'AUTH', 'CAPABILITIES', 'STATE'], rows)}\n${plural(providers.length, 'provider')}`)
     return {providers}
   }
