@@ -9,6 +9,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {lineSplitter} from '../daemon/protocol'
+import {isValidName} from '../vault/names'
+import {MAX_TIMEOUT_MS} from './limits'
 
 interface Parsed {
   capability: string
@@ -79,7 +81,7 @@ function parse(argv: string[]): Parsed | undefined {
         out.credential = value
         break
       case 'timeout-ms':
-        if (!/^[1-9]\d*$/.test(value)) return undefined
+        if (!/^[1-9]\d*$/.test(value) || Number(value) > MAX_TIMEOUT_MS) return undefined
         out.timeoutMs = Number(value)
         break
       case 'workspace-id':
@@ -96,7 +98,17 @@ function parse(argv: string[]): Parsed | undefined {
     }
   }
   if (out.context.groupId && !out.context.workspaceId) return undefined
-  return out
+  return namesValid(out) ? out : undefined
+}
+
+/** Names the full CLI would refuse (exit 2) are left to it, so both paths answer alike. */
+function namesValid({capability, credential, context}: Parsed): boolean {
+  if (!isValidName('capability', capability)) return false
+  if (credential !== undefined && !isValidName('credential', credential)) return false
+  if (context.workspaceId !== undefined && !isValidName('workspace', context.workspaceId)) return false
+  if (context.groupId !== undefined && !isValidName('group', context.groupId)) return false
+  if (context.consumer !== undefined && !isValidName('consumer', context.consumer)) return false
+  return context.clientIp === undefined || net.isIP(context.clientIp) !== 0
 }
 
 function socketPath(env: NodeJS.ProcessEnv): string {

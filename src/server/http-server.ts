@@ -8,10 +8,12 @@ import {encodeQuery, normalizeTarget, pathMatchesPrefix, prefixLength} from '../
 import type {BrokerDeps, BrokerResponse} from '../broker/pipeline'
 import {invoke} from '../broker/pipeline'
 import {limitBytes, readWhole} from '../broker/policy'
+import type {Refusal} from '../broker/refusals'
+import {auditRefusal} from '../broker/refusals'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
 import type {ProxyToken} from '../vault/proxy-tokens'
-import {checkToken} from '../vault/proxy-tokens'
+import {checkToken, knownTokenId} from '../vault/proxy-tokens'
 import {VersionedMemo} from '../vault/stat-cache'
 import {sendProblem} from './problem'
 
@@ -69,6 +71,16 @@ function streamedBody(req: http.IncomingMessage, max: number): StreamedBody | un
   return {stream: limitBytes(req, max, tooLarge), length}
 }
 
+/** The body of POST /aivault/proxy as JSON, within this server's limit. */
+async function readEnvelopeJson(req: http.IncomingMessage, max: number): Promise<unknown> {
+  try {
+    return JSON.parse((await readWhole(req, max, tooLargeFor(max))).toString('utf8'))
+  } catch (error) {
+    if (error instanceof AivaultError) throw error
+    throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
+  }
+}
+
 function bearerOf(req: http.IncomingMessage): string | undefined {
   const header = req.headers.authorization
   return header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1]
@@ -112,11 +124,30 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     try {
       answered = handle(req, res)
     } catch (error) {
-      sendProblem(res, error)
+      // Refused before any token was looked at: a remote client, an unknown route, a bad credential id.
+      void refuse(res, error, {kind: 'access.denied', via: 'serve', method: req.method, context: {clientIp: req.socket.remoteAddress}})
       return
     }
     answered?.catch((error) => sendProblem(res, error))
   })
+
+  /**
+   * A request refused before the broker ran: one audit event (SPEC §15 Audit), then the
+   * problem. The broker audits its own refusals; this path costs nothing to calls it accepts.
+   */
+  function refuse(res: http.ServerResponse, error: unknown, refusal: Refusal): Promise<void> {
+    return auditRefusal(deps.vault, refusal, error)
+      .catch(reportAuditFailure)
+      .then(() => sendProblem(res, error))
+  }
+
+  /** The event of a refusal: access.denied for the token and its scope, capability.invoke with the error for the request. */
+  function refusalOf(req: http.IncomingMessage, presented: string | undefined, token: ProxyToken | undefined, denied: boolean, facts: {capability?: string; credential?: string; startedAt: number}): Refusal {
+    const kind = denied ? 'access.denied' : 'capability.invoke'
+    const tokenId = token?.id ?? knownTokenId(deps.vault, presented)
+    const context = token ? contextOf(token, req) : {clientIp: req.socket.remoteAddress}
+    return {kind, via: denied ? 'serve' : undefined, method: req.method, tokenId, context, ...facts}
+  }
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
@@ -139,35 +170,53 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
   }
 
   async function handleEnvelope(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const token = checkToken(deps.vault, bearerOf(req))
-    let raw: unknown
+    const startedAt = Date.now()
+    const presented = bearerOf(req)
+    let token: ProxyToken | undefined
+    let envelope: Envelope | undefined
+    // Whether a refusal here is about access (the token, its scope) rather than the request.
+    let denied = true
     try {
-      raw = JSON.parse((await readWhole(req, max, tooLargeFor(max))).toString('utf8'))
+      token = checkToken(deps.vault, presented)
+      denied = false
+      envelope = parseEnvelope(await readEnvelopeJson(req, max))
+      denied = true
+      authorize(token, envelope)
     } catch (error) {
-      if (error instanceof AivaultError) throw error
-      throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
+      return refuse(res, error, refusalOf(req, presented, token, denied, {capability: envelope?.capability, credential: envelope?.credential, startedAt}))
     }
-    const envelope = parseEnvelope(raw)
-    authorize(token, envelope)
     relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
   }
 
   function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
-    const token = checkToken(deps.vault, tokenFrom(req, url))
-    const credential = deps.vault.credentials.find(credentialId)
-    if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
-    const method = (req.method ?? 'GET').toUpperCase()
-    // The token travels where the SDK puts its key: strip it from the query too.
-    const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
-    const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
-    const capability = matchCapability(deps, credential.provider, method, target, token)
-    // Streamed both ways: the body goes upstream as it arrives (unless the auth must sign it).
-    const envelope: Envelope = {
-      capability,
-      credential: credentialId,
-      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
+    const presented = tokenFrom(req, url)
+    let token: ProxyToken | undefined
+    let capability: string | undefined
+    let envelope: Envelope
+    // Whether a refusal here is about access (the token, its scope) rather than the request.
+    let denied = true
+    try {
+      token = checkToken(deps.vault, presented)
+      denied = false
+      const credential = deps.vault.credentials.find(credentialId)
+      if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
+      const method = (req.method ?? 'GET').toUpperCase()
+      // The token travels where the SDK puts its key: strip it from the query too.
+      const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
+      const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
+      capability = matchCapability(deps, credential.provider, method, target, token)
+      // Streamed both ways: the body goes upstream as it arrives (unless the auth must sign it).
+      envelope = {
+        capability,
+        credential: credentialId,
+        request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
+      }
+      denied = true
+      authorize(token, envelope)
+    } catch (error) {
+      // (A refusal is rare: only then is the time of arrival taken.)
+      return refuse(res, error, refusalOf(req, presented, token, denied, {capability, credential: credentialId, startedAt: Date.now()}))
     }
-    authorize(token, envelope)
     return invoke(deps, envelope, {context: contextOf(token, req), stream: true}).then((result) => relay(res, result))
   }
 }
