@@ -26,16 +26,17 @@ interface NameRule {
 const LETTERS = 'letters, digits, ".", "_" or "-"'
 
 /**
- * Workspace and group ids stay short because auto-provisioned credential ids embed both
- * (`<provider>:group:<w>:<g>`) and a credential's id is its file name.
+ * Credential and capability ids are also file names (credentials/, capabilities/, policies/),
+ * so they stay under 255 bytes once encoded. Workspace and group ids stay short because
+ * auto-provisioned credential ids embed both (`<provider>:group:<w>:<g>`).
  */
 const RULES: Record<NameKind, NameRule> = {
   secret: {what: 'secret name', pattern: SECRET_NAME, max: 256, allowed: `${LETTERS}, starting with a letter or "_"`},
   workspace: {what: 'workspace id', pattern: SCOPE_ID, max: 64, allowed: `${LETTERS}, starting with a letter or digit`},
   group: {what: 'group id', pattern: SCOPE_ID, max: 64, allowed: `${LETTERS}, starting with a letter or digit`},
   provider: {what: 'provider id', pattern: /^[a-z0-9][a-z0-9-]*$/, max: 64, allowed: 'lower-case letters, digits and "-"'},
-  credential: {what: 'credential id', pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, max: 256, allowed: `${LETTERS} or ":"`, fileName: true},
-  capability: {what: 'capability id', pattern: /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, max: 256, allowed: `${LETTERS}, ":" or "/"`, fileName: true},
+  credential: {what: 'credential id', pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, max: 200, allowed: `${LETTERS} or ":"`, fileName: true},
+  capability: {what: 'capability id', pattern: /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, max: 200, allowed: `${LETTERS}, ":" or "/"`, fileName: true},
   // eslint-disable-next-line no-control-regex -- a consumer name is one line of printable text
   consumer: {what: 'consumer name', pattern: /^[^\u0000-\u001f\u007f]+$/, max: 256, allowed: 'printable characters'},
 }

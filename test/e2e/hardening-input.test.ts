@@ -159,12 +159,12 @@ describe('e2e hardening: input limits', function () {
     it('credential, capability, workspace, group, consumer and provider ids have their caps', async () => {
       const ref = `vault:secret:${openaiSecretId}`
       const results = await Promise.all([
-        tv.runAsync(['credential', 'create', 'c'.repeat(257), '--provider', 'openai', '--secret-ref', ref]),
+        tv.runAsync(['credential', 'create', 'c'.repeat(201), '--provider', 'openai', '--secret-ref', ref]),
         // Short enough in characters, too long as a file name: every ":" takes three bytes.
         tv.runAsync(['credential', 'create', `c${':'.repeat(100)}`, '--provider', 'openai', '--secret-ref', ref]),
         tv.runAsync(['credential', 'create', 'ok-id', '--provider', 'p'.repeat(65), '--secret-ref', ref, '--auth', 'header', '--host', 'api.example.com']),
         tv.runAsync(['credential', 'create', 'ok-id', '--provider', 'openai', '--secret-ref', ref, '--workspace-id', 'w'.repeat(65)]),
-        tv.runAsync(['capability', 'create', `x/${'y'.repeat(255)}`, '--provider', 'openai', '--method', 'GET', '--path', '/v1']),
+        tv.runAsync(['capability', 'create', `x/${'y'.repeat(199)}`, '--provider', 'openai', '--method', 'GET', '--path', '/v1']),
         tv.runAsync(['capability', 'bind', '--capability', 'openai/models', '--credential', 'openai', '--consumer', 'c'.repeat(257)]),
         tv.runAsync(['capability', 'bind', '--capability', 'openai/models', '--credential', 'openai', '--workspace-id', 'w', '--group-id', 'g'.repeat(65)]),
         tv.runAsync(['token', 'mint', '--capability', 'openai/models', '--consumer', 'c'.repeat(257)]),
