@@ -25,6 +25,7 @@ export interface ServeOptions {
 }
 
 const MAX_REQUEST_BYTES = 64 << 20
+const PASSTHROUGH = /^\/v\/([^/]+)(\/.*)?$/
 /** Headers an SDK sends that never go upstream: credentials (the proxy token) and hop-by-hop. */
 const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'accept-encoding'])
 
@@ -100,12 +101,23 @@ function contextOf(token: ProxyToken, req: http.IncomingMessage): InvocationCont
   return {workspaceId: token.workspaceId ?? undefined, groupId: token.groupId ?? undefined, consumer: token.consumer ?? undefined, clientIp: req.socket.remoteAddress}
 }
 
+/** A refusal of access itself (a remote client, a token's scope), audited as access.denied. */
+class AccessRefusal extends AivaultError {
+  constructor(
+    message: string,
+    readonly capability?: string,
+    hint?: string,
+  ) {
+    super('policy_violation', message, {hint})
+  }
+}
+
 function authorize(token: ProxyToken, envelope: Envelope): void {
   if (!token.capabilities.includes(envelope.capability)) {
-    throw new AivaultError('policy_violation', `this token does not cover ${envelope.capability}`)
+    throw new AccessRefusal(`this token does not cover ${envelope.capability}`, envelope.capability)
   }
   if (token.credential) {
-    if (envelope.credential && envelope.credential !== token.credential) throw new AivaultError('policy_violation', `this token is for credential ${token.credential}`)
+    if (envelope.credential && envelope.credential !== token.credential) throw new AccessRefusal(`this token is for credential ${token.credential}`, envelope.capability)
     envelope.credential = token.credential
   }
 }
@@ -124,8 +136,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     try {
       answered = handle(req, res)
     } catch (error) {
-      // Refused before any token was looked at: a remote client, an unknown route, a bad credential id.
-      void refuse(res, error, {kind: 'access.denied', via: 'serve', method: req.method, context: {clientIp: req.socket.remoteAddress}})
+      void refuse(req, res, error)
       return
     }
     answered?.catch((error) => sendProblem(res, error))
@@ -133,25 +144,52 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
 
   /**
    * A request refused before the broker ran: one audit event (SPEC §15 Audit), then the
-   * problem. The broker audits its own refusals; this path costs nothing to calls it accepts.
+   * problem. (The broker audits its own refusals.) Only refusals pay for this.
    */
-  function refuse(res: http.ServerResponse, error: unknown, refusal: Refusal): Promise<void> {
-    return auditRefusal(deps.vault, refusal, error)
+  function refuse(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): Promise<void> {
+    return auditRefusal(deps.vault, refusalOf(req, error), error)
       .catch(reportAuditFailure)
       .then(() => sendProblem(res, error))
   }
 
-  /** The event of a refusal: access.denied for the token and its scope, capability.invoke with the error for the request. */
-  function refusalOf(req: http.IncomingMessage, presented: string | undefined, token: ProxyToken | undefined, denied: boolean, facts: {capability?: string; credential?: string; startedAt: number}): Refusal {
-    const kind = denied ? 'access.denied' : 'capability.invoke'
-    const tokenId = token?.id ?? knownTokenId(deps.vault, presented)
-    const context = token ? contextOf(token, req) : {clientIp: req.socket.remoteAddress}
-    return {kind, via: denied ? 'serve' : undefined, method: req.method, tokenId, context, ...facts}
+  /**
+   * The event of a refusal: access.denied when it came before a valid token or is about
+   * access (a remote client, the token's scope); capability.invoke with the error when a
+   * valid token's request was refused for what it asks. Names the token's id, never the token.
+   */
+  function refusalOf(req: http.IncomingMessage, error: unknown): Refusal {
+    const rawPath = (req.url ?? '/').split('?', 1)[0]
+    const passthrough = PASSTHROUGH.exec(rawPath)
+    let presented: string | undefined
+    let credential: string | undefined
+    try {
+      // (Dot segments resolve here: only the query is used, for a token in it.)
+      presented = passthrough ? tokenFrom(req, new URL(req.url ?? '/', 'http://aivault.local')) : bearerOf(req)
+      credential = passthrough ? decodeCredentialId(passthrough[1]) : undefined
+    } catch {
+      // An unreadable target: the event says what is known.
+    }
+    let token: ProxyToken | undefined
+    try {
+      token = checkToken(deps.vault, presented)
+    } catch {
+      token = undefined
+    }
+    const access = token === undefined || error instanceof AccessRefusal
+    return {
+      kind: access ? 'access.denied' : 'capability.invoke',
+      via: access ? 'serve' : undefined,
+      capability: error instanceof AccessRefusal ? error.capability : undefined,
+      credential,
+      method: req.method,
+      tokenId: token?.id ?? knownTokenId(deps.vault, presented),
+      context: token ? contextOf(token, req) : {clientIp: req.socket.remoteAddress},
+    }
   }
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
-      throw new AivaultError('policy_violation', 'only loopback clients may use this server', {hint: 'start it with --allow-remote'})
+      throw new AccessRefusal('only loopback clients may use this server', undefined, 'start it with --allow-remote')
     }
     // The raw path is kept: URL parsing would resolve "..", and the broker must see it to refuse it.
     const rawUrl = req.url ?? '/'
@@ -164,59 +202,40 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       return undefined
     }
     if (rawPath === '/aivault/proxy' && req.method === 'POST') return handleEnvelope(req, res)
-    const passthrough = /^\/v\/([^/]+)(\/.*)?$/.exec(rawPath)
+    const passthrough = PASSTHROUGH.exec(rawPath)
     if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough[1]), passthrough[2] ?? '/')
     throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
   }
 
   async function handleEnvelope(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const startedAt = Date.now()
-    const presented = bearerOf(req)
-    let token: ProxyToken | undefined
-    let envelope: Envelope | undefined
-    // Whether a refusal here is about access (the token, its scope) rather than the request.
-    let denied = true
+    let token: ProxyToken
+    let envelope: Envelope
     try {
-      token = checkToken(deps.vault, presented)
-      denied = false
+      token = checkToken(deps.vault, bearerOf(req))
       envelope = parseEnvelope(await readEnvelopeJson(req, max))
-      denied = true
       authorize(token, envelope)
     } catch (error) {
-      return refuse(res, error, refusalOf(req, presented, token, denied, {capability: envelope?.capability, credential: envelope?.credential, startedAt}))
+      return refuse(req, res, error)
     }
     relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true}))
   }
 
   function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
-    const presented = tokenFrom(req, url)
-    let token: ProxyToken | undefined
-    let capability: string | undefined
-    let envelope: Envelope
-    // Whether a refusal here is about access (the token, its scope) rather than the request.
-    let denied = true
-    try {
-      token = checkToken(deps.vault, presented)
-      denied = false
-      const credential = deps.vault.credentials.find(credentialId)
-      if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
-      const method = (req.method ?? 'GET').toUpperCase()
-      // The token travels where the SDK puts its key: strip it from the query too.
-      const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
-      const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
-      capability = matchCapability(deps, credential.provider, method, target, token)
-      // Streamed both ways: the body goes upstream as it arrives (unless the auth must sign it).
-      envelope = {
-        capability,
-        credential: credentialId,
-        request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
-      }
-      denied = true
-      authorize(token, envelope)
-    } catch (error) {
-      // (A refusal is rare: only then is the time of arrival taken.)
-      return refuse(res, error, refusalOf(req, presented, token, denied, {capability, credential: credentialId, startedAt: Date.now()}))
+    const token = checkToken(deps.vault, tokenFrom(req, url))
+    const credential = deps.vault.credentials.find(credentialId)
+    if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
+    const method = (req.method ?? 'GET').toUpperCase()
+    // The token travels where the SDK puts its key: strip it from the query too.
+    const query = url ? [...url.searchParams].filter(([, value]) => !value.startsWith('avp_')) : []
+    const target = normalizeTarget(rawPath + (query.length > 0 ? `?${encodeQuery(query)}` : ''))
+    const capability = matchCapability(deps, credential.provider, method, target, token)
+    // Streamed both ways: the body goes upstream as it arrives (unless the auth must sign it).
+    const envelope: Envelope = {
+      capability,
+      credential: credentialId,
+      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
     }
+    authorize(token, envelope)
     return invoke(deps, envelope, {context: contextOf(token, req), stream: true}).then((result) => relay(res, result))
   }
 }

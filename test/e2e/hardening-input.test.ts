@@ -169,8 +169,9 @@ describe('e2e hardening: input limits', function () {
         tv.runAsync(['capability', 'bind', '--capability', 'openai/models', '--credential', 'openai', '--workspace-id', 'w', '--group-id', 'g'.repeat(65)]),
         tv.runAsync(['token', 'mint', '--capability', 'openai/models', '--consumer', 'c'.repeat(257)]),
         tv.runAsync(['secrets', 'create', '--name', 'SCOPED', '--value', 'v', '--scope', 'workspace', '--workspace-id', 'w'.repeat(65)]),
+        tv.runAsync(['secrets', 'attach-group', '--id', openaiSecretId, '--workspace-id', 'w', '--group-id', 'g'.repeat(65)]),
       ])
-      const flags = ['credential id', 'credential id', '--provider', '--workspace-id', 'capability id', '--consumer', '--group-id', '--consumer', '--workspace-id']
+      const flags = ['credential id', 'credential id', '--provider', '--workspace-id', 'capability id', '--consumer', '--group-id', '--consumer', '--workspace-id', '--group-id']
       for (const [i, r] of results.entries()) expectUsage(r, flags[i])
       assert.deepEqual(filesIn(path.join(tv.root, 'credentials')), ['openai.yaml'], 'no credential was written')
       assert.deepEqual(filesIn(path.join(tv.root, 'bindings')), [], 'no binding was written')
