@@ -63,7 +63,7 @@ describe('e2e hardening: input limits', function () {
       assert.equal(largest.maxRequestBodyBytes, 1_099_511_627_776)
     })
 
-    it('audit --limit and --before-ts-ms, serve --port and --workers, invoke --timeout-ms', async () => {
+    it('audit --limit and --before-ts-ms, serve --port and --workers, invoke --timeout-ms, env --port', async () => {
       const results = await Promise.all([
         tv.runAsync(['audit', '--limit', '0']),
         tv.runAsync(['audit', '--limit', '99999999999999999999']),
@@ -71,6 +71,7 @@ describe('e2e hardening: input limits', function () {
         tv.runAsync(['serve', '--port', '65536']),
         tv.runAsync(['serve', '--workers', '0']),
         tv.runAsync(['invoke', 'openai/models', '--timeout-ms', '600001'], {env}),
+        tv.runAsync(['env', '--serve', '--port', '70000']),
       ])
       expectUsage(results[0], '--limit', 'from 1 to 1000000')
       expectUsage(results[1], '--limit', 'from 1 to 1000000')
@@ -78,6 +79,7 @@ describe('e2e hardening: input limits', function () {
       expectUsage(results[3], '--port', 'from 0 to 65535')
       expectUsage(results[4], '--workers', 'from 1 to 64')
       expectUsage(results[5], '--timeout-ms', 'from 1 to 600000')
+      expectUsage(results[6], '--port', 'from 1 to 65535')
     })
 
     it('through a running aivaultd (the thin client) the same values are refused the same way', async () => {
