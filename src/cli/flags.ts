@@ -1,11 +1,13 @@
+import {isUtf8} from 'node:buffer'
 import * as fs from 'node:fs'
 
-import {Flags} from '@oclif/core'
+import {Errors, Flags} from '@oclif/core'
 
 import {AivaultError, usageError} from '../errors'
+import type {NameKind} from '../vault/names'
+import {nameProblem, selfAlias} from '../vault/names'
 import type {SecretScope} from '../vault/scope'
 import {scopeFromFlags} from '../vault/scope'
-import {SECRET_NAME} from '../vault/secret-record'
 
 /** Flags shared by commands that address a scope (SPEC §3). */
 export const scopeFlags = {
@@ -26,11 +28,43 @@ export function parseScope(flags: {scope?: string; 'workspace-id'?: string; 'gro
   return scopeFromFlags(flags)
 }
 
+/** A name or id given on the command line, by the rule of its kind (vault/names.ts); a usage error otherwise. */
+export function checkName(kind: NameKind, value: string, flag: string): string {
+  const problem = nameProblem(kind, value)
+  if (problem) throw usageError(`${flag} ${problem.message}`, problem.hint)
+  return value
+}
+
 export function checkSecretName(name: string, flag = '--name'): string {
-  if (!SECRET_NAME.test(name)) {
-    throw usageError(`${flag} ${JSON.stringify(name)} is not a valid secret name`, 'names match [A-Za-z_][A-Za-z0-9_.-]*')
+  return checkName('secret', name, flag)
+}
+
+/** A secret's name and aliases: each valid, and no alias that repeats the name. */
+export function checkSecretNames(name: string, aliases: readonly string[], nameFlag = '--name'): {name: string; aliases: string[]} {
+  checkSecretName(name, nameFlag)
+  for (const alias of aliases) checkSecretName(alias, '--alias')
+  if (selfAlias(name, aliases)) throw usageError(`--alias ${name} repeats the secret's name`, 'an alias is another name for the secret: leave this one out')
+  return {name, aliases: [...aliases]}
+}
+
+/**
+ * Options for `Flags.integer` that keep the value in [min, max]: anything else (a fraction, a
+ * word, a number too large to hold exactly) is a usage error naming the flag and the range.
+ * Use: `Flags.integer({description, ...within(0, MAX)})`.
+ */
+export function within(min: number, max: number) {
+  return {
+    min,
+    max,
+    async parse(input: string): Promise<number> {
+      const value = /^-?\d+$/.test(input) ? Number(input) : Number.NaN
+      if (!(value >= min && value <= max)) {
+        const shown = input.length <= 30 ? JSON.stringify(input) : `a ${input.length}-character value`
+        throw new Errors.CLIError(`expected an integer from ${min} to ${max}, got ${shown}`, {exit: 2})
+      }
+      return value
+    },
   }
-  return name
 }
 
 /** Exactly one of --value, --value-file, --value-stdin (a usage error otherwise). */
@@ -52,6 +86,20 @@ export function readValue(flags: {value?: string; 'value-file'?: string; 'value-
   if (flags.value !== undefined) return new Uint8Array(Buffer.from(flags.value, 'utf8'))
   if (flags['value-file'] !== undefined) return new Uint8Array(trimFinalNewline(readInputFile(flags['value-file'], '--value-file')))
   return new Uint8Array(trimFinalNewline(fs.readFileSync(0)))
+}
+
+/**
+ * A text file named by a flag (e.g. a dotenv file): invalid UTF-8 is refused rather than
+ * decoded with replacement characters, which would store a different value than the file holds.
+ */
+export function readTextFile(file: string, flag: string): string {
+  const bytes = readInputFile(file, flag)
+  if (!isUtf8(bytes)) {
+    throw new AivaultError('invalid_request', `${flag} ${file} is not UTF-8 text`, {
+      hint: 'secret values are injected into HTTP headers and queries, which carry text: store binary keys base64- or hex-encoded',
+    })
+  }
+  return bytes.toString('utf8')
 }
 
 export function readInputFile(file: string, flag: string): Buffer {

@@ -4,6 +4,7 @@ import {renderGroupChange} from '../render/secrets'
 import type {SecretMeta} from '../vault/secret-record'
 import {setGroupAttachment} from '../vault/secrets-service'
 import {Vault} from '../vault/vault'
+import {checkName} from './flags'
 import {parseSecretRef} from './secret-ref'
 
 /** Flags of attach-group and detach-group: the secret, and the group to (de)attach. */
@@ -19,7 +20,7 @@ export async function changeGroup(
   attach: boolean,
 ): Promise<{secret: SecretMeta; text: string}> {
   const ref = parseSecretRef({id: flags.id, name: flags.name})
-  const group = {workspaceId: flags['workspace-id'], groupId: flags['group-id']}
+  const group = {workspaceId: checkName('workspace', flags['workspace-id'], '--workspace-id'), groupId: checkName('group', flags['group-id'], '--group-id')}
   const secret = await setGroupAttachment(Vault.fromEnv(), ref, group, attach)
   return {secret, text: renderGroupChange(secret, group, attach)}
 }

@@ -1,12 +1,16 @@
+import {isIP} from 'node:net'
 import * as path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
 import type {Envelope, EnvelopeRequest} from '../broker/envelope'
-import {MAX_TIMEOUT_MS, parseEnvelope, parseRequest} from '../broker/envelope'
+import {parseEnvelope, parseRequest} from '../broker/envelope'
+import {auditRefusal} from '../broker/refusals'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {usageError} from '../errors'
-import {readInputFile, splitKeyValue} from './flags'
+import {Vault} from '../vault/vault'
+import {checkName, readInputFile, splitKeyValue, within} from './flags'
+import {MAX_TIMEOUT_MS} from './limits'
 
 /** Flags of `invoke`, `json`, `markdown` and their `capability ...` aliases (SPEC §9). */
 export const invokeFlags = {
@@ -24,7 +28,7 @@ export const invokeFlags = {
   'group-id': Flags.string({description: 'Invoke on behalf of this group (with --workspace-id).'}),
   consumer: Flags.string({description: 'Name of the calling agent or skill (for bindings and audit).'}),
   'client-ip': Flags.string({description: 'Client address to record in the audit log.'}),
-  'timeout-ms': Flags.integer({description: `Upstream timeout in milliseconds (at most ${MAX_TIMEOUT_MS}, 10 minutes).`, min: 1, max: MAX_TIMEOUT_MS}),
+  'timeout-ms': Flags.integer({description: 'Upstream timeout in milliseconds (at most 10 minutes).', ...within(1, MAX_TIMEOUT_MS)}),
   stream: Flags.boolean({description: 'Forward the response as it arrives (SSE).'}),
   'follow-redirects': Flags.boolean({description: 'Follow same-host redirects, re-validating each hop.'}),
 }
@@ -51,6 +55,7 @@ const REQUEST_FLAGS = ['method', 'path', 'header', 'body', 'body-file-path', 'mu
 
 /** Build the envelope from flags. Files named by flags are read here, by the calling process. */
 export function envelopeFromFlags(capability: string, flags: InvokeFlagValues): Envelope {
+  checkName('capability', capability, 'capability')
   let envelope: Envelope
   if (flags.request !== undefined || flags['request-file'] !== undefined) {
     const given = REQUEST_FLAGS.filter((f) => flags[f] !== undefined)
@@ -82,11 +87,31 @@ export function envelopeFromFlags(capability: string, flags: InvokeFlagValues): 
     envelope = parseEnvelope({capability, request})
   }
   if (flags.credential) envelope.credential = flags.credential
+  if (envelope.credential !== undefined) checkName('credential', envelope.credential, '--credential')
   if (flags['timeout-ms']) envelope.timeoutMs = flags['timeout-ms']
   return envelope
 }
 
 export function contextFromFlags(flags: InvokeFlagValues): InvocationContext {
+  if (flags['workspace-id'] !== undefined) checkName('workspace', flags['workspace-id'], '--workspace-id')
+  if (flags['group-id'] !== undefined) checkName('group', flags['group-id'], '--group-id')
+  if (flags.consumer !== undefined) checkName('consumer', flags.consumer, '--consumer')
+  if (flags['client-ip'] !== undefined && isIP(flags['client-ip']) === 0) throw usageError(`--client-ip ${JSON.stringify(flags['client-ip'].slice(0, 64))} is not an IP address`)
   if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
   return {workspaceId: flags['workspace-id'], groupId: flags['group-id'], consumer: flags.consumer, clientIp: flags['client-ip']}
+}
+
+/**
+ * The envelope and context of a call from flags. A call refused here, before the broker, is
+ * audited like one the broker refuses (capability.invoke with its error): N calls, N events.
+ */
+export async function invocationFromFlags(capability: string, flags: InvokeFlagValues): Promise<{envelope: Envelope; context: InvocationContext}> {
+  const startedAt = Date.now()
+  try {
+    return {envelope: envelopeFromFlags(capability, flags), context: contextFromFlags(flags)}
+  } catch (error) {
+    const context = {workspaceId: flags['workspace-id'], groupId: flags['group-id'], consumer: flags.consumer, clientIp: flags['client-ip']}
+    await auditRefusal(Vault.fromEnv(), {kind: 'capability.invoke', capability, credential: flags.credential, context, startedAt}, error).catch(() => {})
+    throw error
+  }
 }

@@ -5,7 +5,7 @@ import {AivaultError} from '../errors'
 import type {MarkdownOptions} from '../render/markdown'
 import {renderMarkdown} from '../render/markdown'
 import {routeInvocation} from './broker-route'
-import {contextFromFlags, envelopeFromFlags, invokeFlags} from './invoke-flags'
+import {invocationFromFlags, invokeFlags} from './invoke-flags'
 
 export {invokeFlags}
 
@@ -19,11 +19,11 @@ export interface InvokeJson {
   response: {status: number; json: unknown; text?: string}
 }
 
-type Flags = Parameters<typeof envelopeFromFlags>[1] & {stream?: boolean; 'follow-redirects'?: boolean}
+type Flags = Parameters<typeof invocationFromFlags>[1] & {stream?: boolean; 'follow-redirects'?: boolean}
 
 async function start(capability: string, flags: Flags, stream: boolean) {
-  const envelope = envelopeFromFlags(capability, flags)
-  return routeInvocation(envelope, {context: contextFromFlags(flags), stream, followRedirects: flags['follow-redirects']})
+  const {envelope, context} = await invocationFromFlags(capability, flags)
+  return routeInvocation(envelope, {context, stream, followRedirects: flags['follow-redirects']})
 }
 
 async function collect(body: NodeJS.ReadableStream): Promise<Buffer> {

@@ -8,9 +8,10 @@ import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {MAX_TIMEOUT_MS} from '../broker/envelope'
 import {testOverridesOf} from '../daemon/overrides'
 import {lineSplitter} from '../daemon/protocol'
+import {isValidName} from '../vault/names'
+import {MAX_TIMEOUT_MS} from './limits'
 
 interface Parsed {
   capability: string
@@ -99,7 +100,17 @@ function parse(argv: string[]): Parsed | undefined {
     }
   }
   if (out.context.groupId && !out.context.workspaceId) return undefined
-  return out
+  return namesValid(out) ? out : undefined
+}
+
+/** Names the full CLI would refuse (exit 2) are left to it, so both paths answer alike. */
+function namesValid({capability, credential, context}: Parsed): boolean {
+  if (!isValidName('capability', capability)) return false
+  if (credential !== undefined && !isValidName('credential', credential)) return false
+  if (context.workspaceId !== undefined && !isValidName('workspace', context.workspaceId)) return false
+  if (context.groupId !== undefined && !isValidName('group', context.groupId)) return false
+  if (context.consumer !== undefined && !isValidName('consumer', context.consumer)) return false
+  return context.clientIp === undefined || net.isIP(context.clientIp) !== 0
 }
 
 function socketPath(env: NodeJS.ProcessEnv): string {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
+import {within} from '../cli/flags'
 import {usageError} from '../errors'
 import {Vault} from '../vault/vault'
 
@@ -24,7 +25,7 @@ export default class Env extends AivaultCommand {
   static flags = {
     serve: Flags.boolean({description: 'Variables for `aivault serve` (required; other targets may come later).', required: true}),
     host: Flags.string({description: 'Where serve listens.', default: '127.0.0.1'}),
-    port: Flags.integer({description: 'Where serve listens.', default: 8787}),
+    port: Flags.integer({description: 'Where serve listens.', default: 8787, ...within(1, 65535)}),
     token: Flags.string({description: 'A proxy token to export as each SDK API key (else a placeholder).'}),
   }
 

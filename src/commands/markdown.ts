@@ -23,7 +23,9 @@ export default class Markdown extends AivaultCommand {
   async run(): Promise<{status: number; markdown: string}> {
     const {args, flags} = await this.parse(Markdown)
     const result = await invokeMarkdown(args.capability, flags, {namespace: flags.namespace, excludeFields: flags['exclude-field'], wrapFields: flags['wrap-field']})
-    this.log(result.markdown)
+    // Stdout is the markdown ending in exactly one newline: a --namespace block already ends in
+    // one (SPEC §15), the rest is right-trimmed.
+    this.log(result.markdown.endsWith('\n') ? result.markdown.slice(0, -1) : result.markdown)
     failExit(result.status, flags.fail)
     return result
   }

@@ -6,6 +6,7 @@ import {AivaultCommand} from '../base-command'
 import {brokerDepsFromEnv} from '../broker/deps'
 import {releaseLongLived, tuneForLongLived} from '../broker/long-lived'
 import {AivaultError, usageError} from '../errors'
+import {within} from '../cli/flags'
 import {createBrokerServer, listen} from '../server/http-server'
 
 /**
@@ -29,9 +30,9 @@ token (aivault token mint) where it expects its API key. The token is removed be
 
   static flags = {
     host: Flags.string({description: 'Address to listen on.', default: '127.0.0.1'}),
-    port: Flags.integer({description: 'Port to listen on (0 picks a free one).', default: 8787, min: 0, max: 65535}),
+    port: Flags.integer({description: 'Port to listen on (0 picks a free one).', default: 8787, ...within(0, 65535)}),
     'allow-remote': Flags.boolean({description: 'Accept clients that are not on loopback.'}),
-    workers: Flags.integer({description: 'Worker processes sharing the port (rate limits, tokens and audit stay consistent across them).', default: 1, min: 1, max: 64}),
+    workers: Flags.integer({description: 'Worker processes sharing the port (rate limits, tokens and audit stay consistent across them).', default: 1, ...within(1, 64)}),
   }
 
   async run(): Promise<void> {

@@ -3,11 +3,10 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 
 import {CallerSignal} from '../broker/caller-signal'
-import {parseEnvelope} from '../broker/envelope'
 import type {BrokerDeps} from '../broker/pipeline'
 import {tuneForLongLived} from '../broker/long-lived'
 import {invoke} from '../broker/pipeline'
-import type {InvocationContext} from '../broker/resolve-credential'
+import {auditRefusal, parseInvocation} from '../broker/refusals'
 import {AivaultError} from '../errors'
 import {loadBuiltinRegistry} from '../registry/registry'
 import {heldKeyProvider} from '../vault/key-providers/held'
@@ -148,7 +147,11 @@ export class Daemon {
     const id = request.id ?? 0
     const op = request.op
     if (!op) throw new AivaultError('invalid_request', 'a frame needs an op')
-    if (shared && !SHARED_OPS.has(op)) throw new AivaultError('policy_violation', `${op} is not available on the shared socket`)
+    if (shared && !SHARED_OPS.has(op)) {
+      const refused = new AivaultError('policy_violation', `${op} is not available on the shared socket`)
+      await auditRefusal(this.vault, {kind: 'access.denied', via: 'aivaultd', op}, refused).catch(() => {})
+      throw refused
+    }
     switch (op) {
       case 'health':
         return send({id, ok: true, value: {pid: process.pid, uptimeMs: Date.now() - this.started}})
@@ -236,8 +239,7 @@ export class Daemon {
   private async execute(request: Record<string, unknown>, stream: boolean, send: (reply: Reply) => void, signal: CallerSignal): Promise<void> {
     const id = (request.id as number | string) ?? 0
     checkClientOverrides(this.overrides, request.testOverrides, () => this.vault.exists() && this.vault.config().testing)
-    const envelope = parseEnvelope(request.envelope)
-    const context = (request.context ?? {}) as InvocationContext
+    const {envelope, context} = await parseInvocation(this.vault, {envelope: request.envelope, context: request.context})
     const result = await invoke(this.deps, envelope, {context, stream, followRedirects: request.followRedirects === true, signal})
     if (!stream) {
       let body = result.bytes

@@ -3,8 +3,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {describeCapability, listCapabilities} from '../broker/capability-catalog'
-import {parseEnvelope} from '../broker/envelope'
 import {invoke} from '../broker/pipeline'
+import {parseInvocation} from '../broker/refusals'
 import {AivaultError} from '../errors'
 import {loadBuiltinRegistry} from '../registry/registry'
 import {catalogOf} from '../registry/vault-catalog'
@@ -19,6 +19,8 @@ import {startDemoUpstream} from './demo-upstream'
 export interface DemoResult {
   invoked: {status: number; upstreamSawAuth: boolean; callerSawKey: boolean}
   refused: Array<{attempt: string; code: string}>
+  /** Calls made, and the capability.invoke events they left: one each, refused or not. */
+  audited: {calls: number; events: number}
 }
 
 async function readAll(body: NodeJS.ReadableStream): Promise<string> {
@@ -83,7 +85,11 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
 
     log('5. Requests outside the capability are refused before anything is sent:')
     const refused: DemoResult['refused'] = []
-    const attempt = (raw: unknown) => invoke({vault, registry, env}, parseEnvelope(raw), {context: {consumer: 'demo'}})
+    // Each attempt arrives as JSON, as an envelope does through aivaultd or `aivault serve`.
+    const attempt = async (raw: unknown) => {
+      const {envelope, context} = await parseInvocation(vault, {envelope: raw, context: {consumer: 'demo'}})
+      return invoke({vault, registry, env}, envelope, {context})
+    }
     const attempts: Array<[string, () => Promise<unknown>]> = [
       ['path traversal  --path /v1/chat/completions/../../admin', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', path: '/v1/chat/completions/../../admin'}})],
       ['smuggled header -H authorization="Bearer attacker"', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', headers: [{name: 'authorization', value: 'Bearer attacker'}]}})],
@@ -103,11 +109,12 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
     }
     log(`   requests that reached the API: ${upstream.seen.length - before}\n`)
     log('6. Every call is in the hash-chained audit log ($ aivault audit), with no secret in it.')
-    const events = vault.audit.read({limit: 50, kind: 'capability.invoke'})
-    log(`   ${events.length} capability.invoke events recorded; "aivault audit verify" checks the chain.\n`)
+    const calls = 1 + attempts.length
+    const events = vault.audit.read({limit: 50, kind: 'capability.invoke'}).length
+    log(`   ${calls} calls, ${events} capability.invoke events: ${calls - refused.length} answered, ${refused.length} refused; "aivault audit verify" checks the chain.\n`)
     log('Done. The demo vault and its key were removed. Start for real with:')
     log('   printf %s "$OPENAI_API_KEY" | aivault secrets create --name OPENAI_API_KEY --value-stdin')
-    return {invoked: {status: result.status, upstreamSawAuth, callerSawKey: body.includes(demoKey)}, refused}
+    return {invoked: {status: result.status, upstreamSawAuth, callerSawKey: body.includes(demoKey)}, refused, audited: {calls, events}}
   } finally {
     await upstream.close()
     fs.rmSync(base, {recursive: true, force: true})

@@ -9,10 +9,12 @@ import {encodeQuery, normalizeTarget, pathMatchesPrefix, prefixLength} from '../
 import type {BrokerDeps, BrokerResponse} from '../broker/pipeline'
 import {invoke} from '../broker/pipeline'
 import {limitBytes, readWhole} from '../broker/policy'
+import type {Refusal} from '../broker/refusals'
+import {auditRefusal} from '../broker/refusals'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
 import type {ProxyToken} from '../vault/proxy-tokens'
-import {checkToken} from '../vault/proxy-tokens'
+import {checkToken, knownTokenId} from '../vault/proxy-tokens'
 import {VersionedMemo} from '../vault/stat-cache'
 import {sendProblem} from './problem'
 
@@ -24,6 +26,7 @@ export interface ServeOptions {
 }
 
 const MAX_REQUEST_BYTES = 64 << 20
+const PASSTHROUGH = /^\/v\/([^/]+)(\/.*)?$/
 /** Headers an SDK sends that never go upstream: credentials (the proxy token) and hop-by-hop. */
 const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'accept-encoding'])
 
@@ -70,6 +73,16 @@ function streamedBody(req: http.IncomingMessage, max: number): StreamedBody | un
   return {stream: limitBytes(req, max, tooLarge), length}
 }
 
+/** The body of POST /aivault/proxy as JSON, within this server's limit. */
+async function readEnvelopeJson(req: http.IncomingMessage, max: number): Promise<unknown> {
+  try {
+    return JSON.parse((await readWhole(req, max, tooLargeFor(max))).toString('utf8'))
+  } catch (error) {
+    if (error instanceof AivaultError) throw error
+    throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
+  }
+}
+
 function bearerOf(req: http.IncomingMessage): string | undefined {
   const header = req.headers.authorization
   return header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1]
@@ -101,12 +114,23 @@ function contextOf(token: ProxyToken, req: http.IncomingMessage): InvocationCont
   return {workspaceId: token.workspaceId ?? undefined, groupId: token.groupId ?? undefined, consumer: token.consumer ?? undefined, clientIp: req.socket.remoteAddress}
 }
 
+/** A refusal of access itself (a remote client, a token's scope), audited as access.denied. */
+class AccessRefusal extends AivaultError {
+  constructor(
+    message: string,
+    readonly capability?: string,
+    hint?: string,
+  ) {
+    super('policy_violation', message, {hint})
+  }
+}
+
 function authorize(token: ProxyToken, envelope: Envelope): void {
   if (!token.capabilities.includes(envelope.capability)) {
-    throw new AivaultError('policy_violation', `this token does not cover ${envelope.capability}`)
+    throw new AccessRefusal(`this token does not cover ${envelope.capability}`, envelope.capability)
   }
   if (token.credential) {
-    if (envelope.credential && envelope.credential !== token.credential) throw new AivaultError('policy_violation', `this token is for credential ${token.credential}`)
+    if (envelope.credential && envelope.credential !== token.credential) throw new AccessRefusal(`this token is for credential ${token.credential}`, envelope.capability)
     envelope.credential = token.credential
   }
 }
@@ -125,15 +149,60 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     try {
       answered = handle(req, res)
     } catch (error) {
-      sendProblem(res, error)
+      void refuse(req, res, error)
       return
     }
     answered?.catch((error) => sendProblem(res, error))
   })
 
+  /**
+   * A request refused before the broker ran: one audit event (SPEC §15 Audit), then the
+   * problem. (The broker audits its own refusals.) Only refusals pay for this.
+   */
+  function refuse(req: http.IncomingMessage, res: http.ServerResponse, error: unknown): Promise<void> {
+    return auditRefusal(deps.vault, refusalOf(req, error), error)
+      .catch(reportAuditFailure)
+      .then(() => sendProblem(res, error))
+  }
+
+  /**
+   * The event of a refusal: access.denied when it came before a valid token or is about
+   * access (a remote client, the token's scope); capability.invoke with the error when a
+   * valid token's request was refused for what it asks. Names the token's id, never the token.
+   */
+  function refusalOf(req: http.IncomingMessage, error: unknown): Refusal {
+    const rawPath = (req.url ?? '/').split('?', 1)[0]
+    const passthrough = PASSTHROUGH.exec(rawPath)
+    let presented: string | undefined
+    let credential: string | undefined
+    try {
+      // (Dot segments resolve here: only the query is used, for a token in it.)
+      presented = passthrough ? tokenFrom(req, new URL(req.url ?? '/', 'http://aivault.local')) : bearerOf(req)
+      credential = passthrough ? decodeCredentialId(passthrough[1]) : undefined
+    } catch {
+      // An unreadable target: the event says what is known.
+    }
+    let token: ProxyToken | undefined
+    try {
+      token = checkToken(deps.vault, presented)
+    } catch {
+      token = undefined
+    }
+    const access = token === undefined || error instanceof AccessRefusal
+    return {
+      kind: access ? 'access.denied' : 'capability.invoke',
+      via: access ? 'serve' : undefined,
+      capability: error instanceof AccessRefusal ? error.capability : undefined,
+      credential,
+      method: req.method,
+      tokenId: token?.id ?? knownTokenId(deps.vault, presented),
+      context: token ? contextOf(token, req) : {clientIp: req.socket.remoteAddress},
+    }
+  }
+
   function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> | undefined {
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
-      throw new AivaultError('policy_violation', 'only loopback clients may use this server', {hint: 'start it with --allow-remote'})
+      throw new AccessRefusal('only loopback clients may use this server', undefined, 'start it with --allow-remote')
     }
     // The raw path is kept: URL parsing would resolve "..", and the broker must see it to refuse it.
     const rawUrl = req.url ?? '/'
@@ -146,22 +215,21 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       return undefined
     }
     if (rawPath === '/aivault/proxy' && req.method === 'POST') return handleEnvelope(req, res)
-    const passthrough = /^\/v\/([^/]+)(\/.*)?$/.exec(rawPath)
+    const passthrough = PASSTHROUGH.exec(rawPath)
     if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough[1]), passthrough[2] ?? '/')
     throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
   }
 
   async function handleEnvelope(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const token = checkToken(deps.vault, bearerOf(req))
-    let raw: unknown
+    let token: ProxyToken
+    let envelope: Envelope
     try {
-      raw = JSON.parse((await readWhole(req, max, tooLargeFor(max))).toString('utf8'))
+      token = checkToken(deps.vault, bearerOf(req))
+      envelope = parseEnvelope(await readEnvelopeJson(req, max))
+      authorize(token, envelope)
     } catch (error) {
-      if (error instanceof AivaultError) throw error
-      throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
+      return refuse(req, res, error)
     }
-    const envelope = parseEnvelope(raw)
-    authorize(token, envelope)
     relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}))
   }
 

@@ -81,6 +81,11 @@ export function checkToken(vault: Vault, token: string | undefined): ProxyToken 
   return known.record
 }
 
+/** The id of a stored token (also an expired or revoked one), for the audit event of its refusal; never the token. */
+export function knownTokenId(vault: Vault, token: string | undefined): string | undefined {
+  return token?.startsWith(PREFIX) ? lookup(vault, token)?.record.id : undefined
+}
+
 export function listTokens(vault: Vault): ProxyToken[] {
   let names: string[] = []
   try {

@@ -1,4 +1,5 @@
 import {usageError} from '../errors'
+import {nameProblem, SCOPE_ID} from './names'
 
 /** Where a secret or credential applies (SPEC §15): global, a workspace, or a group in one. */
 export type SecretScope =
@@ -8,16 +9,13 @@ export type SecretScope =
 
 export const GLOBAL_SCOPE: SecretScope = {type: 'global'}
 
-const SCOPE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
-
 /** Build a scope from command-line flags; malformed combinations are usage errors (exit 2). */
 export function scopeFromFlags(flags: {scope?: string; 'workspace-id'?: string; 'group-id'?: string}): SecretScope {
   const workspaceId = flags['workspace-id']
   const groupId = flags['group-id']
-  for (const [flag, value] of [['--workspace-id', workspaceId], ['--group-id', groupId]] as const) {
-    if (value !== undefined && !SCOPE_ID.test(value)) {
-      throw usageError(`${flag} ${JSON.stringify(value)} is not a valid id`, 'use letters, digits, ".", "_" or "-", starting with a letter or digit')
-    }
+  for (const [flag, kind, value] of [['--workspace-id', 'workspace', workspaceId], ['--group-id', 'group', groupId]] as const) {
+    const problem = value === undefined ? undefined : nameProblem(kind, value)
+    if (problem) throw usageError(`${flag} ${problem.message}`, problem.hint)
   }
   const type = flags.scope ?? (groupId ? 'group' : workspaceId ? 'workspace' : 'global')
   switch (type) {

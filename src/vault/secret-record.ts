@@ -1,9 +1,11 @@
 import {AivaultError} from '../errors'
+import {SECRET_NAME} from './names'
 import type {SecretScope} from './scope'
 import {parseScope} from './scope'
 import type {SealedValue} from './seal'
 
-export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
+/** (The rule for new names, with its length cap, is names.ts; records are read with the pattern.) */
+export {SECRET_NAME} from './names'
 
 export interface AttachedGroup {
   workspaceId: string

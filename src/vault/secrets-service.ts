@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer'
 
 import {AivaultError} from '../errors'
 import type {ProviderCatalog} from './catalog'
@@ -11,6 +12,7 @@ import {sameScope, scopeKey} from './scope'
 import type {AttachedGroup, SecretMeta, SecretRecord} from './secret-record'
 import {secretMeta, sortGroups} from './secret-record'
 import {removeBindingsFor} from './bindings'
+import {selfAlias} from './names'
 import type {Vault} from './vault'
 
 /** Addressing a secret: by id, or by name (or alias) within a scope where that is unambiguous. */
@@ -88,8 +90,32 @@ function assertNamesFree(secrets: SecretMeta[], scope: SecretScope, names: strin
   }
 }
 
+/**
+ * A value the broker can inject: not empty, and UTF-8 text. Values go into HTTP headers,
+ * queries and JSON, which carry text; bytes that are not UTF-8 would be changed on the way
+ * (to U+FFFD), so they are refused here rather than stored.
+ */
+const EMPTY_VALUE = {reason: 'empty value', message: 'the secret value is empty', hint: 'pass --value, --value-file or --value-stdin with a non-empty value'}
+const NOT_TEXT = {
+  reason: 'value is not UTF-8 text',
+  message: 'the secret value is not UTF-8 text',
+  hint: 'values are injected into HTTP headers and queries, which carry text: store a binary key base64- or hex-encoded',
+}
+
+function valueProblem(value: Uint8Array): typeof EMPTY_VALUE | undefined {
+  if (value.length === 0) return EMPTY_VALUE
+  return isUtf8(value) ? undefined : NOT_TEXT
+}
+
 function checkValue(value: Uint8Array): void {
-  if (value.length === 0) throw new AivaultError('invalid_request', 'the secret value is empty', {hint: 'pass --value, --value-file or --value-stdin with a non-empty value'})
+  const problem = valueProblem(value)
+  if (problem) throw new AivaultError('invalid_request', problem.message, {hint: problem.hint})
+}
+
+/** An alias is another name for the secret, never its own name. */
+function checkAliases(name: string, aliases: string[]): void {
+  const repeated = selfAlias(name, aliases)
+  if (repeated) throw new AivaultError('invalid_request', `the alias ${repeated} repeats the secret's name`, {hint: 'an alias is another name for the secret: leave this one out'})
 }
 
 /** Create one secret; runs under the vault lock, with the listing the caller already holds. */
@@ -101,6 +127,7 @@ async function createLocked(
   durable = true,
 ): Promise<SecretRecord> {
   checkValue(input.value)
+  checkAliases(input.name, input.aliases)
   assertNamesFree(existing, input.scope, [input.name, ...input.aliases])
   const claim = catalog.claimFor(input.name)
   const id = (require('node:crypto') as typeof import('node:crypto')).randomUUID()
@@ -204,6 +231,7 @@ export async function updateSecret(
     let aliases = input.clearAliases ? [] : [...record.aliases]
     if (input.aliases) aliases = [...aliases, ...input.aliases]
     aliases = [...new Set(aliases)].sort()
+    checkAliases(name, aliases)
     assertNamesFree(all, record.scope, [name, ...aliases], record.id)
     if (name === record.name && JSON.stringify(aliases) === JSON.stringify(record.aliases)) return change(secretMeta(record))
     const updated: SecretRecord = {...record, name, aliases, updatedAt: new Date().toISOString()}
@@ -294,8 +322,9 @@ export async function importSecrets(
         continue
       }
       seen.add(entry.name)
-      if (entry.value.length === 0) {
-        result.skipped.push({name: entry.name, reason: 'empty value'})
+      const problem = valueProblem(entry.value)
+      if (problem) {
+        result.skipped.push({name: entry.name, reason: problem.reason})
         continue
       }
       const holder = taken.get(entry.name)

@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
+import {within} from '../../cli/flags'
+import {MAX_AUDIT_LIMIT, MAX_EPOCH_MS} from '../../cli/limits'
 import {usageError} from '../../errors'
 import {renderAudit} from '../../render/audit'
 import type {AuditEvent} from '../../vault/audit'
@@ -12,9 +14,9 @@ export default class Audit extends AivaultCommand {
   static examples = ['<%= config.bin %> audit --limit 20', '<%= config.bin %> audit --kind secret.create --json']
 
   static flags = {
-    limit: Flags.integer({description: 'At most this many events.', default: 200, min: 1}),
+    limit: Flags.integer({description: 'At most this many events.', default: 200, ...within(1, MAX_AUDIT_LIMIT)}),
     before: Flags.string({description: 'Only events before this ISO-8601 time.', exclusive: ['before-ts-ms']}),
-    'before-ts-ms': Flags.integer({description: 'Only events before this time in epoch milliseconds.'}),
+    'before-ts-ms': Flags.integer({description: 'Only events before this time in epoch milliseconds.', ...within(0, MAX_EPOCH_MS)}),
     kind: Flags.string({description: 'Only events of this kind (secret.create, capability.invoke, ...).'}),
   }
 

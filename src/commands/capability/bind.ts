@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {AivaultCommand} from '../../base-command'
 import {bindCapability} from '../../broker/admin'
 import {bindingScope, bindingScopeFlags} from '../../cli/binding-flags'
+import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import type {Binding} from '../../vault/broker-records'
@@ -30,6 +31,7 @@ consumer-specific > generic); then the most specific scoped credential of the pr
     const {flags} = await this.parse(CapabilityBind)
     if (!flags.credential && !flags['secret-ref']) throw usageError('a binding needs --credential or --secret-ref')
     if (flags['secret-ref'] && !SECRET_REF.test(flags['secret-ref'])) throw usageError('--secret-ref must be vault:secret:<id>')
+    if (flags.credential !== undefined) checkName('credential', flags.credential, '--credential')
     const binding = await bindCapability(Vault.fromEnv(), loadBuiltinRegistry(), {...bindingScope(flags), credential: flags.credential, secretRef: flags['secret-ref']})
     this.log(`Binding ${binding.id}: ${binding.capability} -> ${binding.credential ?? binding.secretRef}`)
     return binding

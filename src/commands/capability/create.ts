@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
 import {parseCapabilityHosts} from '../../cli/hosts'
+import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import type {CustomCapability} from '../../vault/broker-records'
@@ -29,7 +30,9 @@ export default class CapabilityCreate extends AivaultCommand {
   async run(): Promise<CustomCapability> {
     const {args, flags} = await this.parse(CapabilityCreate)
     if (!flags.provider && !flags.credential) throw usageError('a capability needs --provider or --credential')
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/.test(args.id)) throw usageError(`capability id ${JSON.stringify(args.id)} is not valid`)
+    checkName('capability', args.id, 'capability id')
+    if (flags.provider !== undefined) checkName('provider', flags.provider, '--provider')
+    if (flags.credential !== undefined) checkName('credential', flags.credential, '--credential')
     const methods = flags.method.map((m) => {
       if (!/^[A-Za-z]+$/.test(m)) throw usageError(`--method ${JSON.stringify(m)} is not an HTTP method`)
       return m.toUpperCase()

@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
 import {authFlags, authFromFlags} from '../../cli/auth-flags'
+import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {parseCredentialHosts} from '../../cli/hosts'
 import {sealingVault} from '../../cli/vault-access'
@@ -39,8 +40,10 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
 
   async run(): Promise<CredentialView> {
     const {args, flags} = await this.parse(CredentialCreate)
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(args.id)) throw usageError(`credential id ${JSON.stringify(args.id)} is not valid`, 'use letters, digits, ".", "_", ":" or "-"')
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(flags.provider)) throw usageError(`--provider ${JSON.stringify(flags.provider)} is not a valid provider id`, 'use lower-case letters, digits and "-"')
+    checkName('credential', args.id, 'credential id')
+    checkName('provider', flags.provider, '--provider')
+    if (flags['workspace-id'] !== undefined) checkName('workspace', flags['workspace-id'], '--workspace-id')
+    if (flags['group-id'] !== undefined) checkName('group', flags['group-id'], '--group-id')
     if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
     const hosts = parseCredentialHosts(flags.host ?? [])
     const secretRefs = flags['secret-ref'].map((raw) => {

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import {checkSecretName, parseScope, readValue, requireOneValueFlag, scopeFlags, valueFlags} from '../../cli/flags'
+import {checkSecretNames, parseScope, readValue, requireOneValueFlag, scopeFlags, valueFlags} from '../../cli/flags'
 import type {SecretChangeJson} from '../../cli/secret-json'
 import {secretChangeJson} from '../../cli/secret-json'
 import {builtinCatalog} from '../../registry/vault-catalog'
@@ -26,8 +26,7 @@ export default class SecretsCreate extends AivaultCommand {
 
   async run(): Promise<SecretChangeJson> {
     const {flags} = await this.parse(SecretsCreate)
-    const name = checkSecretName(flags.name)
-    const aliases = (flags.alias ?? []).map((a) => checkSecretName(a, '--alias'))
+    const {name, aliases} = checkSecretNames(flags.name, flags.alias ?? [])
     const scope = parseScope(flags)
     requireOneValueFlag(flags)
     const catalog = builtinCatalog()

@@ -2,12 +2,12 @@ import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
 import {parseDotenv} from '../../cli/dotenv'
-import {parseScope, readInputFile, scopeFlags, splitKeyValue} from '../../cli/flags'
+import {parseScope, readTextFile, scopeFlags, splitKeyValue} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {builtinCatalog} from '../../registry/vault-catalog'
 import {progressReporter} from '../../render/progress'
 import {renderImport} from '../../render/secrets'
-import {SECRET_NAME} from '../../vault/secret-record'
+import {isValidName} from '../../vault/names'
 import type {ImportResult} from '../../vault/secrets-service'
 import {importSecrets} from '../../vault/secrets-service'
 import {sealingVault} from '../../cli/vault-access'
@@ -29,9 +29,9 @@ export default class SecretsImport extends AivaultCommand {
     const scope = parseScope(flags)
     const raw = flags.entry
       ? flags.entry.map((e, i) => splitKeyValue(e, '--entry', i + 1)).map(([name, value]) => ({name, value}))
-      : parseDotenv(readInputFile(flags['from-env-file'] as string, '--from-env-file').toString('utf8'), flags['from-env-file'] as string)
-    const invalid = raw.filter((e) => !SECRET_NAME.test(e.name)).map((e) => ({name: e.name, reason: 'invalid secret name'}))
-    const entries = raw.filter((e) => SECRET_NAME.test(e.name)).map((e) => ({name: e.name, value: new Uint8Array(Buffer.from(e.value, 'utf8'))}))
+      : parseDotenv(readTextFile(flags['from-env-file'] as string, '--from-env-file'), flags['from-env-file'] as string)
+    const invalid = raw.filter((e) => !isValidName('secret', e.name)).map((e) => ({name: e.name, reason: 'invalid secret name'}))
+    const entries = raw.filter((e) => isValidName('secret', e.name)).map((e) => ({name: e.name, value: new Uint8Array(Buffer.from(e.value, 'utf8'))}))
     const progress = progressReporter('Importing')
     const result = await importSecrets(sealingVault(), builtinCatalog(), entries, scope, progress.update)
     progress.done()

@@ -3,7 +3,9 @@ import {Flags} from '@oclif/core'
 import {AivaultCommand} from '../../base-command'
 import {findCapability} from '../../broker/capabilities'
 import {parseDuration} from '../../cli/duration'
-import {usageError} from '../../errors'
+import {checkName} from '../../cli/flags'
+import {MAX_TOKEN_TTL_MS} from '../../cli/limits'
+import {AivaultError, usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import {mintToken} from '../../vault/proxy-tokens'
 import {Vault} from '../../vault/vault'
@@ -18,7 +20,7 @@ export default class TokenMint extends AivaultCommand {
   static flags = {
     capability: Flags.string({description: 'A capability the token may call (repeatable).', multiple: true, required: true}),
     credential: Flags.string({description: 'Only this credential.'}),
-    ttl: Flags.string({description: 'Lifetime (30s, 15m, 8h, 2d).', default: '15m'}),
+    ttl: Flags.string({description: 'Lifetime (30s, 15m, 8h, 2d; at most 30d).', default: '15m'}),
     'workspace-id': Flags.string({description: 'Invoke on behalf of this workspace.'}),
     'group-id': Flags.string({description: 'Invoke on behalf of this group.'}),
     consumer: Flags.string({description: 'Consumer name recorded with each call.'}),
@@ -26,11 +28,20 @@ export default class TokenMint extends AivaultCommand {
 
   async run(): Promise<{id: string; token: string; expiresAt: string; capabilities: string[]}> {
     const {flags} = await this.parse(TokenMint)
-    const ttlMs = parseDuration(flags.ttl)
+    const ttlMs = parseDuration(flags.ttl, MAX_TOKEN_TTL_MS)
+    for (const id of flags.capability) checkName('capability', id, '--capability')
+    if (flags.credential !== undefined) checkName('credential', flags.credential, '--credential')
+    if (flags['workspace-id'] !== undefined) checkName('workspace', flags['workspace-id'], '--workspace-id')
+    if (flags['group-id'] !== undefined) checkName('group', flags['group-id'], '--group-id')
+    if (flags.consumer !== undefined) checkName('consumer', flags.consumer, '--consumer')
     if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
     const vault = Vault.fromEnv()
     const registry = loadBuiltinRegistry()
     for (const id of flags.capability) findCapability(vault, registry, id)
+    // A token for a credential that does not exist could never be used: say so now.
+    if (flags.credential !== undefined && !(vault.exists() && vault.credentials.find(flags.credential))) {
+      throw new AivaultError('credential_not_found', `no credential ${flags.credential}`, {hint: 'see "aivault credential list"'})
+    }
     const {token, record} = await mintToken(vault, {
       capabilities: flags.capability,
       credential: flags.credential ?? null,

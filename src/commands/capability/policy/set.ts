@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../../base-command'
 import {setPolicy} from '../../../broker/admin'
+import {checkName, within} from '../../../cli/flags'
+import {MAX_BODY_LIMIT_BYTES, MAX_RATE_LIMIT_PER_MINUTE} from '../../../cli/limits'
 import {usageError} from '../../../errors'
 import {loadBuiltinRegistry} from '../../../registry/registry'
 import type {CapabilityPolicy} from '../../../vault/broker-records'
@@ -19,14 +21,15 @@ export default class CapabilityPolicySet extends AivaultCommand {
 
   static flags = {
     capability: Flags.string({description: 'Capability id.', required: true}),
-    'rate-limit-per-minute': Flags.integer({description: 'Calls per minute (0 clears).', min: 0}),
-    'max-request-body-bytes': Flags.integer({description: 'Largest request body (0 clears).', min: 0}),
-    'max-response-body-bytes': Flags.integer({description: 'Largest response body (0 clears).', min: 0}),
+    'rate-limit-per-minute': Flags.integer({description: 'Calls per minute (0 clears).', ...within(0, MAX_RATE_LIMIT_PER_MINUTE)}),
+    'max-request-body-bytes': Flags.integer({description: 'Largest request body (0 clears; at most 1 TiB).', ...within(0, MAX_BODY_LIMIT_BYTES)}),
+    'max-response-body-bytes': Flags.integer({description: 'Largest response body (0 clears; at most 1 TiB).', ...within(0, MAX_BODY_LIMIT_BYTES)}),
     'response-block': Flags.string({description: 'Redact JSON fields of this name at any depth, and the literal in text (repeatable).', multiple: true}),
   }
 
   async run(): Promise<CapabilityPolicy> {
     const {flags} = await this.parse(CapabilityPolicySet)
+    checkName('capability', flags.capability, '--capability')
     const limit = (v: number | undefined) => (v === undefined ? undefined : v === 0 ? null : v)
     const input = {
       rateLimitPerMinute: limit(flags['rate-limit-per-minute']),
