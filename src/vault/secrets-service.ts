@@ -117,9 +117,10 @@ async function createLocked(
     updatedAt: now,
     sealed: await vault.sealSecretValue(id, input.scope, pinnedProvider, input.value),
   }
-  vault.secrets.write(record, {durable})
+  // Logged before the record lands: a process killed in between leaves no unaudited secret.
   await vault.audit.append('secret.create', {secretId: id, name: record.name, scope: record.scope})
   if (pinnedProvider) await vault.audit.append('secret.pin', {secretId: id, name: record.name, provider: pinnedProvider})
+  vault.secrets.write(record, {durable})
   return record
 }
 
@@ -159,8 +160,8 @@ async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Arra
     updatedAt: new Date().toISOString(),
     sealed: await vault.sealSecretValue(record.id, record.scope, record.pinnedProvider, value),
   }
-  vault.secrets.write(rotated, {durable})
   await vault.audit.append('secret.rotate', {secretId: record.id, name: record.name, scope: record.scope, valueVersion: rotated.valueVersion})
+  vault.secrets.write(rotated, {durable})
   return rotated
 }
 
@@ -266,7 +267,8 @@ export interface ImportResult {
 
 /**
  * Import many entries in one lock and one key load: each entry is created, or rotated when
- * its name already exists in the scope. Provisioning runs once per provider at the end.
+ * its name already exists in the scope. Each entry's event is logged as it lands (SPEC §12);
+ * the disk flushes are paid once. Provisioning runs once per provider at the end.
  */
 export async function importSecrets(
   vault: Vault,
