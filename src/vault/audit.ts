@@ -1,11 +1,11 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {promisify} from 'node:util'
 
 import {AivaultError} from '../errors'
+import {flushFile, lastLine, openHead, writeDurably, writeHead} from './audit-files'
 import {withFileLock} from './lock'
 import {statStamp} from './record-folder'
-import {ensureVaultDir, entryKind, openVaultFile, readVaultFile, refusedEntry, writeAll} from './vault-file'
+import {ensureVaultDir, entryKind, readVaultFile, refusedEntry} from './vault-file'
 
 export const AUDIT_GENESIS = '0'.repeat(64)
 
@@ -69,8 +69,6 @@ const DAY_MS = 86_400_000
 const NEWLINE = Buffer.from('\n')
 const DONE = Promise.resolve()
 const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
-
-const {O_RDONLY, O_RDWR, O_WRONLY, O_APPEND, O_CREAT} = fs.constants
 
 /**
  * Append-only JSONL under audit/, one file per UTC day, hash-chained across files. A small
@@ -222,44 +220,23 @@ export class AuditLog {
         }
         byFile[byFile.length - 1].lines.push(line, NEWLINE)
       }
-      // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
-      for (const {name, lines} of byFile) {
-        const file = path.join(this.dir, name)
-        await writeDurably(file, `audit/${name}`, Buffer.concat(lines), !unflushed)
-        unflushed?.add(file)
+      // head is opened first: a link there is refused before any line is appended.
+      const head = openHead(this.headFile)
+      try {
+        // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
+        for (const {name, lines} of byFile) {
+          const file = path.join(this.dir, name)
+          await writeDurably(file, `audit/${name}`, Buffer.concat(lines), !unflushed)
+          unflushed?.add(file)
+        }
+        await writeHead(this.headFile, head, prev, !unflushed)
+      } finally {
+        if (head) fs.closeSync(head.fd)
       }
-      await this.writeHead(prev, !unflushed)
       unflushed?.add(this.headFile)
       const last = byFile[byFile.length - 1].name
       this.lastWritten = {stamp: statStamp(path.join(this.dir, last)), file: last, hash: prev}
     }, this.root)
-  }
-
-  /**
-   * head always holds `{"hash":"<64 hex>"}` plus a newline: the same 76 bytes. It is created
-   * once by rename and then overwritten in place, within one disk sector, so it reads as the
-   * old or the new hash and never as a torn file, without a new file and a rename per group.
-   */
-  private async writeHead(hash: string, flush: boolean): Promise<void> {
-    const bytes = Buffer.from(JSON.stringify({hash}) + '\n')
-    let opened: {fd: number; stat: fs.Stats}
-    try {
-      opened = openVaultFile(this.headFile, O_RDWR, 'audit/head')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
-      await writeDurably(temp, 'audit/head', bytes, flush, O_WRONLY | O_CREAT | fs.constants.O_EXCL)
-      fs.renameSync(temp, this.headFile)
-      return
-    }
-    const {fd, stat} = opened
-    try {
-      writeAll(fd, bytes, 0)
-      if (stat.size > bytes.length) fs.ftruncateSync(fd, bytes.length) // an older, longer head
-      if (flush) await fdatasync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
   }
 
   /** What this process appended last, reused while the file is exactly as it left it. */
@@ -364,70 +341,5 @@ export class AuditLog {
       return {events: count, files: files.length, break: {...at, reason: 'the newest event does not match audit/head (the last line was edited or removed)'}}
     }
     return {events: count, files: files.length}
-  }
-}
-
-const fdatasync = promisify(fs.fdatasync)
-
-/**
- * Write (append by default) and, with `flush`, flush the data before returning. Writing into
- * the page cache takes microseconds and is done in place; only the flush to disk, which can
- * take milliseconds, waits in the thread pool (each thread-pool round trip cost more CPU than
- * the write itself). Never through a link, never into a special file.
- */
-async function writeDurably(file: string, label: string, data: Buffer, flush: boolean, flags = O_WRONLY | O_APPEND | O_CREAT): Promise<void> {
-  const {fd} = openVaultFile(file, flags, label)
-  try {
-    writeAll(fd, data)
-    if (flush) await fdatasync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
-/** Flush a file written by a batch (it may be gone: head is replaced by a rename at times). */
-async function flushFile(file: string, label: string): Promise<void> {
-  let fd: number
-  try {
-    fd = openVaultFile(file, O_RDONLY, label).fd
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw error
-  }
-  try {
-    await fdatasync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
-/**
- * The last non-empty line of a file, reading only its tail: 4 KiB first (events are a few
- * hundred bytes), more only when the last line is longer.
- */
-function lastLine(file: string, label: string): string | undefined {
-  let fd: number
-  let size: number
-  try {
-    const opened = openVaultFile(file, O_RDONLY, label)
-    fd = opened.fd
-    size = opened.stat.size
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
-  try {
-    for (let window = 4096; ; window *= 8) {
-      const length = Math.min(size, window)
-      const buffer = Buffer.alloc(length)
-      fs.readSync(fd, buffer, 0, length, size - length)
-      const text = buffer.toString('utf8').replace(/\n+$/, '')
-      const at = text.lastIndexOf('\n')
-      // A line break inside the window: the text after it is whole.
-      if (at !== -1) return text.slice(at + 1)
-      if (length === size) return text.length > 0 ? text : undefined
-    }
-  } finally {
-    fs.closeSync(fd)
   }
 }

@@ -11,6 +11,7 @@ import {sameScope, scopeKey} from './scope'
 import type {AttachedGroup, SecretMeta, SecretRecord} from './secret-record'
 import {secretMeta, sortGroups} from './secret-record'
 import {removeBindingsFor} from './bindings'
+import {tamperedRecord} from './record-store'
 import type {Vault} from './vault'
 
 /** Addressing a secret: by id, or by name (or alias) within a scope where that is unambiguous. */
@@ -62,6 +63,20 @@ export function findSecret(secrets: SecretMeta[], ref: SecretRef): SecretMeta {
     })
   }
   return matches[0]
+}
+
+/**
+ * The secret a command changes, from a fresh listing. A record that could not be read (a link,
+ * an oversized or malformed file) is named with its problem rather than reported missing.
+ */
+function findListed({records, problems}: ReturnType<Vault['secrets']['list']>, ref: SecretRef): SecretMeta {
+  try {
+    return findSecret(records, ref)
+  } catch (error) {
+    const problem = ref.id && error instanceof AivaultError && error.code === 'secret_not_found' ? problems.find((p) => p.file === `secrets/${ref.id}.yaml`) : undefined
+    if (problem) throw tamperedRecord(problem.file, problem.message)
+    throw error
+  }
 }
 
 /** Commands that change an existing secret never create a vault to report it missing. */
@@ -169,7 +184,7 @@ async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Arra
 export async function rotateSecret(vault: Vault, catalog: ProviderCatalog, ref: SecretRef, value: Uint8Array): Promise<SecretChange> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
-    const meta = findSecret(vault.secrets.list().records, ref)
+    const meta = findListed(vault.secrets.list(), ref)
     const rotated = await rotateLocked(vault, vault.secrets.read(meta.id), value)
     return change(secretMeta(rotated), await provisionFor(vault, catalog, rotated))
   })
@@ -183,8 +198,9 @@ export async function updateSecret(
 ): Promise<SecretChange> {
   requireSecretsVault(vault, {id: input.id})
   return vault.withLock(async () => {
-    const all = vault.secrets.list().records
-    const record = vault.secrets.read(findSecret(all, {id: input.id}).id)
+    const listing = vault.secrets.list()
+    const all = listing.records
+    const record = vault.secrets.read(findListed(listing, {id: input.id}).id)
     const name = input.name ?? record.name
     if (name !== record.name) {
       if (record.pinnedProvider) {
@@ -224,7 +240,7 @@ export interface DeleteResult {
 export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<DeleteResult> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
-    const meta = findSecret(vault.secrets.list().records, ref)
+    const meta = findListed(vault.secrets.list(), ref)
     const credentials = vault.credentials
       .list()
       .records.filter((c) => Object.values(c.secretRefs).some((r) => secretIdOfRef(r) === meta.id))
@@ -245,7 +261,7 @@ export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<Delete
 export async function setGroupAttachment(vault: Vault, ref: SecretRef, group: AttachedGroup, attach: boolean): Promise<SecretMeta> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
-    const record = vault.secrets.read(findSecret(vault.secrets.list().records, ref).id)
+    const record = vault.secrets.read(findListed(vault.secrets.list(), ref).id)
     const has = record.attachedGroups.some((g) => g.workspaceId === group.workspaceId && g.groupId === group.groupId)
     if (has === attach) return secretMeta(record)
     const attachedGroups = attach
