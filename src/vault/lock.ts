@@ -9,7 +9,8 @@ import {ensureVaultDir, FILE_MODE, openVaultFile, writeAll} from './vault-file'
  * The cross-process lock files (run/lock, run/audit.lock, ...). A lock file holds its owner's
  * pid and a token unique to one acquisition, and appears complete in one step (a hard link of
  * a finished temp file), so every lock on disk names its owner. Only two things remove one:
- * - its owner's release, which first checks that the file still holds its own token;
+ * - its owner's release, which first checks that the file is still its own (same inode and
+ *   change time: one lstat, where reading the token back would cost four calls);
  * - a breaker that found the owner dead, and only while holding the lock's `.break` file,
  *   after checking that the lock is still the very file (inode and token) it judged stale.
  * Breakers never rename a live lock away, so two processes can never both hold it.
@@ -19,10 +20,14 @@ const WAIT_LIMIT_MS = 30_000
 /** A lock file with no readable owner (not written by this version) is stale after this. */
 const UNOWNED_GRACE_MS = 2000
 
-let crypto: typeof import('node:crypto') | undefined
-const newToken = (): string => {
-  crypto ??= require('node:crypto') as typeof import('node:crypto')
-  return crypto.randomBytes(12).toString('hex')
+let tokenCounter = 0
+/** Unique among live processes (the pid) and within this one (the counter); hex. */
+const newToken = (): string => `${process.pid.toString(16)}${(++tokenCounter).toString(16).padStart(8, '0')}${Math.random().toString(16).slice(2, 10)}`
+
+/** Which file a lock is: a file removed and another created can reuse the inode, not also its change time. */
+interface LockIdentity {
+  ino: bigint
+  ctimeNs: bigint
 }
 
 function processAlive(pid: number): boolean {
@@ -71,49 +76,66 @@ function isStale(state: LockState): boolean {
   return Date.now() - state.mtimeMs > UNOWNED_GRACE_MS
 }
 
-/** Create the lock file holding `<pid> <token>`, or false when one exists. */
-function tryCreate(lockFile: string, token: string): boolean {
-  const content = Buffer.from(`${process.pid} ${token}\n`)
-  const temp = `${lockFile}.${token}.tmp`
-  const fd = fs.openSync(temp, 'wx', FILE_MODE)
-  try {
-    writeAll(fd, content)
-  } finally {
-    fs.closeSync(fd)
-  }
-  try {
-    // link(2) never replaces an existing name (nor follows a link there): it is the test-and-set.
-    fs.linkSync(temp, lockFile)
-    return true
-  } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false
-    if (!['EPERM', 'ENOTSUP', 'ENOSYS'].includes(errorCode(error) ?? '')) throw error
-    return createInPlace(lockFile, content) // a file system without hard links
-  } finally {
-    fs.rmSync(temp, {force: true})
-  }
-}
+const identityOf = (st: fs.BigIntStats): LockIdentity => ({ino: st.ino, ctimeNs: st.ctimeNs})
 
-function createInPlace(lockFile: string, content: Buffer): boolean {
-  let fd: number
+/** A file system without hard links (some network shares) answers link(2) with one of these. */
+const NO_HARD_LINKS = ['EPERM', 'ENOTSUP', 'ENOSYS']
+
+/** link(2) never replaces an existing name (nor follows a link there): it is the test-and-set. */
+function linkUnlessExists(from: string, to: string): boolean {
   try {
-    fd = fs.openSync(lockFile, 'wx', FILE_MODE)
+    fs.linkSync(from, to)
+    return true
   } catch (error) {
     if (errorCode(error) === 'EEXIST') return false
     throw error
   }
+}
+
+/** Create the lock file holding `<pid> <token>`; its identity, or undefined when one exists. */
+function tryCreate(lockFile: string): LockIdentity | undefined {
+  const token = newToken()
+  const content = Buffer.from(`${process.pid} ${token}\n`)
+  const temp = `${lockFile}.${token}.tmp`
+  const fd = fs.openSync(temp, 'wx', FILE_MODE)
+  let tempLeft = true
   try {
     writeAll(fd, content)
+    if (!linkUnlessExists(temp, lockFile)) return undefined
+    fs.unlinkSync(temp)
+    tempLeft = false
+    // Taken once the temp name is gone: removing a name changes the change time.
+    return identityOf(fs.fstatSync(fd, {bigint: true}))
+  } catch (error) {
+    if (!NO_HARD_LINKS.includes(errorCode(error) ?? '')) throw error
+    return createInPlace(lockFile, content)
+  } finally {
+    fs.closeSync(fd)
+    if (tempLeft) fs.rmSync(temp, {force: true})
+  }
+}
+
+function createInPlace(lockFile: string, content: Buffer): LockIdentity | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(lockFile, 'wx', FILE_MODE)
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return undefined
+    throw error
+  }
+  try {
+    writeAll(fd, content)
+    return identityOf(fs.fstatSync(fd, {bigint: true}))
   } finally {
     fs.closeSync(fd)
   }
-  return true
 }
 
 /** Remove the lock file only if it is still ours. */
-function release(lockFile: string, token: string): void {
+function release(lockFile: string, identity: LockIdentity): void {
   // Nobody else removes a lock whose owner is alive, so it cannot change between the check and the unlink.
-  if (inspect(lockFile)?.token !== token) return
+  const st = fs.lstatSync(lockFile, {bigint: true, throwIfNoEntry: false})
+  if (!st || st.ino !== identity.ino || st.ctimeNs !== identity.ctimeNs) return
   try {
     fs.unlinkSync(lockFile)
   } catch (error) {
@@ -129,8 +151,8 @@ function breakIfStale(lockFile: string): void {
   const seen = inspect(lockFile)
   if (!seen || !isStale(seen)) return
   const breakFile = `${lockFile}.break`
-  const token = newToken()
-  if (!tryCreate(breakFile, token)) {
+  const breaking = tryCreate(breakFile)
+  if (!breaking) {
     clearDeadBreaker(breakFile)
     return // another process is breaking it; the caller's loop looks again
   }
@@ -138,7 +160,7 @@ function breakIfStale(lockFile: string): void {
     const now = inspect(lockFile)
     if (now && now.ino === seen.ino && now.token === seen.token) fs.rmSync(lockFile, {force: true})
   } finally {
-    release(breakFile, token)
+    release(breakFile, breaking)
   }
 }
 
@@ -171,10 +193,10 @@ function clearDeadBreaker(breakFile: string): void {
 export async function withFileLock<T>(lockFile: string, work: () => Promise<T> | T, root?: string): Promise<T> {
   if (root === undefined) ensureDir(path.dirname(lockFile))
   else ensureVaultDir(root, path.dirname(lockFile))
-  const token = newToken()
   const started = Date.now()
   let delay = 2
-  while (!tryCreate(lockFile, token)) {
+  let held: LockIdentity | undefined
+  while (!(held = tryCreate(lockFile))) {
     breakIfStale(lockFile)
     if (Date.now() - started > WAIT_LIMIT_MS) {
       throw new AivaultError('conflict', `timed out waiting for the vault lock ${lockFile}`, {
@@ -187,6 +209,6 @@ export async function withFileLock<T>(lockFile: string, work: () => Promise<T> |
   try {
     return await work()
   } finally {
-    release(lockFile, token)
+    release(lockFile, held)
   }
 }
