@@ -2,13 +2,14 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {noteWrite} from './stat-cache'
+import {DIR_MODE, ensureVaultDir, entryKind, FILE_MODE, refusedEntry, writeAll} from './vault-file'
 
-export const FILE_MODE = 0o600
-export const DIR_MODE = 0o700
+export {DIR_MODE, FILE_MODE} from './vault-file'
 export const TEMP_SUFFIX = '.tmp'
 
 let tempCounter = 0
 
+/** Create a folder outside the vault (keys); folders inside it go through ensureVaultDir. */
 export function ensureDir(dir: string): void {
   fs.mkdirSync(dir, {recursive: true, mode: DIR_MODE})
 }
@@ -26,15 +27,19 @@ export function fsyncDir(dir: string): void {
  * Replace `file` atomically: write a temp file in the same folder, fsync it, rename it over
  * the target and fsync the folder, so a crash leaves either the old or the new bytes.
  * Bulk writers pass `syncDir: false` and fsync the folder once at the end (`fsyncDir`).
+ * Files of the vault pass its `root`: every folder between it and the file must be a real
+ * folder, not a link. The temp file is created exclusively (never through a link), and the
+ * rename replaces a link at the file's name rather than writing through it.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, options: {syncDir?: boolean} = {}): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, options: {syncDir?: boolean; root?: string} = {}): void {
   const dir = path.dirname(file)
-  ensureDir(dir)
+  if (options.root === undefined) ensureDir(dir)
+  else ensureVaultDir(options.root, dir)
   // pid + counter is unique per process; 'wx' refuses any leftover of the same name.
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.${++tempCounter}.${Date.now().toString(36)}${TEMP_SUFFIX}`)
   const fd = fs.openSync(temp, 'wx', FILE_MODE)
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
+    writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
     fs.fsyncSync(fd)
   } catch (error) {
     fs.closeSync(fd)
@@ -65,9 +70,14 @@ export function removeFileDurably(file: string): boolean {
   return true
 }
 
-/** The `*.yaml` record files of a folder, sorted; temp and hidden files are never records. */
+/**
+ * The `*.yaml` record files of a record folder (a direct child of the vault root), sorted;
+ * temp and hidden files are never records. A folder replaced by a link is refused.
+ */
 export function listRecordFiles(dir: string): string[] {
-  if (!fs.statSync(dir, {throwIfNoEntry: false})) return []
+  const st = fs.lstatSync(dir, {throwIfNoEntry: false})
+  if (!st) return []
+  if (!st.isDirectory()) throw refusedEntry(path.basename(dir), `is ${entryKind(st)}, not a folder`)
   let names: string[]
   try {
     names = fs.readdirSync(dir)
@@ -78,6 +88,7 @@ export function listRecordFiles(dir: string): string[] {
   return names.filter((name) => name.endsWith('.yaml') && !name.startsWith('.')).sort()
 }
 
+/** Read a file outside the vault folder (a key file), following links as the operator set them up. */
 export function readFileIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8')

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import {promisify} from 'node:util'
 
-import {ensureDir, FILE_MODE, readFileIfExists} from './atomic-file'
+import {AivaultError} from '../errors'
+import {flushFile, lastLine, openHead, writeDurably, writeHead} from './audit-files'
 import {withFileLock} from './lock'
 import {statStamp} from './record-folder'
+import {ensureVaultDir, entryKind, readVaultFile, refusedEntry} from './vault-file'
 
 export const AUDIT_GENESIS = '0'.repeat(64)
 
@@ -72,28 +73,34 @@ const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
 /**
  * Append-only JSONL under audit/, one file per UTC day, hash-chained across files. A small
  * `head` file records the last event's hash so that editing or dropping the newest line is
- * detected too. Appends from concurrent processes serialize on run/audit.lock.
+ * detected too. Appends from concurrent processes serialize on run/audit.lock. Nothing here is
+ * opened through a link: a link (or special file) in place of the log is refused.
  */
 export class AuditLog {
+  /** The vault root: audit/ and run/ are its folders. */
+  private readonly root: string
+
   constructor(
     readonly dir: string,
     private readonly lockFile: string,
     private readonly disabled = process.env.AIVAULT_DISABLE_DISK_LOGS === '1',
-  ) {}
+  ) {
+    this.root = path.dirname(dir)
+  }
 
   private get headFile(): string {
     return path.join(this.dir, 'head')
   }
 
   private dayFiles(): string[] {
-    try {
-      return fs.readdirSync(this.dir).filter((name) => DAY_FILE.test(name)).sort()
-    } catch {
-      return []
-    }
+    const st = fs.lstatSync(this.dir, {throwIfNoEntry: false})
+    if (!st) return []
+    if (!st.isDirectory()) throw refusedEntry('audit', `is ${entryKind(st)}, not a folder`)
+    return fs.readdirSync(this.dir).filter((name) => DAY_FILE.test(name)).sort()
   }
 
-  private batched?: PendingEvent[]
+  /** Set inside batch(): events are written at once, flushed to disk once at the end. */
+  private bulk?: {files: Set<string>}
 
   /** Not an async function: a busy server's call returns its group's promise itself, with no wrapper. */
   append(kind: string, fields: Record<string, unknown> = {}): Promise<void> {
@@ -114,10 +121,7 @@ export class AuditLog {
   appendJson(kind: string, fieldsJson: string): Promise<void> {
     if (this.disabled) return DONE
     const event: PendingEvent = {kind, fieldsJson, at: Date.now()}
-    if (this.batched) {
-      this.batched.push(event)
-      return DONE
-    }
+    if (this.bulk) return this.write([event], this.bulk.files)
     if (this.groupIntervalMs !== undefined) return this.enqueue(event)
     return this.write([event])
   }
@@ -173,21 +177,26 @@ export class AuditLog {
     this.writer = undefined
   }
 
-  /** Collect the events `work` appends and write them with one lock and one fsync (bulk import). */
+  /**
+   * Bulk operations (import, rotate-master): each event `work` appends is written before its
+   * append returns, so a process killed part-way leaves every record it wrote with its event
+   * (SPEC §12); the flush to disk is paid once, at the end.
+   */
   async batch<T>(work: () => Promise<T>): Promise<T> {
-    if (this.disabled || this.batched) return work()
-    this.batched = []
+    if (this.disabled || this.bulk) return work()
+    const batch = {files: new Set<string>()}
+    this.bulk = batch
     try {
       return await work()
     } finally {
-      const events = this.batched
-      this.batched = undefined
-      if (events.length > 0) await this.write(events)
+      this.bulk = undefined
+      for (const file of batch.files) await flushFile(file, path.relative(this.root, file))
     }
   }
 
-  private async write(events: PendingEvent[]): Promise<void> {
-    ensureDir(this.dir)
+  /** Append `events`; with `unflushed`, the files written are added to it instead of flushed. */
+  private async write(events: PendingEvent[], unflushed?: Set<string>): Promise<void> {
+    ensureVaultDir(this.root, this.dir)
     await withFileLock(this.lockFile, async () => {
       // Chain to the last line actually on disk: a crash between appending a line and updating
       // head must not fork the chain.
@@ -211,37 +220,23 @@ export class AuditLog {
         }
         byFile[byFile.length - 1].lines.push(line, NEWLINE)
       }
-      // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
-      for (const {name, lines} of byFile) await writeDurably(path.join(this.dir, name), Buffer.concat(lines))
-      await this.writeHead(prev)
+      // head is opened first: a link there is refused before any line is appended.
+      const head = openHead(this.headFile)
+      try {
+        // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
+        for (const {name, lines} of byFile) {
+          const file = path.join(this.dir, name)
+          await writeDurably(file, `audit/${name}`, Buffer.concat(lines), !unflushed)
+          unflushed?.add(file)
+        }
+        await writeHead(this.headFile, head, prev, !unflushed)
+      } finally {
+        if (head) fs.closeSync(head.fd)
+      }
+      unflushed?.add(this.headFile)
       const last = byFile[byFile.length - 1].name
       this.lastWritten = {stamp: statStamp(path.join(this.dir, last)), file: last, hash: prev}
-    })
-  }
-
-  /**
-   * head always holds `{"hash":"<64 hex>"}` plus a newline: the same 76 bytes. It is created
-   * once by rename and then overwritten in place, within one disk sector, so it reads as the
-   * old or the new hash and never as a torn file, without a new file and a rename per group.
-   */
-  private async writeHead(hash: string): Promise<void> {
-    const bytes = Buffer.from(JSON.stringify({hash}) + '\n')
-    let fd: number
-    try {
-      fd = fs.openSync(this.headFile, 'r+')
-    } catch {
-      const temp = `${this.headFile}.${process.pid}.${Date.now().toString(36)}.tmp`
-      await writeDurably(temp, bytes, 'w')
-      fs.renameSync(temp, this.headFile)
-      return
-    }
-    try {
-      writeAll(fd, bytes, 0)
-      if (fs.fstatSync(fd).size > bytes.length) fs.ftruncateSync(fd, bytes.length) // an older, longer head
-      await fdatasync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
+    }, this.root)
   }
 
   /** What this process appended last, reused while the file is exactly as it left it. */
@@ -254,9 +249,11 @@ export class AuditLog {
     return this.lastHashFromFiles()
   }
 
+  /** The hash in head; undefined when it is missing or unreadable JSON (a link there is refused). */
   private readHead(): {hash: string} | undefined {
+    const text = readVaultFile(this.headFile, 'audit/head') ?? 'null'
     try {
-      const head = JSON.parse(readFileIfExists(this.headFile) ?? 'null')
+      const head = JSON.parse(text)
       return head && typeof head.hash === 'string' ? head : undefined
     } catch {
       return undefined
@@ -267,14 +264,14 @@ export class AuditLog {
   private lastHashFromFiles(): string {
     const files = this.dayFiles()
     for (let i = files.length - 1; i >= 0; i--) {
-      const line = lastLine(path.join(this.dir, files[i]))
+      const line = lastLine(path.join(this.dir, files[i]), `audit/${files[i]}`)
       if (line !== undefined) return hashLine(line)
     }
     return AUDIT_GENESIS
   }
 
   private lines(name: string): string[] {
-    const text = readFileIfExists(path.join(this.dir, name)) ?? ''
+    const text = readVaultFile(path.join(this.dir, name), `audit/${name}`, Infinity) ?? ''
     return text.split('\n').filter((line) => line.length > 0)
   }
 
@@ -300,8 +297,21 @@ export class AuditLog {
     return events
   }
 
-  /** Walk the whole chain; the first edited, removed or reordered line is reported. */
+  /**
+   * Walk the whole chain; the first edited, removed or reordered line is reported, and so is a
+   * link or special file in place of the log (never followed).
+   */
   verify(): {events: number; files: number; break?: AuditBreak} {
+    try {
+      return this.verifyChain()
+    } catch (error) {
+      if (!(error instanceof AivaultError && error.code === 'vault_tampered')) throw error
+      const [file, ...why] = error.message.split(': ')
+      return {events: 0, files: 0, break: {file, line: 1, reason: why.join(': ')}}
+    }
+  }
+
+  private verifyChain(): {events: number; files: number; break?: AuditBreak} {
     let prev = AUDIT_GENESIS
     let count = 0
     const files = this.dayFiles()
@@ -331,58 +341,5 @@ export class AuditLog {
       return {events: count, files: files.length, break: {...at, reason: 'the newest event does not match audit/head (the last line was edited or removed)'}}
     }
     return {events: count, files: files.length}
-  }
-}
-
-const fdatasync = promisify(fs.fdatasync)
-
-/**
- * Write (append by default) and flush the data before returning. Writing into the page cache
- * takes microseconds and is done in place; only the flush to disk, which can take
- * milliseconds, waits in the thread pool (each thread-pool round trip cost more CPU than the
- * write itself).
- */
-async function writeDurably(file: string, data: Buffer, flags = 'a'): Promise<void> {
-  const fd = fs.openSync(file, flags, FILE_MODE)
-  try {
-    writeAll(fd, data)
-    await fdatasync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
-}
-
-/** write(2) until every byte is written (a short write is rare, but possible). */
-function writeAll(fd: number, data: Buffer, position: number | null = null): void {
-  for (let done = 0; done < data.length; ) {
-    done += fs.writeSync(fd, data, done, data.length - done, position === null ? null : position + done)
-  }
-}
-
-/**
- * The last non-empty line of a file, reading only its tail: 4 KiB first (events are a few
- * hundred bytes), more only when the last line is longer.
- */
-function lastLine(file: string): string | undefined {
-  let fd: number
-  try {
-    fd = fs.openSync(file, 'r')
-  } catch {
-    return undefined
-  }
-  try {
-    const size = fs.fstatSync(fd).size
-    for (let window = 4096; ; window *= 8) {
-      const length = Math.min(size, window)
-      const buffer = Buffer.alloc(length)
-      fs.readSync(fd, buffer, 0, length, size - length)
-      const text = buffer.toString('utf8').replace(/\n+$/, '')
-      const at = text.lastIndexOf('\n')
-      // A line break inside the window: the text after it is whole.
-      if (at !== -1) return text.slice(at + 1)
-      if (length === size) return text.length > 0 ? text : undefined
-    }
-  } finally {
-    fs.closeSync(fd)
   }
 }

@@ -10,6 +10,12 @@
 
 export class NotCanonical extends Error {}
 
+/**
+ * Keys no record has, and that would reach into a plain object's prototype (`__proto__`) or
+ * shadow its machinery. The parser refuses them; the codec reports them as malformed YAML.
+ */
+export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 const PLAIN_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const PLAIN_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/
@@ -134,6 +140,7 @@ export function parseCanonical(text: string): Record<string, unknown> | undefine
       }
       const kv = splitKey(entry) ?? fail()
       const [k, rest] = kv
+      if (UNSAFE_KEYS.has(k)) fail()
       if (rest === '') {
         const next = lines[pos] ?? fail()
         if (next.indent === indent && next.text.startsWith('- ')) map[k] = parseList(indent)

@@ -19,7 +19,7 @@ export class CredentialStore {
       paths.credentialsDir,
       (name) => `credentials/${name}`,
       (raw, file, name) => parseCredentialRecord(raw, file, decodeRecordFileName(name)),
-      path.join(paths.cacheDir, 'credentials.json'),
+      {file: path.join(paths.cacheDir, 'credentials.json'), root: paths.root},
     )
   }
 
@@ -41,7 +41,7 @@ export class CredentialStore {
 
   private read(id: string): CredentialRecord | undefined {
     const relative = `credentials/${encodeRecordFileName(id)}`
-    return this.memo.read(this.file(id), (text) => {
+    return this.memo.read(this.file(id), relative, (text) => {
       let raw: unknown
       try {
         raw = fromYaml(text)
@@ -53,7 +53,7 @@ export class CredentialStore {
   }
 
   write(record: CredentialRecord): void {
-    writeFileAtomic(this.file(record.id), toYaml(serializeCredential(record)))
+    writeFileAtomic(this.file(record.id), toYaml(serializeCredential(record)), {root: this.paths.root})
   }
 
   remove(id: string): boolean {

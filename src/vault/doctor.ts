@@ -1,17 +1,14 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
-
 import {AivaultError} from '../errors'
-import {DIR_MODE, FILE_MODE, TEMP_SUFFIX} from './atomic-file'
 import type {ProviderCatalog} from './catalog'
 import {secretIdOfRef} from './credential-record'
+import {checkVaultFiles, listingOrRefusal} from './doctor-files'
 import {checkHosts} from './doctor-hosts'
 import {relativeToVault} from './paths'
 import {rotateMaster} from './rotate-master'
 import type {Vault} from './vault'
 
 export interface DoctorFinding {
-  check: 'vault' | 'keys' | 'records' | 'permissions' | 'temp-files' | 'conflicts' | 'references' | 'hosts' | 'audit' | 'rotation'
+  check: 'vault' | 'keys' | 'records' | 'permissions' | 'temp-files' | 'conflicts' | 'links' | 'references' | 'hosts' | 'audit' | 'rotation'
   file?: string
   problem: string
   fixed: boolean
@@ -25,19 +22,6 @@ export interface DoctorReport {
   checked: {secrets: number; credentials: number; opened: number}
   findings: DoctorFinding[]
 }
-
-/** Walk the vault folder (not run/ or .git) for files and folders. */
-function walk(root: string, visit: (file: string, isDir: boolean) => void): void {
-  for (const entry of fs.readdirSync(root, {withFileTypes: true})) {
-    if (entry.name === '.git' || entry.name === 'node_modules') continue
-    const full = path.join(root, entry.name)
-    visit(full, entry.isDirectory())
-    if (entry.isDirectory()) walk(full, visit)
-  }
-}
-
-const CONFLICT_MARKER = /^(<{7}|={7}|>{7})( |$)/m
-const TEMP_GRACE_MS = 10_000
 
 /**
  * Check what can go wrong with a vault on disk and, with `fix`, repair what is safe to repair:
@@ -54,45 +38,22 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   const rel = (file: string) => relativeToVault(vault.paths, file)
   const add = (finding: DoctorFinding) => findings.push(finding)
 
-  // Files and folders: permissions, temp files, conflict markers.
-  const entries: {file: string; isDir: boolean}[] = [{file: vault.paths.root, isDir: true}]
-  walk(vault.paths.root, (file, isDir) => entries.push({file, isDir}))
+  // Files and folders: links and special files, permissions, temp files, conflict markers.
   let keyFile: string | undefined
   try {
     keyFile = vault.keyFilePath()
   } catch {
     keyFile = undefined // an unreadable vault.yaml is reported below
   }
-  if (keyFile && fs.existsSync(keyFile)) entries.push({file: keyFile, isDir: false})
-  for (const {file, isDir} of entries) {
-    const mode = fs.statSync(file).mode & 0o777
-    const want = isDir ? DIR_MODE : FILE_MODE
-    if ((mode & ~want) !== 0) {
-      if (options.fix) fs.chmodSync(file, want)
-      add({check: 'permissions', file: file === keyFile ? file : rel(file) || '.', problem: `mode ${mode.toString(8)} is looser than ${want.toString(8)}`, fixed: options.fix})
-    }
-    if (!isDir && file.endsWith(TEMP_SUFFIX)) {
-      const old = Date.now() - fs.statSync(file).mtimeMs > TEMP_GRACE_MS
-      if (options.fix && old) fs.rmSync(file, {force: true})
-      add({check: 'temp-files', file: rel(file), problem: 'leftover temp file from an interrupted write', fixed: options.fix && old})
-    }
-    if (!isDir && file.endsWith('.yaml') && CONFLICT_MARKER.test(fs.readFileSync(file, 'utf8'))) {
-      add({
-        check: 'conflicts',
-        file: rel(file),
-        problem: 'git conflict markers: two branches changed this record; keep one side with "git checkout --ours/--theirs" and commit',
-        fixed: false,
-      })
-    }
-  }
+  findings.push(...checkVaultFiles(vault.paths.root, keyFile, options.fix))
 
   // Records: every secret parses and opens; every credential parses and points at real secrets.
-  const secrets = vault.secrets.list()
-  const credentials = vault.credentials.list()
+  const secrets = listingOrRefusal(() => vault.secrets.list())
+  const credentials = listingOrRefusal(() => vault.credentials.list())
   checked.secrets = secrets.records.length
   checked.credentials = credentials.records.length
   for (const problem of [...secrets.problems, ...credentials.problems]) {
-    if (!findings.some((f) => f.file === problem.file && f.check === 'conflicts')) add({check: 'records', file: problem.file, problem: problem.message, fixed: false, code: 'vault_tampered'})
+    if (!findings.some((f) => f.file === problem.file && (f.check === 'conflicts' || f.check === 'links'))) add({check: 'records', file: problem.file, problem: problem.message, fixed: false, code: 'vault_tampered'})
   }
   const secretIds = new Set(secrets.records.map((s) => s.id))
   for (const credential of credentials.records) {

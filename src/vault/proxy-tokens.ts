@@ -3,9 +3,10 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {ensureDir, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {writeFileAtomic} from './atomic-file'
 import {ParsedFileMemo} from './record-folder'
 import {VersionedMemo} from './stat-cache'
+import {readVaultFile} from './vault-file'
 import type {Vault} from './vault'
 
 /** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
@@ -47,8 +48,7 @@ export async function mintToken(vault: Vault, input: Omit<ProxyToken, 'id' | 'cr
     expiresAt: new Date(now + input.ttlMs).toISOString(),
     revoked: false,
   }
-  ensureDir(dir(vault))
-  writeFileAtomic(path.join(dir(vault), `${tokenHash(token)}.json`), JSON.stringify(record) + '\n')
+  writeFileAtomic(path.join(dir(vault), `${tokenHash(token)}.json`), JSON.stringify(record) + '\n', {root: vault.paths.root})
   await vault.audit.append('token.mint', {tokenId: record.id, capabilities: record.capabilities, credential: record.credential, expiresAt: record.expiresAt})
   return {token, record}
 }
@@ -66,7 +66,8 @@ function lookup(vault: Vault, token: string): {record: ProxyToken; expiresAtMs: 
   return recent.get(token, () => {
     // The shape is checked once per token text; a malformed one is never looked up on disk.
     if (!TOKEN_SHAPE.test(token)) return undefined
-    const record = tokenMemo.read(path.join(dir(vault), `${tokenHash(token)}.json`), (text) => JSON.parse(text) as ProxyToken)
+    const name = `${tokenHash(token)}.json`
+    const record = tokenMemo.read(path.join(dir(vault), name), `run/tokens/${name}`, (text) => JSON.parse(text) as ProxyToken)
     return record && {record, expiresAtMs: Date.parse(record.expiresAt)}
   })
 }
@@ -86,26 +87,40 @@ export function knownTokenId(vault: Vault, token: string | undefined): string | 
   return token?.startsWith(PREFIX) ? lookup(vault, token)?.record.id : undefined
 }
 
-export function listTokens(vault: Vault): ProxyToken[] {
+/** The token records on disk with their files; a link or special file there is no token (doctor reports it). */
+function storedTokens(vault: Vault): {file: string; record: ProxyToken}[] {
   let names: string[] = []
   try {
     names = fs.readdirSync(dir(vault)).filter((n) => /^[0-9a-f]{64}\.json$/.test(n))
   } catch {
     return []
   }
-  return names
-    .map((n) => JSON.parse(readFileIfExists(path.join(dir(vault), n)) ?? 'null') as ProxyToken | null)
-    .filter((t): t is ProxyToken => t !== null)
+  const tokens: {file: string; record: ProxyToken}[] = []
+  for (const name of names) {
+    const file = path.join(dir(vault), name)
+    let record: ProxyToken | null
+    try {
+      record = JSON.parse(readVaultFile(file, `run/tokens/${name}`) ?? 'null') as ProxyToken | null
+    } catch (error) {
+      if (error instanceof AivaultError) continue
+      throw error
+    }
+    if (record) tokens.push({file, record})
+  }
+  return tokens
+}
+
+export function listTokens(vault: Vault): ProxyToken[] {
+  return storedTokens(vault)
+    .map((t) => t.record)
     .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))
 }
 
 export async function revokeToken(vault: Vault, id: string): Promise<ProxyToken> {
-  for (const name of fs.existsSync(dir(vault)) ? fs.readdirSync(dir(vault)) : []) {
-    const file = path.join(dir(vault), name)
-    const record = JSON.parse(readFileIfExists(file) ?? 'null') as ProxyToken | null
-    if (record?.id !== id) continue
+  for (const {file, record} of storedTokens(vault)) {
+    if (record.id !== id) continue
     const revoked = {...record, revoked: true}
-    writeFileAtomic(file, JSON.stringify(revoked) + '\n')
+    writeFileAtomic(file, JSON.stringify(revoked) + '\n', {root: vault.paths.root})
     await vault.audit.append('token.revoke', {tokenId: id})
     return revoked
   }

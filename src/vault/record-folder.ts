@@ -1,8 +1,9 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {listRecordFiles, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {listRecordFiles, writeFileAtomic} from './atomic-file'
 import {statStamp} from './stat-cache'
+import {readVaultFile} from './vault-file'
 import {fromYaml} from './yaml-codec'
 
 /** A record file that could not be read as a record; reported by name and skipped. */
@@ -46,7 +47,8 @@ export class RecordFolder<T> {
     private readonly relative: (fileName: string) => string,
     /** Parse and validate one record; throw to report it as a problem. */
     private readonly project: (raw: unknown, relativeFile: string, fileName: string) => T,
-    private readonly cacheFile?: string,
+    /** The machine-local cache of parsed records (under the vault root's run/cache). */
+    private readonly cache?: {file: string; root: string},
   ) {}
 
   /** The last listing, kept in memory by long-lived processes (aivaultd, serve). */
@@ -93,7 +95,8 @@ export class RecordFolder<T> {
 
   private load(file: string, name: string, stamp: string): CacheEntry<T> {
     try {
-      const text = readFileIfExists(file) ?? ''
+      // A link, special file or oversized file is a problem of this record alone.
+      const text = readVaultFile(file, this.relative(name)) ?? ''
       let raw: unknown
       try {
         raw = fromYaml(text)
@@ -109,9 +112,9 @@ export class RecordFolder<T> {
   }
 
   private readCache(): CacheFile<T> {
-    if (!this.cacheFile) return {version: CACHE_VERSION, entries: {}}
+    if (!this.cache) return {version: CACHE_VERSION, entries: {}}
     try {
-      const parsed = JSON.parse(readFileIfExists(this.cacheFile) ?? '{}') as CacheFile<T>
+      const parsed = JSON.parse(readVaultFile(this.cache.file, 'run/cache', Infinity) ?? '{}') as CacheFile<T>
       if (parsed.version === CACHE_VERSION && parsed.entries && typeof parsed.entries === 'object') return parsed
     } catch {
       /* a corrupt cache is rebuilt */
@@ -120,9 +123,9 @@ export class RecordFolder<T> {
   }
 
   private writeCache(cache: CacheFile<T>): void {
-    if (!this.cacheFile) return
+    if (!this.cache) return
     try {
-      writeFileAtomic(this.cacheFile, JSON.stringify(cache))
+      writeFileAtomic(this.cache.file, JSON.stringify(cache), {root: this.cache.root})
     } catch {
       /* the cache is an optimization; a read-only run/ must not break listing */
     }
@@ -130,24 +133,26 @@ export class RecordFolder<T> {
 }
 
 /**
- * Parse one YAML file through a JSON copy under run/cache, validated by the file's stat stamp:
- * commands that only read vault.yaml then never load the YAML parser.
+ * Parse one YAML file at the vault root (vault.yaml) through a JSON copy under run/cache,
+ * validated by the file's stat stamp: commands that only read vault.yaml then never load the
+ * YAML parser.
  */
 export function readYamlCached(file: string, cacheFile: string): {found: false} | {found: true; raw: unknown} {
   const stamp = statStamp(file)
   if (stamp === undefined) return {found: false}
   try {
-    const cached = JSON.parse(readFileIfExists(cacheFile) ?? 'null') as {stamp?: string; raw?: unknown} | null
+    const cached = JSON.parse(readVaultFile(cacheFile, 'run/cache', Infinity) ?? 'null') as {stamp?: string; raw?: unknown} | null
     if (cached && cached.stamp === stamp) return {found: true, raw: cached.raw}
   } catch {
     /* rebuilt below */
   }
-  const text = readFileIfExists(file)
+  const root = path.dirname(file)
+  const text = readVaultFile(file, path.basename(file))
   if (text === undefined) return {found: false}
   const raw = fromYaml(text)
   if (fs.existsSync(path.dirname(path.dirname(cacheFile)))) {
     try {
-      writeFileAtomic(cacheFile, JSON.stringify({stamp, raw}))
+      writeFileAtomic(cacheFile, JSON.stringify({stamp, raw}), {root})
     } catch {
       /* the cache is an optimization */
     }
@@ -163,7 +168,8 @@ export function readYamlCached(file: string, cacheFile: string): {found: false} 
 export class ParsedFileMemo<T> {
   private readonly entries = new Map<string, {stamp: string; value: T}>()
 
-  read(file: string, parse: (text: string) => T): T | undefined {
+  /** `label` names the file in errors (a link or special file there is refused). */
+  read(file: string, label: string, parse: (text: string) => T): T | undefined {
     const stamp = statStamp(file)
     if (stamp === undefined) {
       this.entries.delete(file)
@@ -171,7 +177,7 @@ export class ParsedFileMemo<T> {
     }
     const hit = this.entries.get(file)
     if (hit && hit.stamp === stamp) return hit.value
-    const text = readFileIfExists(file)
+    const text = readVaultFile(file, label)
     if (text === undefined) return undefined
     const value = parse(text)
     if (this.entries.size > 10_000) this.entries.clear()

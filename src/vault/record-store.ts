@@ -35,7 +35,7 @@ export class RecordStore<T extends {id: string}> {
 
   find(id: string): T | undefined {
     const file = `${this.label}/${encodeRecordFileName(id)}`
-    return this.memo.read(this.file(id), (text) => {
+    return this.memo.read(this.file(id), file, (text) => {
       let raw: unknown
       try {
         raw = fromYaml(text)
@@ -47,7 +47,8 @@ export class RecordStore<T extends {id: string}> {
   }
 
   write(record: T): void {
-    writeFileAtomic(this.file(record.id), toYaml(this.serialize(record)))
+    // Record folders are direct children of the vault root.
+    writeFileAtomic(this.file(record.id), toYaml(this.serialize(record)), {root: path.dirname(this.dir)})
   }
 
   remove(id: string): boolean {

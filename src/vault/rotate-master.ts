@@ -87,17 +87,21 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     let rewrapped = 0
     const total = loaded.length
     const onlyTarget = {current: target, keys: new Map([[target.id, target]])}
-    for (const [index, record] of loaded.entries()) {
-      if (record.sealed.dek.kekId !== target.id) {
-        const next = {...record, sealed: await rewrapDek(keys, record.sealed, target)}
-        await vault.secrets.open(next, onlyTarget, current.vaultId)
-        vault.secrets.write(next, {durable: false})
-        rewrapped++
-      } else {
-        resumed = true // an interrupted run (of an env vault, say) got this far already
+    // Each record's event is logged as the record is re-wrapped, just before it is written (SPEC §12).
+    await vault.audit.batch(async () => {
+      for (const [index, record] of loaded.entries()) {
+        if (record.sealed.dek.kekId !== target.id) {
+          const next = {...record, sealed: await rewrapDek(keys, record.sealed, target)}
+          await vault.secrets.open(next, onlyTarget, current.vaultId)
+          await vault.audit.append('secret.rewrap', {secretId: record.id, name: record.name, kekId: target.id})
+          vault.secrets.write(next, {durable: false})
+          rewrapped++
+        } else {
+          resumed = true // an interrupted run (of an env vault, say) got this far already
+        }
+        options.onProgress?.(index + 1, total)
       }
-      options.onProgress?.(index + 1, total)
-    }
+    })
     vault.secrets.syncFolder() // every rename is durable before the old key stops being current
     if (!keyring.previous) {
       const {mac: _mac, kekId: _kekId, ...unsigned} = current

@@ -1,9 +1,10 @@
 import * as path from 'node:path'
 
-import {readFileIfExists, removeFileDurably, writeFileAtomic} from './atomic-file'
+import {removeFileDurably, writeFileAtomic} from './atomic-file'
 import type {VaultPaths} from './paths'
 import type {Kek, SealedValue} from './seal'
 import {makeKek, unwrapDek, wrapDek} from './seal'
+import {readVaultFile} from './vault-file'
 
 /**
  * While rotate-master runs, run/rotation.json holds each of the two KEKs wrapped under the
@@ -25,7 +26,7 @@ export function bridgeFile(paths: VaultPaths): string {
 
 export function readBridge(paths: VaultPaths): Bridge | undefined {
   try {
-    const bridge = JSON.parse(readFileIfExists(bridgeFile(paths)) ?? 'null') as Bridge | null
+    const bridge = JSON.parse(readVaultFile(bridgeFile(paths), 'run/rotation.json') ?? 'null') as Bridge | null
     return bridge && typeof bridge.fromKekId === 'string' && typeof bridge.toKekId === 'string' ? bridge : undefined
   } catch {
     return undefined
@@ -34,7 +35,7 @@ export function readBridge(paths: VaultPaths): Bridge | undefined {
 
 export async function writeBridge(paths: VaultPaths, from: Kek, to: Kek): Promise<void> {
   const bridge: Bridge = {fromKekId: from.id, toKekId: to.id, toUnderFrom: await wrapDek(from, to.key), fromUnderTo: await wrapDek(to, from.key)}
-  writeFileAtomic(bridgeFile(paths), JSON.stringify(bridge) + '\n')
+  writeFileAtomic(bridgeFile(paths), JSON.stringify(bridge) + '\n', {root: paths.root})
 }
 
 /** The other key of the bridge, when `keys` holds one of its two. */

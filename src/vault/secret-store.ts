@@ -8,6 +8,7 @@ import {relativeToVault} from './paths'
 import type {Keyring} from './keyring'
 import {ParsedFileMemo, RecordFolder} from './record-folder'
 import {associatedData, openValue, SealOpenError} from './seal'
+import {readVaultFile} from './vault-file'
 import type {SecretMeta, SecretRecord} from './secret-record'
 import {parseSecretRecord, secretMeta, serializeSecret} from './secret-record'
 import {fromYaml, toYaml} from './yaml-codec'
@@ -21,7 +22,7 @@ export class SecretStore {
       paths.secretsDir,
       (name) => `secrets/${name}`,
       (raw, file, name) => secretMeta(this.parse(raw, file, name)),
-      path.join(paths.cacheDir, 'secrets.json'),
+      {file: path.join(paths.cacheDir, 'secrets.json'), root: paths.root},
     )
   }
 
@@ -44,22 +45,34 @@ export class SecretStore {
     return this.folder.list()
   }
 
-  read(id: string): SecretRecord {
+  /**
+   * One record, parsed. `fresh` bypasses every cache and reads the file as it is now (a
+   * compare-and-swap under the vault lock must not judge by a stamp remembered earlier).
+   */
+  read(id: string, options: {fresh?: boolean} = {}): SecretRecord {
     if (!/^[0-9a-f-]{36}$/.test(id)) {
       if (!/[/\\]/.test(id) && fs.existsSync(this.file(id))) {
         throw new AivaultError('vault_tampered', `${this.relativeFile(id)}: invalid id in the file name`)
       }
       throw new AivaultError('secret_not_found', `no secret with id ${JSON.stringify(id)}`)
     }
-    const record = this.memo.read(this.file(id), (text) => {
+    const relative = `secrets/${id}.yaml` // (built here, not by path.relative: this is a hot path)
+    const parse = (text: string): SecretRecord => {
       let raw: unknown
       try {
         raw = fromYaml(text)
       } catch (error) {
-        throw new AivaultError('vault_tampered', `${this.relativeFile(id)}: malformed YAML: ${(error as Error).message}`)
+        throw new AivaultError('vault_tampered', `${relative}: malformed YAML: ${(error as Error).message}`)
       }
-      return this.parse(raw, this.relativeFile(id), `${id}.yaml`)
-    })
+      return this.parse(raw, relative, `${id}.yaml`)
+    }
+    let record: SecretRecord | undefined
+    if (options.fresh) {
+      const text = readVaultFile(this.file(id), relative)
+      record = text === undefined ? undefined : parse(text)
+    } else {
+      record = this.memo.read(this.file(id), relative, parse)
+    }
     if (!record) throw new AivaultError('secret_not_found', `no secret with id ${id}`, {hint: 'see "aivault secrets list"'})
     return record
   }
@@ -85,7 +98,7 @@ export class SecretStore {
 
   /** Write a record; bulk writers pass `durable: false` and call `syncFolder()` once at the end. */
   write(record: SecretRecord, options: {durable?: boolean} = {}): void {
-    writeFileAtomic(this.file(record.id), toYaml(serializeSecret(record)), {syncDir: options.durable !== false})
+    writeFileAtomic(this.file(record.id), toYaml(serializeSecret(record)), {syncDir: options.durable !== false, root: this.paths.root})
   }
 
   syncFolder(): void {

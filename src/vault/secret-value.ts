@@ -31,20 +31,42 @@ export async function openSecret(vault: Vault, secretId: string, known?: SecretR
 }
 
 /**
- * Replace a secret's value in place under a per-secret lock (OAuth token write-back, SPEC §15):
- * `mutate` sees the current value, freshly read, and returns the new one or undefined to keep
- * it. Fresh DEK; `valueVersion` is the operator's and stays.
+ * Replace a secret's value in place (OAuth token write-back, SPEC §15): `mutate` sees the
+ * current value, freshly read, and returns the new one or undefined to keep it. A per-secret
+ * lock makes concurrent refreshes share one token call; `mutate` may take seconds (a slow
+ * token endpoint), so the write is a compare-and-swap under the vault lock: when an operator
+ * rotated or deleted the secret meanwhile, their change wins and the new value is only
+ * returned, not stored. Fresh DEK; `valueVersion` is the operator's and stays.
  */
 export async function updateSecretValue(vault: Vault, secretId: string, mutate: (current: string) => Promise<string | undefined>): Promise<string> {
   const lock = path.join(vault.paths.runDir, 'locks', `secret-${encodeRecordFileName(secretId).replace(/\.yaml$/, '')}.lock`)
-  return withFileLock(lock, async () => {
-    const {record, value} = await openSecret(vault, secretId)
-    const next = await mutate(value)
-    if (next === undefined || next === value) return value
-    if (next.length === 0) throw new AivaultError('invalid_request', 'refusing to store an empty value')
-    const keyring = await vault.keyring()
-    const sealed = await sealValue(keyring.current, Buffer.from(next, 'utf8'), associatedData(vault.config().vaultId, record.id, record.scope, record.pinnedProvider ?? undefined, record.tenantHost))
-    vault.secrets.write({...record, updatedAt: new Date().toISOString(), sealed})
-    return next
-  })
+  return withFileLock(
+    lock,
+    async () => {
+      const {record, value} = await openSecret(vault, secretId)
+      const next = await mutate(value)
+      if (next === undefined || next === value) return value
+      if (next.length === 0) throw new AivaultError('invalid_request', 'refusing to store an empty value')
+      await vault.withLock(() => storeIfUnchanged(vault, record, next))
+      return next
+    },
+    vault.paths.root,
+  )
+}
+
+/** Under the vault lock: write `next` only if the record on disk is still the one `next` was derived from. */
+async function storeIfUnchanged(vault: Vault, read: SecretRecord, next: string): Promise<void> {
+  let current: SecretRecord
+  try {
+    current = vault.secrets.read(read.id, {fresh: true})
+  } catch (error) {
+    if (error instanceof AivaultError && error.code === 'secret_not_found') return // deleted meanwhile
+    throw error
+  }
+  const same = current.valueVersion === read.valueVersion && current.sealed.nonce === read.sealed.nonce && current.sealed.ciphertext === read.sealed.ciphertext
+  if (!same) return // rotated (or rewritten) meanwhile
+  const keyring = await vault.keyring()
+  // Sealed for the record as it is now (its scope may have been edited meanwhile).
+  const sealed = await sealValue(keyring.current, Buffer.from(next, 'utf8'), associatedData(vault.config().vaultId, current.id, current.scope, current.pinnedProvider ?? undefined, current.tenantHost))
+  vault.secrets.write({...current, updatedAt: new Date().toISOString(), sealed})
 }

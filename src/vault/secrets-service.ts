@@ -13,6 +13,7 @@ import type {AttachedGroup, SecretMeta, SecretRecord} from './secret-record'
 import {secretMeta, sortGroups} from './secret-record'
 import {removeBindingsFor} from './bindings'
 import {selfAlias} from './names'
+import {tamperedRecord} from './record-store'
 import type {Vault} from './vault'
 
 /** Addressing a secret: by id, or by name (or alias) within a scope where that is unambiguous. */
@@ -66,6 +67,20 @@ export function findSecret(secrets: SecretMeta[], ref: SecretRef): SecretMeta {
     })
   }
   return matches[0]
+}
+
+/**
+ * The secret a command changes, from a fresh listing. A record that could not be read (a link,
+ * an oversized or malformed file) is named with its problem rather than reported missing.
+ */
+function findListed({records, problems}: ReturnType<Vault['secrets']['list']>, ref: SecretRef): SecretMeta {
+  try {
+    return findSecret(records, ref)
+  } catch (error) {
+    const problem = ref.id && error instanceof AivaultError && error.code === 'secret_not_found' ? problems.find((p) => p.file === `secrets/${ref.id}.yaml`) : undefined
+    if (problem) throw tamperedRecord(problem.file, problem.message)
+    throw error
+  }
 }
 
 /** Commands that change an existing secret never create a vault to report it missing. */
@@ -146,9 +161,10 @@ async function createLocked(
     updatedAt: now,
     sealed: await vault.sealSecretValue(id, input.scope, pinnedProvider, input.value),
   }
-  vault.secrets.write(record, {durable})
+  // Logged before the record lands: a process killed in between leaves no unaudited secret.
   await vault.audit.append('secret.create', {secretId: id, name: record.name, scope: record.scope})
   if (pinnedProvider) await vault.audit.append('secret.pin', {secretId: id, name: record.name, provider: pinnedProvider})
+  vault.secrets.write(record, {durable})
   return record
 }
 
@@ -189,8 +205,8 @@ async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Arra
     updatedAt: new Date().toISOString(),
     sealed: await vault.sealSecretValue(record.id, record.scope, record.pinnedProvider, value, record.tenantHost),
   }
-  vault.secrets.write(rotated, {durable})
   await vault.audit.append('secret.rotate', {secretId: record.id, name: record.name, scope: record.scope, valueVersion: rotated.valueVersion})
+  vault.secrets.write(rotated, {durable})
   return rotated
 }
 
@@ -198,7 +214,7 @@ async function rotateLocked(vault: Vault, record: SecretRecord, value: Uint8Arra
 export async function rotateSecret(vault: Vault, catalog: ProviderCatalog, ref: SecretRef, value: Uint8Array): Promise<SecretChange> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
-    const meta = findSecret(vault.secrets.list().records, ref)
+    const meta = findListed(vault.secrets.list(), ref)
     const rotated = await rotateLocked(vault, vault.secrets.read(meta.id), value)
     return change(secretMeta(rotated), await provisionFor(vault, catalog, rotated))
   })
@@ -212,8 +228,9 @@ export async function updateSecret(
 ): Promise<SecretChange> {
   requireSecretsVault(vault, {id: input.id})
   return vault.withLock(async () => {
-    const all = vault.secrets.list().records
-    const record = vault.secrets.read(findSecret(all, {id: input.id}).id)
+    const listing = vault.secrets.list()
+    const all = listing.records
+    const record = vault.secrets.read(findListed(listing, {id: input.id}).id)
     const name = input.name ?? record.name
     if (name !== record.name) {
       if (record.pinnedProvider) {
@@ -254,7 +271,7 @@ export interface DeleteResult {
 export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<DeleteResult> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
-    const meta = findSecret(vault.secrets.list().records, ref)
+    const meta = findListed(vault.secrets.list(), ref)
     const credentials = vault.credentials
       .list()
       .records.filter((c) => Object.values(c.secretRefs).some((r) => secretIdOfRef(r) === meta.id))
@@ -275,7 +292,7 @@ export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<Delete
 export async function setGroupAttachment(vault: Vault, ref: SecretRef, group: AttachedGroup, attach: boolean): Promise<SecretMeta> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
-    const record = vault.secrets.read(findSecret(vault.secrets.list().records, ref).id)
+    const record = vault.secrets.read(findListed(vault.secrets.list(), ref).id)
     const has = record.attachedGroups.some((g) => g.workspaceId === group.workspaceId && g.groupId === group.groupId)
     if (has === attach) return secretMeta(record)
     const attachedGroups = attach
@@ -297,7 +314,8 @@ export interface ImportResult {
 
 /**
  * Import many entries in one lock and one key load: each entry is created, or rotated when
- * its name already exists in the scope. Provisioning runs once per provider at the end.
+ * its name already exists in the scope. Each entry's event is logged as it lands (SPEC §12);
+ * the disk flushes are paid once. Provisioning runs once per provider at the end.
  */
 export async function importSecrets(
   vault: Vault,

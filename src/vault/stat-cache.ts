@@ -4,10 +4,12 @@ import * as path from 'node:path'
 /**
  * Identity of a file's current bytes without reading them: size, inode, mtime and ctime in
  * nanoseconds. Every record write is a rename, so a changed record always has a new inode.
+ * lstat: a link in the vault is never followed, so its stamp is the link's own (and a
+ * dangling one is present, to be refused by the reader, not taken for a missing file).
  */
 function statStampUncached(file: string): string | undefined {
   // throwIfNoEntry: a missing file is common (no policy, no binding) and exceptions are slow.
-  const st = fs.statSync(file, {bigint: true, throwIfNoEntry: false})
+  const st = fs.lstatSync(file, {bigint: true, throwIfNoEntry: false})
   return st ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined
 }
 

@@ -25,12 +25,10 @@ export function daemonSocketPath(vault: Vault): string {
   return path.join(path.dirname(path.dirname(vault.paths.root)), 'run', 'aivaultd.sock')
 }
 
-function looserThan(file: string, want: number): boolean {
-  try {
-    return (fs.statSync(file).mode & 0o777 & ~want) !== 0
-  } catch {
-    return false
-  }
+/** By lstat: a link is never followed (doctor reports it); the key file outside the vault is. */
+function looserThan(file: string, want: number, follow = false): boolean {
+  const st = follow ? fs.statSync(file, {throwIfNoEntry: false}) : fs.lstatSync(file, {throwIfNoEntry: false})
+  return st !== undefined && (st.isFile() || st.isDirectory()) && (st.mode & 0o777 & ~want) !== 0
 }
 
 /** Read-only: never initializes, never loads a key or libsodium (SPEC §15). */
@@ -68,7 +66,7 @@ export function vaultStatus(vault: Vault, customCapabilities: () => number, regi
     if (looserThan(dir, DIR_MODE)) permissionWarnings.push(path.relative(vault.paths.root, dir) || '.')
   }
   for (const name of secretFiles) if (looserThan(path.join(vault.paths.secretsDir, name), FILE_MODE)) permissionWarnings.push(`secrets/${name}`)
-  if (keyFile && looserThan(keyFile, FILE_MODE)) permissionWarnings.push(keyFile)
+  if (keyFile && looserThan(keyFile, FILE_MODE, true)) permissionWarnings.push(keyFile)
   return {
     initialized: true,
     vaultId: config.vaultId,

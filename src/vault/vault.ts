@@ -1,7 +1,7 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {ensureDir, readFileIfExists, writeFileAtomic} from './atomic-file'
+import {writeFileAtomic} from './atomic-file'
 import {AuditLog} from './audit'
 import type {VaultConfig} from './config'
 import {readVaultConfig} from './config'
@@ -32,6 +32,7 @@ import {associatedData, sealValue} from './seal'
 import {RecordStore} from './record-store'
 import type {SecretRecord} from './secret-record'
 import {SecretStore} from './secret-store'
+import {ensureVaultDir, readVaultFile} from './vault-file'
 
 const tamperedWhileUnlocked = (): AivaultError =>
   new AivaultError('vault_tampered', 'vault.yaml changed while the vault was unlocked and its security settings no longer match their MAC; the vault was locked', {
@@ -265,14 +266,14 @@ export class Vault {
 
   /** Multi-record operations hold the vault lock (run/lock). */
   withLock<T>(work: () => Promise<T> | T): Promise<T> {
-    return withFileLock(this.paths.lockFile, work)
+    return withFileLock(this.paths.lockFile, work, this.paths.root)
   }
 
   /** Create the folder skeleton and the .gitignore that keeps machine-local state out of git. */
   writeSkeleton(extraIgnores: string[] = []): void {
-    for (const dir of [this.paths.root, this.paths.secretsDir, this.paths.credentialsDir, this.paths.runDir, this.paths.auditDir]) ensureDir(dir)
+    for (const dir of [this.paths.root, this.paths.secretsDir, this.paths.credentialsDir, this.paths.runDir, this.paths.auditDir]) ensureVaultDir(this.paths.root, dir)
     const lines = ['# machine-local state, written by aivault init', 'run/', 'audit/', '*.tmp', ...extraIgnores]
     const wanted = lines.join('\n') + '\n'
-    if (readFileIfExists(this.paths.gitignore) !== wanted) writeFileAtomic(this.paths.gitignore, wanted)
+    if (readVaultFile(this.paths.gitignore, '.gitignore') !== wanted) writeFileAtomic(this.paths.gitignore, wanted)
   }
 }

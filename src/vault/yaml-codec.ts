@@ -3,7 +3,7 @@
  * no folding, trailing newline); reads take the canonical fast path when the text is exactly
  * canonical and fall back to the `yaml` package, loaded lazily, for anything else.
  */
-import {emitCanonical, NotCanonical, parseCanonical} from './canonical-yaml'
+import {emitCanonical, NotCanonical, parseCanonical, UNSAFE_KEYS} from './canonical-yaml'
 
 type YamlModule = typeof import('yaml')
 
@@ -31,5 +31,19 @@ export function fromYaml(text: string): unknown {
   }
   const doc = yaml().parseDocument(text, {prettyErrors: false, uniqueKeys: true})
   if (doc.errors.length > 0) throw new Error(doc.errors[0].message.split('\n')[0])
-  return doc.toJS()
+  const value: unknown = doc.toJS()
+  refuseUnsafeKeys(value)
+  return value
+}
+
+/** Records never use `__proto__`, `constructor` or `prototype` as keys; a document that does is refused. */
+function refuseUnsafeKeys(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) refuseUnsafeKeys(item)
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (UNSAFE_KEYS.has(key)) throw new Error(`the key ${JSON.stringify(key)} is not allowed`)
+      refuseUnsafeKeys(item)
+    }
+  }
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path'
 
 import {AivaultError} from '../../errors'
 import {ensureDir, FILE_MODE, readFileIfExists, writeFileAtomic} from '../atomic-file'
+import {writeAll} from '../vault-file'
 import type {KeyProvider} from './types'
 
 /** Parse a base64 32-byte key; the message names where it came from, never its content. */
@@ -51,7 +52,7 @@ export class FileKeyProvider implements KeyProvider {
     ensureDir(path.dirname(this.location))
     const fd = fs.openSync(this.location, 'wx', FILE_MODE)
     try {
-      fs.writeSync(fd, encodeKey(key) + '\n')
+      writeAll(fd, Buffer.from(encodeKey(key) + '\n'))
       fs.fsyncSync(fd)
     } finally {
       fs.closeSync(fd)
