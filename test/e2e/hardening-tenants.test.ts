@@ -167,6 +167,8 @@ describe('e2e hardening: per-tenant providers (issue 12 item 6)', function () {
   it('binds through aivaultd in a passphrase vault (the CLI process never holds the key)', async () => {
     const tv = new TempVault()
     vaults.push(tv)
+    // Through the daemon: the fixture's default runs the broker in-process.
+    delete tv.env.AIVAULTD_DISABLE
     const passFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-pass-')), 'pass')
     fs.writeFileSync(passFile, `tenant-pass-${randomBytes(8).toString('hex')}\n`, {mode: 0o600})
     try {
@@ -177,13 +179,13 @@ describe('e2e hardening: per-tenant providers (issue 12 item 6)', function () {
       tv.createSecret('SHOPIFY_ACCESS_TOKEN', TOKEN)
       const updated = tv.run(['credential', 'update', 'shopify', '--host', STORE])
       assert.equal(updated.status, 0, updated.stdout + updated.stderr)
-      const ok = await invoke(tv, {AIVAULTD_AUTOSTART: '0'})
+      const ok = await invoke(tv, {...resolveEnv(up), AIVAULTD_AUTOSTART: '0'})
       assert.equal(ok.status, 0, ok.stdout + ok.stderr)
       assert.equal(up.last()?.servername, STORE)
       assert.equal(up.last()?.headers['x-shopify-access-token'], TOKEN)
       // Rotating through the daemon seals the new value to the same tenant.
       tv.ok(['secrets', 'rotate', '--name', 'SHOPIFY_ACCESS_TOKEN', '--value-stdin'], {input: TOKEN_V2})
-      const rotated = await invoke(tv, {AIVAULTD_AUTOSTART: '0'})
+      const rotated = await invoke(tv, {...resolveEnv(up), AIVAULTD_AUTOSTART: '0'})
       assert.equal(rotated.status, 0, rotated.stdout + rotated.stderr)
       assert.equal(up.last()?.headers['x-shopify-access-token'], TOKEN_V2)
       await tv.runAsync(['daemon', 'stop'])
