@@ -1,24 +1,12 @@
 import {Transform} from 'node:stream'
 
 import {AivaultError} from '../errors'
-import {encodeRfc3986} from './path'
+import {NeedleIndex} from './needle-index'
+import {secretSpellings} from './spellings'
+
+export {secretSpellings}
 
 export const REDACTED = '[REDACTED]'
-
-/** The spellings of each secret worth scrubbing: as is, URL-encoded, and JSON-escaped. */
-export function secretSpellings(secrets: string[]): string[] {
-  const out = new Set<string>()
-  for (const secret of secrets) {
-    if (secret.length < 4) continue // too short to scrub without mangling ordinary text
-    out.add(secret)
-    out.add(encodeURIComponent(secret))
-    // RFC 3986 (as the broker encodes queries) and form encoding (space as +).
-    out.add(encodeRfc3986(secret))
-    out.add(new URLSearchParams({s: secret}).toString().slice(2))
-    out.add(JSON.stringify(secret).slice(1, -1))
-  }
-  return [...out].sort((a, b) => b.length - a.length)
-}
 
 export function scrubText(text: string, spellings: string[]): string {
   let out = text
@@ -30,26 +18,68 @@ export function scrubText(text: string, spellings: string[]): string {
 interface Needles {
   bytes: Buffer[]
   latin1: string[]
+  /** Built once the list has been used a few times (a per-request list is not worth it). */
+  index?: NeedleIndex
+  uses: number
 }
 
 /** A route's spellings are one array for its lifetime: their byte forms are made once. */
 const needlesOf = new WeakMap<string[], Needles>()
+const INDEX_AFTER_USES = 3
 
 function needlesFor(spellings: string[]): Needles {
   let needles = needlesOf.get(spellings)
   if (!needles) {
     const bytes = spellings.map((s) => Buffer.from(s))
-    needles = {bytes, latin1: bytes.map((n) => n.toString('latin1'))}
+    needles = {bytes, latin1: bytes.map((n) => n.toString('latin1')), uses: 0}
     needlesOf.set(spellings, needles)
   }
   return needles
 }
 
+function occursIn(data: Buffer, needles: Needles): boolean {
+  if (needles.index) return needles.index.occursIn(data)
+  if (++needles.uses >= INDEX_AFTER_USES) needles.index = new NeedleIndex(needles.bytes)
+  return needles.bytes.some((needle) => data.includes(needle))
+}
+
 /** Replace every spelling in a buffer, byte for byte; the same buffer back when none occurs (the common case). */
 export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
   const needles = needlesFor(spellings)
-  if (!needles.bytes.some((needle) => data.includes(needle))) return data
+  if (!occursIn(data, needles)) return data
   return Buffer.from(scrubText(data.toString('latin1'), needles.latin1), 'latin1')
+}
+
+/**
+ * Response header values with every spelling replaced (a `Location` carrying query or path
+ * auth, a header echoing the key). Node and undici hand header values over as latin1 text
+ * (one character per byte), so the byte forms of the spellings are what to look for. The
+ * same array back when nothing matched.
+ */
+export function scrubHeaderValues(headers: Array<[string, string]>, spellings: string[]): Array<[string, string]> {
+  if (spellings.length === 0 || headers.length === 0) return headers
+  let joined = ''
+  for (const [, value] of headers) joined += value + '\n'
+  const needles = needlesFor(spellings)
+  if (!occursIn(Buffer.from(joined, 'latin1'), needles)) return headers
+  return headers.map(([name, value]) => [name, scrubText(value, needles.latin1)])
+}
+
+/**
+ * The error to show for `error` once the secrets are known: the same one when its message and
+ * hint carry none of them, else a copy with them redacted (an upstream-derived message, a
+ * refused redirect's path, a token endpoint's answer).
+ */
+export function scrubbedError(error: unknown, spellings: string[]): unknown {
+  if (spellings.length === 0 || !(error instanceof Error)) return error
+  const message = scrubText(error.message, spellings)
+  if (error instanceof AivaultError) {
+    const hint = error.hint === undefined ? undefined : scrubText(error.hint, spellings)
+    if (message === error.message && hint === error.hint) return error
+    return new AivaultError(error.code, message, {hint, exitCode: error.exitCode})
+  }
+  if (message === error.message) return error
+  return new AivaultError('upstream_unreachable', message)
 }
 
 /**

@@ -1,0 +1,124 @@
+/**
+ * The spellings of a secret that the scrubber (scrub.ts) replaces wherever a caller could see
+ * them: response bodies and headers, the planned request, error messages. Computed once per
+ * route (route.ts), or per request for auth that signs each request.
+ *
+ * Covered, for each secret value and each value auth derived from it (a basic-auth token,
+ * `user:pass`, the user name, OAuth tokens, a signature):
+ * - the value as is;
+ * - percent-encoded the ways URLs and forms do (encodeURIComponent, RFC 3986, form encoding
+ *   with `+` for a space), with upper- or lower-case hex digits;
+ * - JSON-escaped: the standard escapes, and the `\uXXXX` escapes of Python and PHP (non-ASCII),
+ *   Go (`< > &`), Gson (`< > & ' =`) and .NET (`< > & ' + \` "` and non-ASCII, upper-case hex),
+ *   each also with `/` as `\/`;
+ * - base64 and base64url, standalone or anywhere inside a longer base64 string (the three
+ *   byte alignments); at a value's two ends the base64 characters that mix its bits with
+ *   its neighbours' (at most 4 bits of the value each) are left in place;
+ * - hex, lower- or upper-case;
+ * - any of these inside a gzip, deflate or br body (the pipeline decodes Content-Encoding and
+ *   Transfer-Encoding before scrubbing).
+ *
+ * NOT covered (the broker cannot know them; docs/security.md repeats this list):
+ * - hashes, HMACs, encryption or any other function of the value;
+ * - encodings applied on top of each other (base64 then percent-encoded, hex of base64, JSON
+ *   escapes inside a percent-encoded string...), except base64url;
+ * - mixed-case hex or percent escapes within one echo, or a JSON encoder escaping another set
+ *   of characters than those listed above;
+ * - partial echoes: a prefix, a suffix, a value cut by inserted characters (line-wrapped
+ *   base64 such as MIME's 76 columns, chunked display like `sk-…1234`);
+ * - other encodings: base32, base58, quoted-printable, HTML or XML character references,
+ *   UTF-16, punycode, ...;
+ * - compressed data inside a payload (a zip or image body, a compressed field) and
+ *   content codings other than gzip, deflate and br (the broker refuses those bodies);
+ * - values shorter than 4 characters, and encoded forms shorter than 8.
+ */
+import {encodeRfc3986} from './path'
+
+/** Shorter values are not scrubbed: they would mangle ordinary text. */
+const MIN_VALUE_LENGTH = 4
+/** Nor are encoded forms shorter than this (a 4-character value's base64 core). */
+const MIN_ENCODED_LENGTH = 8
+
+/** Values made only of these characters have no percent-encoded or JSON-escaped spelling of their own. */
+const PLAIN = /^[A-Za-z0-9_.-]*$/
+
+/** The spellings of each secret worth scrubbing, longest first (scrubText replaces them in order). */
+export function secretSpellings(secrets: string[]): string[] {
+  const out = new Set<string>()
+  for (const secret of secrets) {
+    if (secret.length < MIN_VALUE_LENGTH) continue
+    out.add(secret)
+    if (!PLAIN.test(secret)) {
+      for (const spelling of percentEncodings(secret)) out.add(spelling)
+      for (const spelling of jsonEscapes(secret)) out.add(spelling)
+    }
+    const bytes = Buffer.from(secret)
+    for (const spelling of byteEncodings(bytes)) if (spelling.length >= MIN_ENCODED_LENGTH) out.add(spelling)
+  }
+  return [...out].sort((a, b) => b.length - a.length)
+}
+
+function percentEncodings(secret: string): string[] {
+  const rfc3986 = encodeRfc3986(secret)
+  const component = rfc3986.replace(/%(21|27|28|29|2A)/g, (escape) => decodeURIComponent(escape))
+  const form = rfc3986.replace(/%2A/g, '*').replace(/~/g, '%7E').replace(/%20/g, '+')
+  const upper = [component, rfc3986, form]
+  return [...upper, ...upper.map((s) => s.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()))]
+}
+
+const SHORT_ESCAPES: Record<string, string> = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+
+/** The characters JSON encoders commonly write as `\uXXXX`, and the case of their hex digits. */
+const UNICODE_STYLES: Array<{escaped: RegExp; upper: boolean}> = [
+  {escaped: /[\u0080-\uffff]/, upper: false}, // Python (ensure_ascii), PHP
+  {escaped: /[<>&\u2028\u2029]/, upper: false}, // Go, Rails
+  {escaped: /[<>&'=]/, upper: false}, // Gson
+  {escaped: /[<>&'+`"]|[\u007f-\uffff]/, upper: true}, // .NET System.Text.Json
+]
+
+function jsonEscapes(secret: string): string[] {
+  const variants = [jsonEscape(secret, undefined), ...UNICODE_STYLES.map((style) => jsonEscape(secret, style))]
+  // PHP (by default) and some Java encoders also write `/` as `\/`.
+  return [...variants, ...variants.filter((v) => v.includes('/')).map((v) => v.replace(/\//g, '\\/'))]
+}
+
+/** JSON string escaping, with the characters of `style` as `\uXXXX`. */
+function jsonEscape(secret: string, style: (typeof UNICODE_STYLES)[number] | undefined): string {
+  let out = ''
+  for (const c of secret) {
+    const code = c.charCodeAt(0)
+    if (code < 0x20 || isLoneSurrogate(c) || style?.escaped.test(c)) {
+      for (let i = 0; i < c.length; i++) out += unicodeEscape(c.charCodeAt(i), style?.upper === true)
+    } else out += SHORT_ESCAPES[c] ?? c
+  }
+  return out
+}
+
+function isLoneSurrogate(c: string): boolean {
+  const code = c.charCodeAt(0)
+  return c.length === 1 && code >= 0xd800 && code <= 0xdfff
+}
+
+function unicodeEscape(code: number, upper: boolean): string {
+  const hex = code.toString(16).padStart(4, '0')
+  return `\\u${upper ? hex.toUpperCase() : hex}`
+}
+
+/** Hex in both cases, and the base64 and base64url cores of the three alignments. */
+function byteEncodings(bytes: Buffer): string[] {
+  const hex = bytes.toString('hex')
+  const out = [hex, hex.toUpperCase()]
+  const n = bytes.length
+  for (let shift = 0; shift < 3; shift++) {
+    let shifted = bytes
+    if (shift > 0) {
+      shifted = Buffer.alloc(n + shift)
+      bytes.copy(shifted, shift)
+    }
+    // The characters whose 6 bits all come from the value: after the `shift` filler bytes, before its end.
+    const core = shifted.toString('base64').slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (n + shift)) / 6))
+    out.push(core)
+    if (/[+/]/.test(core)) out.push(core.replace(/\+/g, '-').replace(/\//g, '_'))
+  }
+  return out
+}
