@@ -294,8 +294,8 @@ function redirectTarget(response: UpstreamResponse, request: OutgoingRequest, au
   }
   const prefix = auth.pathPrefix
   const pathname = prefix && url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname
-  const next = normalizeTarget(pathname + url.search)
-  if (auth.query.length > 0) next.query = next.query.filter(([name]) => !auth.query.some(([injected]) => injected === name))
+  const target = normalizeTarget(pathname + url.search)
+  const next = auth.query.length === 0 ? target : {...target, query: target.query.filter(([name]) => !auth.query.some(([injected]) => injected === name))}
   if (!allow.pathPrefixes.some((p) => pathMatchesPrefix(next.segments, p))) {
     throw new AivaultError('policy_violation', `refusing a redirect outside the capability (${scrubText(next.path, spellings)})`)
   }
