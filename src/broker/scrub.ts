@@ -53,16 +53,22 @@ export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
 /**
  * Response header values with every spelling replaced (a `Location` carrying query or path
  * auth, a header echoing the key). Node and undici hand header values over as latin1 text
- * (one character per byte), so the byte forms of the spellings are what to look for. The
- * same array back when nothing matched.
+ * (one character per byte), so the byte forms of the spellings are what to look for. Values
+ * are short, most shorter than any spelling, so searching each is cheap. The same array back
+ * when nothing matched.
  */
 export function scrubHeaderValues(headers: Array<[string, string]>, spellings: string[]): Array<[string, string]> {
-  if (spellings.length === 0 || headers.length === 0) return headers
-  let joined = ''
-  for (const [, value] of headers) joined += value + '\n'
-  const needles = needlesFor(spellings)
-  if (!occursIn(Buffer.from(joined, 'latin1'), needles)) return headers
-  return headers.map(([name, value]) => [name, scrubText(value, needles.latin1)])
+  if (spellings.length === 0) return headers
+  const {latin1} = needlesFor(spellings)
+  let out: Array<[string, string]> | undefined
+  for (let i = 0; i < headers.length; i++) {
+    const value = headers[i][1]
+    const scrubbed = scrubText(value, latin1)
+    if (scrubbed === value) continue
+    out ??= [...headers]
+    out[i] = [headers[i][0], scrubbed]
+  }
+  return out ?? headers
 }
 
 /**

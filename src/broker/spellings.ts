@@ -45,15 +45,16 @@ const PLAIN = /^[A-Za-z0-9_.-]*$/
 /** The spellings of each secret worth scrubbing, longest first (scrubText replaces them in order). */
 export function secretSpellings(secrets: string[]): string[] {
   const out = new Set<string>()
+  const seen = new Set<string>()
   for (const secret of secrets) {
-    if (secret.length < MIN_VALUE_LENGTH) continue
+    if (secret.length < MIN_VALUE_LENGTH || seen.has(secret)) continue
+    seen.add(secret)
     out.add(secret)
     if (!PLAIN.test(secret)) {
       for (const spelling of percentEncodings(secret)) out.add(spelling)
       for (const spelling of jsonEscapes(secret)) out.add(spelling)
     }
-    const bytes = Buffer.from(secret)
-    for (const spelling of byteEncodings(bytes)) if (spelling.length >= MIN_ENCODED_LENGTH) out.add(spelling)
+    for (const spelling of byteEncodings(secret)) if (spelling.length >= MIN_ENCODED_LENGTH) out.add(spelling)
   }
   return [...out].sort((a, b) => b.length - a.length)
 }
@@ -105,20 +106,20 @@ function unicodeEscape(code: number, upper: boolean): string {
 }
 
 /** Hex in both cases, and the base64 and base64url cores of the three alignments. */
-function byteEncodings(bytes: Buffer): string[] {
-  const hex = bytes.toString('hex')
+function byteEncodings(secret: string): string[] {
+  // The value's bytes after two filler bytes: from offset 2, 1 and 0 they sit at the three alignments.
+  const n = Buffer.byteLength(secret)
+  const padded = Buffer.allocUnsafe(n + 2)
+  padded[0] = 0
+  padded[1] = 0
+  padded.write(secret, 2)
+  const hex = padded.toString('hex', 2)
   const out = [hex, hex.toUpperCase()]
-  const n = bytes.length
   for (let shift = 0; shift < 3; shift++) {
-    let shifted = bytes
-    if (shift > 0) {
-      shifted = Buffer.alloc(n + shift)
-      bytes.copy(shifted, shift)
-    }
     // The characters whose 6 bits all come from the value: after the `shift` filler bytes, before its end.
-    const core = shifted.toString('base64').slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (n + shift)) / 6))
+    const core = padded.toString('base64', 2 - shift).slice(Math.ceil((8 * shift) / 6), Math.floor((8 * (n + shift)) / 6))
     out.push(core)
-    if (/[+/]/.test(core)) out.push(core.replace(/\+/g, '-').replace(/\//g, '_'))
+    if (core.includes('+') || core.includes('/')) out.push(core.replace(/\+/g, '-').replace(/\//g, '_'))
   }
   return out
 }
