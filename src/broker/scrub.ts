@@ -89,13 +89,32 @@ export function scrubbedError(error: unknown, spellings: string[]): unknown {
 }
 
 /**
+ * How many bytes at the end of `data` could be the start of a spelling: a stream waits for
+ * the next chunk before passing those on, and nothing else (an SSE event goes out at once).
+ */
+function partialMatchLength(data: Buffer, needles: Buffer[]): number {
+  let longest = 0
+  for (const needle of needles) {
+    for (let at = Math.max(0, data.length - needle.length + 1); at < data.length - longest; at++) {
+      at = data.indexOf(needle[0], at)
+      if (at === -1 || data.length - at <= longest) break
+      if (needle.compare(data, at, data.length, 0, data.length - at) === 0) {
+        longest = data.length - at
+        break
+      }
+    }
+  }
+  return longest
+}
+
+/**
  * A stream transform that replaces secret spellings in a response, even when one is split
- * across chunks: it holds back the last (longest secret - 1) bytes until more data arrives.
- * An upstream that echoes the request must not hand the injected key to the caller. It also
+ * across chunks: it holds back a chunk's tail while it could be the start of one. An
+ * upstream that echoes the request must not hand the injected key to the caller. It also
  * ends the response with body_too_large past `maxBytes`.
  */
 export function responseFilter(spellings: string[], maxBytes: number | null): Transform {
-  const keep = Math.max(0, ...needlesFor(spellings).bytes.map((n) => n.length)) - 1
+  const needles = needlesFor(spellings).bytes
   let pending: Buffer | undefined
   let seen = 0
   return new Transform({
@@ -104,8 +123,8 @@ export function responseFilter(spellings: string[], maxBytes: number | null): Tr
       if (maxBytes !== null && seen > maxBytes) return callback(new AivaultError('body_too_large', `the response exceeds ${maxBytes} bytes`))
       if (spellings.length === 0) return callback(null, chunk)
       const scrubbed = scrubBytes(pending ? Buffer.concat([pending, chunk]) : chunk, spellings)
-      const cut = Math.max(0, scrubbed.length - keep)
-      pending = scrubbed.subarray(cut)
+      const cut = scrubbed.length - partialMatchLength(scrubbed, needles)
+      pending = cut < scrubbed.length ? scrubbed.subarray(cut) : undefined
       callback(null, cut > 0 ? scrubbed.subarray(0, cut) : undefined)
     },
     flush(callback) {
