@@ -23,7 +23,7 @@ import {encodeQuery, normalizeTarget, pathMatchesPrefix} from './path'
 import {checkRequestSize, limitBytes, readResponseBody, readWhole, requestTooLarge, takeRateLimit} from './policy'
 import type {InvocationContext} from './resolve-credential'
 import {applyResponseBlock} from './response-policy'
-import {responseFilter, scrubBytes, scrubbedError, scrubHeaderValues, scrubText} from './scrub'
+import {extendSpellings, responseFilter, scrubBytes, scrubbedError, scrubHeaderValues, scrubText} from './scrub'
 import {checkedAddressNow, checkUpstreamAddress} from './ssrf'
 import type {Route, RouteMaterial} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
@@ -164,7 +164,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     let auth = material.fixed?.auth ?? (await applyAuth(credential.auth, {material: material.values, request, now: new Date(), oauth}))
     let target = targetOf(request, auth)
-    spellings = material.fixed?.spellings ?? spellingsWith(Object.values(material.values.values), auth.redact)
+    spellings = material.fixed?.spellings ?? requestSpellings(material, auth.redact)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer, streamedBody?: typeof upload) =>
       sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides})
@@ -317,14 +317,47 @@ function responseHeaders(headers: Array<[string, string]>, injected: Set<string>
 }
 
 /**
+ * For auth applied per request: the spellings of the material's values and of the first
+ * request's derived values, and the list the last request used.
+ */
+const requestSpellingsOf = new WeakMap<RouteMaterial, {base: string[]; covered: Set<string>; redact: string; spellings: string[]}>()
+
+/**
+ * The spellings for auth applied per request: the same list again while the derived values are
+ * (an OAuth token lasts an hour), else the base list extended with the new ones (a SigV4
+ * signature), so scrubbing reuses what it built for the base (scrub.ts).
+ */
+function requestSpellings(material: RouteMaterial, redact: string[]): string[] {
+  const key = redact.join('\0')
+  let known = requestSpellingsOf.get(material)
+  if (known?.redact === key) return known.spellings
+  if (known) {
+    const {covered} = known
+    known = {...known, redact: key, spellings: extendSpellings(known.base, redact.filter((value) => !covered.has(value)))}
+  } else {
+    const values = Object.values(material.values.values)
+    const base = spellingsWith(values, redact)
+    known = {base, covered: new Set([...values, ...redact]), redact: key, spellings: base}
+  }
+  requestSpellingsOf.set(material, known)
+  return known.spellings
+}
+
+/**
  * What an error message must not show: the request's spellings and, for a failure before auth
  * was applied (a token endpoint's answer), every secret value and string field of a JSON secret.
  */
 function errorSpellings(material: RouteMaterial | undefined, spellings: string[] | undefined): string[] {
   if (!material) return spellings ?? []
-  const known = spellingsWith(Object.values(templateValues(material.values)), [])
+  let known = materialSpellingsOf.get(material)
+  if (!known) {
+    known = spellingsWith(Object.values(templateValues(material.values)), [])
+    materialSpellingsOf.set(material, known)
+  }
   return spellings ? [...new Set([...spellings, ...known])].sort((a, b) => b.length - a.length) : known
 }
+
+const materialSpellingsOf = new WeakMap<RouteMaterial, string[]>()
 
 function withinLimit(bytes: Buffer, max: number | null): Buffer {
   if (max !== null && bytes.length > max) throw new AivaultError('body_too_large', `the response exceeds ${max} bytes`)

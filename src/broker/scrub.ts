@@ -14,39 +14,92 @@ export function scrubText(text: string, spellings: string[]): string {
   return out
 }
 
-/** The byte forms of a list of spellings: their UTF-8 bytes, and those bytes as latin1 text. */
+/** The byte forms of a list of spellings: their UTF-8 bytes, and those bytes as latin1 text (longest first). */
 interface Needles {
   bytes: Buffer[]
   latin1: string[]
-  /** Built once the list has been used a few times (a per-request list is not worth it). */
-  index?: NeedleIndex
-  uses: number
+  occursIn(data: Buffer): boolean
 }
 
 /** A route's spellings are one array for its lifetime: their byte forms are made once. */
 const needlesOf = new WeakMap<string[], Needles>()
+/** Lists made by extendSpellings: the list they extend, and what they add. */
+const extensions = new WeakMap<string[], {base: string[]; added: string[]}>()
 const INDEX_AFTER_USES = 3
+
+class ListNeedles implements Needles {
+  readonly bytes: Buffer[]
+  readonly latin1: string[]
+  /** Built once the list has been used a few times (a list made for one request is not worth it). */
+  private index?: NeedleIndex
+  private uses = 0
+
+  constructor(spellings: string[]) {
+    this.bytes = spellings.map((s) => Buffer.from(s))
+    this.latin1 = this.bytes.map((n) => n.toString('latin1'))
+  }
+
+  occursIn(data: Buffer): boolean {
+    if (this.index) return this.index.occursIn(data)
+    if (++this.uses >= INDEX_AFTER_USES) this.index = new NeedleIndex(this.bytes)
+    return this.bytes.some((needle) => data.includes(needle))
+  }
+}
+
+/** A list's needles and a few more: the list's own search serves, the added ones are searched one by one. */
+class ExtendedNeedles implements Needles {
+  readonly bytes: Buffer[]
+  readonly latin1: string[]
+  private readonly added: Buffer[]
+
+  constructor(
+    private readonly base: Needles,
+    added: string[],
+  ) {
+    this.added = added.map((s) => Buffer.from(s))
+    this.bytes = [...base.bytes, ...this.added]
+    this.latin1 = mergeLongestFirst(base.latin1, this.added.map((n) => n.toString('latin1')))
+  }
+
+  occursIn(data: Buffer): boolean {
+    return this.base.occursIn(data) || this.added.some((needle) => data.includes(needle))
+  }
+}
+
+function mergeLongestFirst(a: string[], b: string[]): string[] {
+  const out: string[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i].length >= b[j].length) ? a[i++] : b[j++])
+  return out
+}
 
 function needlesFor(spellings: string[]): Needles {
   let needles = needlesOf.get(spellings)
   if (!needles) {
-    const bytes = spellings.map((s) => Buffer.from(s))
-    needles = {bytes, latin1: bytes.map((n) => n.toString('latin1')), uses: 0}
+    const extension = extensions.get(spellings)
+    needles = extension ? new ExtendedNeedles(needlesFor(extension.base), extension.added) : new ListNeedles(spellings)
     needlesOf.set(spellings, needles)
   }
   return needles
 }
 
-function occursIn(data: Buffer, needles: Needles): boolean {
-  if (needles.index) return needles.index.occursIn(data)
-  if (++needles.uses >= INDEX_AFTER_USES) needles.index = new NeedleIndex(needles.bytes)
-  return needles.bytes.some((needle) => data.includes(needle))
+/**
+ * `base` and the spellings of `values`, as one list. For values derived per request (a
+ * signature): scrubbing reuses what it built for `base` and searches the added ones alone.
+ */
+export function extendSpellings(base: string[], values: string[]): string[] {
+  const added = secretSpellings(values).filter((s) => !base.includes(s))
+  if (added.length === 0) return base
+  const all = mergeLongestFirst(base, added)
+  extensions.set(all, {base, added})
+  return all
 }
 
 /** Replace every spelling in a buffer, byte for byte; the same buffer back when none occurs (the common case). */
 export function scrubBytes(data: Buffer, spellings: string[]): Buffer {
   const needles = needlesFor(spellings)
-  if (!occursIn(data, needles)) return data
+  if (!needles.occursIn(data)) return data
   return Buffer.from(scrubText(data.toString('latin1'), needles.latin1), 'latin1')
 }
 

@@ -68,41 +68,34 @@ function percentEncodings(secret: string): string[] {
 }
 
 const SHORT_ESCAPES: Record<string, string> = {'"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t'}
+/** What every JSON encoder escapes: control characters, `"`, `\` and lone surrogates. */
+const ALWAYS_ESCAPED = '[\\u0000-\\u001f"\\\\]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]'
 
 /** The characters JSON encoders commonly write as `\uXXXX`, and the case of their hex digits. */
-const UNICODE_STYLES: Array<{escaped: RegExp; upper: boolean}> = [
-  {escaped: /[\u0080-\uffff]/, upper: false}, // Python (ensure_ascii), PHP
-  {escaped: /[<>&\u2028\u2029]/, upper: false}, // Go, Rails
-  {escaped: /[<>&'=]/, upper: false}, // Gson
-  {escaped: /[<>&'+`"]|[\u007f-\uffff]/, upper: true}, // .NET System.Text.Json
-]
+const UNICODE_STYLES = [
+  {chars: '[\\u0080-\\uffff]', upper: false}, // Python (ensure_ascii), PHP
+  {chars: '[<>&\\u2028\\u2029]', upper: false}, // Go, Rails
+  {chars: "[<>&'=]", upper: false}, // Gson
+  {chars: '[<>&\'+`"]|[\\u007f-\\uffff]', upper: true}, // .NET System.Text.Json
+].map(({chars, upper}) => ({escaped: new RegExp(chars), all: new RegExp(`${chars}|${ALWAYS_ESCAPED}`, 'g'), upper}))
 
 function jsonEscapes(secret: string): string[] {
-  const variants = [jsonEscape(secret, undefined), ...UNICODE_STYLES.map((style) => jsonEscape(secret, style))]
+  const variants = [JSON.stringify(secret).slice(1, -1)]
+  for (const style of UNICODE_STYLES) {
+    if (!style.escaped.test(secret)) continue // the same as the standard escapes
+    variants.push(secret.replace(style.all, (c) => (style.escaped.test(c) ? unicodeEscapes(c, style.upper) : (SHORT_ESCAPES[c] ?? unicodeEscapes(c, false)))))
+  }
   // PHP (by default) and some Java encoders also write `/` as `\/`.
   return [...variants, ...variants.filter((v) => v.includes('/')).map((v) => v.replace(/\//g, '\\/'))]
 }
 
-/** JSON string escaping, with the characters of `style` as `\uXXXX`. */
-function jsonEscape(secret: string, style: (typeof UNICODE_STYLES)[number] | undefined): string {
+function unicodeEscapes(text: string, upper: boolean): string {
   let out = ''
-  for (const c of secret) {
-    const code = c.charCodeAt(0)
-    if (code < 0x20 || isLoneSurrogate(c) || style?.escaped.test(c)) {
-      for (let i = 0; i < c.length; i++) out += unicodeEscape(c.charCodeAt(i), style?.upper === true)
-    } else out += SHORT_ESCAPES[c] ?? c
+  for (let i = 0; i < text.length; i++) {
+    const hex = text.charCodeAt(i).toString(16).padStart(4, '0')
+    out += `\\u${upper ? hex.toUpperCase() : hex}`
   }
   return out
-}
-
-function isLoneSurrogate(c: string): boolean {
-  const code = c.charCodeAt(0)
-  return c.length === 1 && code >= 0xd800 && code <= 0xdfff
-}
-
-function unicodeEscape(code: number, upper: boolean): string {
-  const hex = code.toString(16).padStart(4, '0')
-  return `\\u${upper ? hex.toUpperCase() : hex}`
 }
 
 /** Hex in both cases, and the base64 and base64url cores of the three alignments. */

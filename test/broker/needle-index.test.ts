@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import {randomBytes, randomInt} from 'node:crypto'
 
 import {INDEXED_MIN_LENGTH, NeedleIndex} from '../../src/broker/needle-index'
-import {scrubBytes, secretSpellings} from '../../src/broker/scrub'
+import {extendSpellings, scrubBytes, scrubHeaderValues, secretSpellings} from '../../src/broker/scrub'
 
 const naive = (data: Buffer, needles: Buffer[]) => needles.some((n) => data.includes(n))
 
@@ -63,5 +63,26 @@ describe('broker/scrub: scrubBytes once the needle index is in use', () => {
         assert.ok(out.includes('[REDACTED]') && !out.includes(secret), `call ${call}: ${out}`)
       }
     }
+  })
+})
+
+describe('broker/scrub: extendSpellings (a value derived per request, e.g. a signature)', () => {
+  it('scrubs the base list\'s spellings and the added ones, in bytes, text and header values, longest first', () => {
+    const base = secretSpellings(['sk-extend-SECRET-0123456789'])
+    const signature = 'f'.repeat(16) + '0123456789abcdef'.repeat(3)
+    const extended = extendSpellings(base, [signature])
+    for (let i = 1; i < extended.length; i++) assert.ok(extended[i - 1].length >= extended[i].length, 'longest first')
+    for (let call = 0; call < 5; call++) {
+      for (const echo of ['sk-extend-SECRET-0123456789', signature, Buffer.from(signature).toString('base64')]) {
+        const out = scrubBytes(Buffer.from(`{"echo":"${echo}"}`), extended).toString()
+        assert.ok(out.startsWith('{"echo":"[REDACTED]') && !out.includes(echo), `call ${call}: ${out}`)
+        const header = scrubHeaderValues([['x-echo', echo]], extended)[0][1]
+        assert.ok(header.startsWith('[REDACTED]') && !header.includes(echo), `call ${call}: ${header}`)
+      }
+      const clean = Buffer.from('{"nothing":"here"}')
+      assert.equal(scrubBytes(clean, extended), clean)
+    }
+    assert.equal(extendSpellings(base, []), base)
+    assert.equal(extendSpellings(base, ['sk-extend-SECRET-0123456789']), base, 'values already covered add nothing')
   })
 })
