@@ -3,9 +3,7 @@
  * host, SSRF, headers -> policy -> auth injection -> planned request -> upstream -> sanitized
  * response -> audit. The CLI (in-process), aivaultd and `aivault serve` all call `invoke`.
  */
-import type {Transform} from 'node:stream'
 import {Readable} from 'node:stream'
-import * as zlib from 'node:zlib'
 
 import {AivaultError} from '../errors'
 import {prefetchSodium} from '../vault/sodium'
@@ -13,7 +11,6 @@ import type {Registry} from '../registry/registry'
 import {verifyBuiltinRegistry} from '../registry/registry'
 import type {Vault} from '../vault/vault'
 import {applyAuth} from './auth'
-import {templateValues} from './auth/templates'
 import type {AuthInjection, OutgoingRequest} from './auth/types'
 import type {Envelope} from './envelope'
 import {encodeBody} from './envelope'
@@ -23,7 +20,9 @@ import {encodeQuery, normalizeTarget, pathMatchesPrefix} from './path'
 import {checkRequestSize, limitBytes, readResponseBody, readWhole, requestTooLarge, takeRateLimit} from './policy'
 import type {InvocationContext} from './resolve-credential'
 import {applyResponseBlock} from './response-policy'
-import {extendSpellings, responseFilter, scrubBytes, scrubbedError, scrubHeaderValues, scrubText} from './scrub'
+import {errorSpellings, requestSpellings} from './request-spellings'
+import {codingsOf, decoded, pipeInto} from './response-body'
+import {responseFilter, scrubBytes, scrubbedError, scrubHeaderValues, scrubText} from './scrub'
 import {checkedAddressNow, checkUpstreamAddress} from './ssrf'
 import type {Route, RouteMaterial} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
@@ -316,99 +315,9 @@ function responseHeaders(headers: Array<[string, string]>, injected: Set<string>
   )
 }
 
-/**
- * For auth applied per request: the spellings of the material's values and of the first
- * request's derived values, and the list the last request used.
- */
-const requestSpellingsOf = new WeakMap<RouteMaterial, {base: string[]; covered: Set<string>; redact: string; spellings: string[]}>()
-
-/**
- * The spellings for auth applied per request: the same list again while the derived values are
- * (an OAuth token lasts an hour), else the base list extended with the new ones (a SigV4
- * signature), so scrubbing reuses what it built for the base (scrub.ts).
- */
-function requestSpellings(material: RouteMaterial, redact: string[]): string[] {
-  const key = redact.join('\0')
-  let known = requestSpellingsOf.get(material)
-  if (known?.redact === key) return known.spellings
-  if (known) {
-    const {covered} = known
-    known = {...known, redact: key, spellings: extendSpellings(known.base, redact.filter((value) => !covered.has(value)))}
-  } else {
-    const values = Object.values(material.values.values)
-    const base = spellingsWith(values, redact)
-    known = {base, covered: new Set([...values, ...redact]), redact: key, spellings: base}
-  }
-  requestSpellingsOf.set(material, known)
-  return known.spellings
-}
-
-/**
- * What an error message must not show: the request's spellings and, for a failure before auth
- * was applied (a token endpoint's answer), every secret value and string field of a JSON secret.
- */
-function errorSpellings(material: RouteMaterial | undefined, spellings: string[] | undefined): string[] {
-  if (!material) return spellings ?? []
-  let known = materialSpellingsOf.get(material)
-  if (!known) {
-    known = spellingsWith(Object.values(templateValues(material.values)), [])
-    materialSpellingsOf.set(material, known)
-  }
-  return spellings ? [...new Set([...spellings, ...known])].sort((a, b) => b.length - a.length) : known
-}
-
-const materialSpellingsOf = new WeakMap<RouteMaterial, string[]>()
-
 function withinLimit(bytes: Buffer, max: number | null): Buffer {
   if (max !== null && bytes.length > max) throw new AivaultError('body_too_large', `the response exceeds ${max} bytes`)
   return bytes
-}
-
-const NO_CODINGS: string[] = []
-
-/**
- * The codings applied to a body, first applied first: its Content-Encoding, then any
- * Transfer-Encoding but chunked (HTTP clients undo the chunked framing, never a gzip transfer
- * coding). Empty for a plain body, the usual case.
- */
-function codingsOf(response: UpstreamResponse): string[] {
-  let content = NO_CODINGS
-  let transfer = NO_CODINGS
-  for (const [name, value] of response.headers) {
-    if (name !== 'content-encoding' && name !== 'transfer-encoding') continue
-    for (const part of value.split(',')) {
-      const coding = part.trim().toLowerCase()
-      if (coding === '' || coding === 'identity' || coding === 'chunked') continue
-      if (name === 'content-encoding') content = [...content, coding]
-      else transfer = [...transfer, coding]
-    }
-  }
-  return transfer === NO_CODINGS ? content : [...content, ...transfer]
-}
-
-const DECODERS: Record<string, () => Transform> = {
-  gzip: zlib.createGunzip,
-  'x-gzip': zlib.createGunzip,
-  deflate: zlib.createInflate,
-  br: zlib.createBrotliDecompress,
-}
-
-/** The body with its codings undone, last applied first, so the scrubber and response policies see plain bytes. */
-function decoded(response: UpstreamResponse, codings: string[]): Readable {
-  const unknown = codings.find((coding) => !Object.hasOwn(DECODERS, coding))
-  if (unknown !== undefined) {
-    response.body.resume()
-    throw new AivaultError('policy_violation', `the upstream answered with the ${unknown} coding, which the broker cannot inspect`)
-  }
-  let body = response.body
-  for (const coding of [...codings].reverse()) body = pipeInto(body, DECODERS[coding]())
-  return body
-}
-
-/** source.pipe(dest), and an error of the source ends dest with it (stream.pipeline costs far more per call). */
-function pipeInto<T extends Transform>(source: Readable, dest: T): T {
-  source.once('error', (error) => dest.destroy(error))
-  return source.pipe(dest)
 }
 
 function finished(stream: Readable): Promise<void> {

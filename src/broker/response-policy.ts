@@ -62,17 +62,22 @@ class Blocklist {
     const payload = (line: string) => line.slice(line.startsWith('data: ') ? 6 : 5)
     const joined = this.jsonLike(group.filter((_, k) => k % 2 === 0).map(payload).join('\n'))
     if (joined !== undefined) return `data: ${joined}`
-    return group.map((part, k) => (k % 2 === 1 ? part : this.jsonLike(payload(part), (json) => `data: ${json}`) ?? this.plain(part))).join('')
+    return group
+      .map((part, k) => {
+        if (k % 2 === 1) return part
+        const json = this.jsonLike(payload(part))
+        return json === undefined ? this.plain(part) : `data: ${json}`
+      })
+      .join('')
   }
 
   private line(line: string): string {
     return this.jsonLike(line) ?? this.plain(line)
   }
 
-  /** `text` redacted as JSON (passed through `wrap`) when it is JSON, else undefined. */
-  private jsonLike(text: string, wrap: (json: string) => string = (json) => json): string | undefined {
-    const json = /^\s*[[{]/.test(text) ? this.json(text) : undefined
-    return json === undefined ? undefined : wrap(json)
+  /** `text` redacted as JSON when it is JSON, else undefined. */
+  private jsonLike(text: string): string | undefined {
+    return /^\s*[[{]/.test(text) ? this.json(text) : undefined
   }
 
   private plain(text: string): string {
