@@ -3,9 +3,7 @@
  * host, SSRF, headers -> policy -> auth injection -> planned request -> upstream -> sanitized
  * response -> audit. The CLI (in-process), aivaultd and `aivault serve` all call `invoke`.
  */
-import type {Transform} from 'node:stream'
 import {Readable} from 'node:stream'
-import * as zlib from 'node:zlib'
 
 import {AivaultError} from '../errors'
 import {prefetchSodium} from '../vault/sodium'
@@ -23,9 +21,11 @@ import {encodeQuery, normalizeTarget, pathMatchesPrefix} from './path'
 import {checkRequestSize, limitBytes, readResponseBody, readWhole, requestTooLarge, takeRateLimit} from './policy'
 import type {InvocationContext} from './resolve-credential'
 import {applyResponseBlock} from './response-policy'
-import {responseFilter, scrubBytes, scrubText} from './scrub'
+import {errorSpellings, requestSpellings} from './request-spellings'
+import {codingsOf, decoded, pipeInto} from './response-body'
+import {responseFilter, scrubBytes, scrubbedError, scrubHeaderValues, scrubText} from './scrub'
 import {checkedAddressNow, checkUpstreamAddress} from './ssrf'
-import type {Route} from './route'
+import type {Route, RouteMaterial} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
 import type {UpstreamResponse} from './upstream'
 import {BufferedBody, headerValue, sendUpstream} from './upstream'
@@ -138,6 +138,9 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
   const {vault} = deps
   const facts: AuditFacts = {method: envelope.request.method}
   let planned: PlannedRequest | undefined
+  // Once known, no error message may show them (SPEC §7: messages carry no secret material).
+  let material: RouteMaterial | undefined
+  let spellings: string[] | undefined
   try {
     verifyRegistryOnce(started)
     const {route, request, timeoutMs} = prepare(deps, envelope, options, facts)
@@ -148,7 +151,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     if (policy.rateLimitPerMinute !== null) await takeRateLimit(vault, policy.rateLimitPerMinute, capability.id)
     // From memory when nothing needs a DNS query, a key or the time (a long-lived process's usual call).
     const address = checkedAddressNow(request.host, request.port, overrides) ?? (await checkUpstreamAddress(request.host, request.port, overrides))
-    const material = heldMaterial(vault, route) ?? (await routeMaterial(vault, route, options.context))
+    material = heldMaterial(vault, route) ?? (await routeMaterial(vault, route, options.context))
     const oauth = oauthRuntime(vault, credential, overrides)
     let upload: {stream: Readable; length?: number} | undefined
     if (streamed) {
@@ -163,7 +166,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
     let auth = material.fixed?.auth ?? (await applyAuth(credential.auth, {material: material.values, request, now: new Date(), oauth}))
     let target = targetOf(request, auth)
-    let spellings = material.fixed?.spellings ?? spellingsWith(Object.values(material.values.values), auth.redact)
+    spellings = material.fixed?.spellings ?? requestSpellings(material, auth.redact)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer, streamedBody?: typeof upload) =>
       sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides, signal: options.signal})
@@ -180,7 +183,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
       response = await send(request.method, target, auth, request.body)
     }
     for (let hop = 0; options.followRedirects && isRedirect(response.statusCode) && hop < MAX_REDIRECTS; hop++) {
-      const next = redirectTarget(response, request, capability.allow.pathPrefixes, capability.allow.methods)
+      const next = redirectTarget(response, request, auth, capability.allow, spellings)
       response.body.resume()
       const method = response.statusCode === 303 ? 'GET' : request.method
       const body = method === 'GET' ? Buffer.alloc(0) : request.body
@@ -191,15 +194,15 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     }
 
     const status = response.statusCode
-    const headers = responseHeaders(response.headers, route.injected.headers)
+    const headers = responseHeaders(response.headers, route.injected.headers, spellings)
     const audit = () =>
       vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath(planned as PlannedRequest), status, Date.now() - started))
     // Upstreams are asked for identity encoding; one that compresses anyway is decoded, so the
     // secret scrubber and response policies see plain bytes.
-    const identity = isIdentity(response)
-    let whole = identity && response.bytes !== undefined ? withinLimit(response.bytes, policy.maxResponseBodyBytes) : undefined
+    const codings = codingsOf(response)
+    let whole = codings.length === 0 && response.bytes !== undefined ? withinLimit(response.bytes, policy.maxResponseBodyBytes) : undefined
     if (whole === undefined && (!options.stream || policy.responseBlock.length > 0)) {
-      whole = await readResponseBody(decoded(response), policy.maxResponseBodyBytes)
+      whole = await readResponseBody(decoded(response, codings), policy.maxResponseBodyBytes)
     }
     if (whole !== undefined) {
       if (policy.responseBlock.length > 0) whole = applyResponseBlock(whole, policy.responseBlock, headerValue(headers, 'content-type'))
@@ -207,9 +210,10 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
       return new BufferedBrokerResponse(planned, status, headers, audit(), scrubBytes(whole, spellings))
     }
     // Streamed: one transform scrubs and enforces the size limit; an upstream error ends it too.
-    const body = pipeInto(decoded(response), responseFilter(spellings, policy.maxResponseBodyBytes))
+    const body = pipeInto(decoded(response, codings), responseFilter(spellings, policy.maxResponseBodyBytes))
     return {planned, status, headers, body, done: finished(body).then(audit)}
-  } catch (error) {
+  } catch (thrown) {
+    const error = scrubbedError(thrown, errorSpellings(material, spellings))
     const code = error instanceof AivaultError ? error.code : 'upstream_unreachable'
     const event = (rest: Record<string, unknown>) => auditFields(envelope.capability, options.context, rest)
     if (code === 'secret_not_accessible') await vault.audit.append('access.denied', event({error: code})).catch(() => {})
@@ -275,58 +279,48 @@ function isRedirect(status: number | undefined): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
 }
 
-/** A redirect is followed only to the same host, re-validated like the original request. */
-function redirectTarget(response: UpstreamResponse, request: OutgoingRequest, prefixes: string[], methods: string[]) {
+/**
+ * A redirect is followed only to the same host, re-validated like the original request. The
+ * upstream names its paths with any path auth prefix and its query with any query auth: both
+ * are injected again on the next hop, so they are taken out first. Messages show the target
+ * scrubbed, like the planned request.
+ */
+function redirectTarget(response: UpstreamResponse, request: OutgoingRequest, auth: AuthInjection, allow: {pathPrefixes: string[]; methods: string[]}, spellings: string[]) {
   const location = headerValue(response.headers, 'location')
   if (!location) throw new AivaultError('upstream_unreachable', `${request.host} redirected without a Location`)
   const base = `https://${request.host}${request.port === 443 ? '' : `:${request.port}`}/`
   const url = new URL(location, base)
   const port = url.port === '' ? 443 : Number(url.port)
   if (url.protocol !== 'https:' || url.hostname.toLowerCase() !== request.host.toLowerCase() || port !== request.port) {
-    throw new AivaultError('policy_violation', `refusing a redirect to another host (${url.protocol}//${url.host})`)
+    throw new AivaultError('policy_violation', `refusing a redirect to another host (${scrubText(`${url.protocol}//${url.host}`, spellings)})`)
   }
-  const next = normalizeTarget(url.pathname + url.search)
-  if (!prefixes.some((p) => pathMatchesPrefix(next.segments, p))) throw new AivaultError('policy_violation', `refusing a redirect outside the capability (${next.path})`)
-  if (!methods.map((m) => m.toUpperCase()).includes(response.statusCode === 303 ? 'GET' : request.method)) {
+  const prefix = auth.pathPrefix
+  const pathname = prefix && url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname
+  const target = normalizeTarget(pathname + url.search)
+  const next = auth.query.length === 0 ? target : {...target, query: target.query.filter(([name]) => !auth.query.some(([injected]) => injected === name))}
+  if (!allow.pathPrefixes.some((p) => pathMatchesPrefix(next.segments, p))) {
+    throw new AivaultError('policy_violation', `refusing a redirect outside the capability (${scrubText(next.path, spellings)})`)
+  }
+  if (!allow.methods.map((m) => m.toUpperCase()).includes(response.statusCode === 303 ? 'GET' : request.method)) {
     throw new AivaultError('policy_violation', 'refusing a redirect that changes to a method the capability does not allow')
   }
   return next
 }
 
-/** What the caller sees: no injected or hop-by-hop headers, and no length or encoding (the body is re-framed). */
-function responseHeaders(headers: Array<[string, string]>, injected: Set<string>): Array<[string, string]> {
-  return headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-length' && !isDroppedResponseHeader(name, injected))
-}
-
-function isIdentity(response: UpstreamResponse): boolean {
-  const encoding = contentEncoding(response)
-  return encoding === 'identity' || encoding === ''
+/**
+ * What the caller sees: no injected or hop-by-hop headers, no length or encoding (the body is
+ * re-framed and decoded), and no secret in any value (SPEC §7 step 12).
+ */
+function responseHeaders(headers: Array<[string, string]>, injected: Set<string>, spellings: string[]): Array<[string, string]> {
+  return scrubHeaderValues(
+    headers.filter(([name]) => name !== 'content-encoding' && name !== 'content-length' && !isDroppedResponseHeader(name, injected)),
+    spellings,
+  )
 }
 
 function withinLimit(bytes: Buffer, max: number | null): Buffer {
   if (max !== null && bytes.length > max) throw new AivaultError('body_too_large', `the response exceeds ${max} bytes`)
   return bytes
-}
-
-function contentEncoding(response: UpstreamResponse): string {
-  return (headerValue(response.headers, 'content-encoding') ?? 'identity').toLowerCase().trim()
-}
-
-function decoded(response: UpstreamResponse): Readable {
-  if (isIdentity(response)) return response.body
-  const encoding = contentEncoding(response)
-  const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : encoding === 'br' ? zlib.createBrotliDecompress() : undefined
-  if (!decoder) {
-    response.body.resume()
-    throw new AivaultError('policy_violation', `the upstream answered with content-encoding ${encoding}, which the broker cannot inspect`)
-  }
-  return pipeInto(response.body, decoder)
-}
-
-/** source.pipe(dest), and an error of the source ends dest with it (stream.pipeline costs far more per call). */
-function pipeInto<T extends Transform>(source: Readable, dest: T): T {
-  source.once('error', (error) => dest.destroy(error))
-  return source.pipe(dest)
 }
 
 function finished(stream: Readable): Promise<void> {

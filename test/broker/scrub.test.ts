@@ -40,8 +40,11 @@ describe('broker/scrub: secretSpellings', () => {
   })
 
   it('collapses spellings that coincide', () => {
-    assert.deepEqual(secretSpellings(['sk-plain-1234']), ['sk-plain-1234'])
-    assert.deepEqual(secretSpellings(['sk-plain-1234', 'sk-plain-1234']), ['sk-plain-1234'])
+    // A plain value has no URL or JSON spelling of its own: as is, plus its hex and base64 forms.
+    const plain = secretSpellings(['sk-plain-1234'])
+    assert.ok(plain.includes('sk-plain-1234'))
+    assert.ok(!plain.some((s) => s.includes('%') || s.includes('\\')))
+    assert.deepEqual(secretSpellings(['sk-plain-1234', 'sk-plain-1234']), plain)
   })
 
   it('covers several secrets at once', () => {

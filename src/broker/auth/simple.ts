@@ -53,7 +53,10 @@ export function basicAuth(config: BasicAuth['basic'], material: AuthMaterial): A
     throw new AivaultError('auth_failed', 'basic auth needs a username and a password: store {"username","password"} JSON or "user:pass"')
   }
   const token = Buffer.from(`${username}:${password}`, 'utf8').toString('base64')
-  return {headers: [['authorization', `Basic ${token}`]], query: [], redact: [password, token, `${username}:${password}`]}
+  // A user name from the secret material is redacted too (for some APIs it is the key itself);
+  // one written in the registry (Mailgun's `api`) is not secret.
+  const secretUser = config.username === undefined ? [username] : usedValues(config.username, values)
+  return {headers: [['authorization', `Basic ${token}`]], query: [], redact: [password, token, `${username}:${password}`, ...secretUser]}
 }
 
 export function multiHeaderAuth(config: MultiHeaderAuth['multi_header'], material: AuthMaterial): AuthInjection {
