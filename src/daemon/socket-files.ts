@@ -9,6 +9,7 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
+import {processAlive} from '../vault/lock'
 
 const {O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY} = fs.constants
 
@@ -63,15 +64,6 @@ function readNoFollow(file: string): string | undefined {
     return fs.readFileSync(fd, 'utf8')
   } finally {
     fs.closeSync(fd)
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

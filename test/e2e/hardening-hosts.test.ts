@@ -10,15 +10,13 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {TempVault, expectJsonError, killDaemonsUnder, parseJson} from './fixture'
-import {resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
+import {reached, resolveEnv, startUpstream, type Upstream} from './upstream'
 
 const OPENAI_KEY = 'sk-hardening-hosts-OPENAI-0123456789'
 const KEY_A = 'custom-hardening-A-0123456789'
 const KEY_B = 'custom-hardening-B-0123456789'
 const KEY_C = 'custom-hardening-C-0123456789'
 const TEAM_KEY = 'sk-hardening-hosts-TEAM-0123456789'
-
-const reached = (up: Upstream, host: string): RecordedRequest[] => up.requests.filter((r) => r.servername === host || r.headers.host?.replace(/:\d+$/, '') === host)
 
 describe('e2e hardening: hosts and credential selection (issue 12 items 5, 25, 26)', function () {
   this.timeout(120_000)

@@ -12,15 +12,13 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {TempVault, auditEvents, expectJsonError, killDaemonsUnder, parseJson} from './fixture'
-import {resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
+import {reached, resolveEnv, startUpstream, type Upstream} from './upstream'
 
 const TOKEN = 'shpat-hardening-tenant-0123456789abcdef'
 const TOKEN_V2 = 'shpat-hardening-tenant-V2-fedcba9876543210'
 const STORE = 'my-store.myshopify.com'
 const EVIL = 'evil-store.myshopify.com'
 const COMPLETE = 'aivault credential update shopify --host <tenant>.myshopify.com'
-
-const reached = (up: Upstream, host: string): RecordedRequest[] => up.requests.filter((r) => r.servername === host || r.headers.host?.replace(/:\d+$/, '') === host)
 
 describe('e2e hardening: per-tenant providers (issue 12 item 6)', function () {
   this.timeout(120_000)

@@ -290,6 +290,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** `{method, path, query, headers, body (utf8), servername}` as JSON. The default handler. */
+/** The requests that reached `host` (by TLS server name or Host header). */
+export function reached(up: Upstream, host: string): RecordedRequest[] {
+  return up.requests.filter((r) => r.servername === host || r.headers.host?.replace(/:\d+$/, '') === host)
+}
+
 export function echo(status = 200): Handler {
   return (req, res, signal) => {
     const {method, path: p, query, headers, servername} = req
