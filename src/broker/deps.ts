@@ -1,6 +1,13 @@
+import type {Registry} from '../registry/registry'
 import {loadBuiltinRegistry} from '../registry/registry'
 import {Vault} from '../vault/vault'
-import type {BrokerDeps} from './pipeline'
+
+/** What the broker works with: one vault, one registry, one environment (for credential providers and test overrides). */
+export interface BrokerDeps {
+  vault: Vault
+  registry: Registry
+  env: NodeJS.ProcessEnv
+}
 
 /** The broker's dependencies for this process's environment. */
 export function brokerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): BrokerDeps {

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import {ensureDir} from '../vault/atomic-file'
 import {reuseListings} from '../vault/record-folder'
 import {stopWatching, watchFolders} from '../vault/stat-cache'
-import type {BrokerDeps} from './pipeline'
+import type {BrokerDeps} from './deps'
 import {enableDnsCache} from './ssrf'
 import {closePools, usePooledConnections} from './upstream-pool'
 

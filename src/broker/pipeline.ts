@@ -7,12 +7,11 @@ import {Readable} from 'node:stream'
 
 import {AivaultError} from '../errors'
 import {prefetchSodium} from '../vault/sodium'
-import type {Registry} from '../registry/registry'
 import {verifyBuiltinRegistry} from '../registry/registry'
-import type {Vault} from '../vault/vault'
 import {applyAuth} from './auth'
 import type {AuthInjection, OutgoingRequest} from './auth/types'
 import type {CallerSignal} from './caller-signal'
+import type {BrokerDeps} from './deps'
 import type {Envelope} from './envelope'
 import {encodeBody} from './envelope'
 import {filterRequestHeaders, isDroppedResponseHeader} from './headers'
@@ -29,12 +28,6 @@ import type {Route, RouteMaterial} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
 import type {UpstreamResponse} from './upstream'
 import {BufferedBody, headerValue, sendUpstream} from './upstream'
-
-export interface BrokerDeps {
-  vault: Vault
-  registry: Registry
-  env: NodeJS.ProcessEnv
-}
 
 export interface InvokeOptions {
   context: InvocationContext

@@ -1,4 +1,5 @@
 import {DaemonClient, startDaemon} from '../daemon/client'
+import {AivaultError} from '../errors'
 import {daemonSocketPath} from '../vault/status'
 import {Vault} from '../vault/vault'
 
@@ -14,21 +15,34 @@ export async function daemonClient(options: {start: boolean}): Promise<DaemonCli
   return startDaemon(socket)
 }
 
-/** Stop the daemon on `socket` and wait until its socket stops answering. */
-export async function stopDaemon(socket: string): Promise<boolean> {
+/** What `stopDaemon` saw: nothing answering, a daemon that went away, or one still answering. */
+export type StopOutcome = 'not_running' | 'stopped' | 'still_running'
+
+/**
+ * Ask the daemon on `socket` to shut down and wait (up to `attempts` probes, 50 ms apart)
+ * until its socket stops answering; a daemon that still answers is reported, never called stopped.
+ */
+export async function stopDaemon(socket: string, attempts = 50): Promise<StopOutcome> {
   const client = await DaemonClient.connect(socket)
-  if (!client) return false
+  if (!client) return 'not_running'
   try {
     await client.request('shutdown')
   } catch {
     /* it may close the connection before replying */
   }
   client.close()
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < attempts; i++) {
     const probe = await DaemonClient.connect(socket, 200)
-    if (!probe) return true
+    if (!probe) return 'stopped'
     probe.close()
     await new Promise((r) => setTimeout(r, 50))
   }
-  return true
+  return 'still_running'
+}
+
+/** The error for a daemon that did not stop when asked (daemon stop, daemon restart). */
+export function stillRunningError(socket: string): AivaultError {
+  return new AivaultError('vault_unavailable', `aivaultd on ${socket} did not stop when asked`, {
+    hint: 'find its process (it was started with this socket) and end it, then run the command again',
+  })
 }

@@ -1,6 +1,7 @@
 import {isIP} from 'node:net'
 import * as path from 'node:path'
 
+import type {Interfaces} from '@oclif/core'
 import {Flags} from '@oclif/core'
 
 import type {Envelope, EnvelopeRequest} from '../broker/envelope'
@@ -10,30 +11,34 @@ import type {InvocationContext} from '../broker/resolve-credential'
 import {usageError} from '../errors'
 import {Vault} from '../vault/vault'
 import {checkName, readInputFile, splitKeyValue, within} from './flags'
-import {MAX_TIMEOUT_MS} from './limits'
+import type {InvokeFlagSpec} from './invoke-flag-table'
+import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
 
-/** Flags of `invoke`, `json`, `markdown` and their `capability ...` aliases (SPEC §9). */
-export const invokeFlags = {
-  method: Flags.string({char: 'X', description: 'HTTP method (defaults when the capability allows exactly one).'}),
-  path: Flags.string({description: 'Path and query, e.g. /v1/models?limit=5 (defaults when the capability allows exactly one).'}),
-  header: Flags.string({char: 'H', description: 'NAME=VALUE request header (repeatable; never auth headers).', multiple: true}),
-  body: Flags.string({description: 'Request body text.', exclusive: ['body-file-path', 'multipart-field', 'multipart-file']}),
-  'body-file-path': Flags.string({description: 'Read the request body from this file (read by this process).', exclusive: ['multipart-field', 'multipart-file']}),
-  request: Flags.string({description: 'A whole envelope, or just its request part, as JSON.', exclusive: ['request-file']}),
-  'request-file': Flags.string({description: 'Read the envelope (or its request part) from this JSON file.'}),
-  'multipart-field': Flags.string({description: 'K=V multipart form field (repeatable).', multiple: true}),
-  'multipart-file': Flags.string({description: 'K=PATH multipart file (repeatable; read by this process).', multiple: true}),
-  credential: Flags.string({description: 'Use this credential (else bindings, then scope resolution).'}),
-  'workspace-id': Flags.string({description: 'Invoke on behalf of this workspace.'}),
-  'group-id': Flags.string({description: 'Invoke on behalf of this group (with --workspace-id).'}),
-  consumer: Flags.string({description: 'Name of the calling agent or skill (for bindings and audit).'}),
-  'client-ip': Flags.string({description: 'Client address to record in the audit log.'}),
-  'timeout-ms': Flags.integer({description: 'Upstream timeout in milliseconds (at most 10 minutes).', ...within(1, MAX_TIMEOUT_MS)}),
-  stream: Flags.boolean({description: 'Forward the response as it arrives (SSE).'}),
-  'follow-redirects': Flags.boolean({description: 'Follow same-host redirects, re-validating each hop.'}),
+type OclifFlagOf<S extends InvokeFlagSpec> = S['kind'] extends 'boolean'
+  ? Interfaces.BooleanFlag<boolean>
+  : S['kind'] extends 'integer'
+    ? Interfaces.OptionFlag<number | undefined>
+    : S extends {multiple: true}
+      ? Interfaces.OptionFlag<string[] | undefined>
+      : Interfaces.OptionFlag<string | undefined>
+
+function oclifFlag(spec: InvokeFlagSpec) {
+  const common = {description: spec.description, ...(spec.char ? {char: spec.char} : {}), ...(spec.exclusive ? {exclusive: [...spec.exclusive]} : {})}
+  if (spec.kind === 'boolean') return Flags.boolean(common)
+  if (spec.kind === 'integer') return Flags.integer({...common, ...(spec.range ? within(...spec.range) : {})})
+  return spec.multiple ? Flags.string({...common, multiple: true}) : Flags.string(common)
 }
 
-type InvokeFlagValues = {
+/** The oclif flags of a table of invoke-flag-table.ts. */
+function oclifFlags<T extends Record<string, InvokeFlagSpec>>(table: T): {[K in keyof T]: OclifFlagOf<T[K]>} {
+  return Object.fromEntries(Object.entries(table).map(([name, spec]) => [name, oclifFlag(spec)])) as {[K in keyof T]: OclifFlagOf<T[K]>}
+}
+
+/** Flags of `invoke`, `json`, `markdown` and their `capability ...` aliases (SPEC §9). */
+export const invokeFlags = oclifFlags(INVOKE_FLAG_TABLE)
+export const failFlag = oclifFlags(FAIL_FLAG_TABLE)
+
+export type InvokeFlagValues = {
   method?: string
   path?: string
   header?: string[]

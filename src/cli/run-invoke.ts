@@ -1,17 +1,11 @@
-import {Flags} from '@oclif/core'
-
 import type {PlannedRequest} from '../broker/pipeline'
 import {AivaultError} from '../errors'
 import type {MarkdownOptions} from '../render/markdown'
 import {renderMarkdown} from '../render/markdown'
 import {routeInvocation} from './broker-route'
-import {invocationFromFlags, invokeFlags} from './invoke-flags'
+import {failFlag, invocationFromFlags, invokeFlags} from './invoke-flags'
 
-export {invokeFlags}
-
-export const failFlag = {
-  fail: Flags.boolean({description: 'Exit 22 when the upstream answers HTTP 400 or above (like curl --fail).'}),
-}
+export {failFlag, invokeFlags}
 
 /** `invoke --json` and `aivault json` (SPEC §15). */
 export interface InvokeJson {

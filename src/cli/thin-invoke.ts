@@ -1,8 +1,9 @@
 /**
  * The fast path of `aivault invoke` (SPEC §10, issue 4): when aivaultd is running, bin/run.js
  * sends the call over its socket without loading oclif or any command. It understands the
- * common flags only; anything else (--json, --request-file, a malformed flag, no daemon)
- * returns false and the full CLI handles the command, with the same results.
+ * flags the shared table (invoke-flag-table.ts) marks `thin` only; anything else (--json,
+ * --request-file, a malformed flag, no daemon) returns false and the full CLI handles the
+ * command, with the same results (test/cli/invoke-flags-equivalence.test.ts).
  */
 import * as net from 'node:net'
 import * as os from 'node:os'
@@ -11,100 +12,88 @@ import * as path from 'node:path'
 import {testOverridesOf} from '../daemon/overrides'
 import {lineSplitter} from '../daemon/protocol'
 import {isValidName} from '../vault/names'
+import type {InvokeFlagSpec} from './invoke-flag-table'
+import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
 import {MAX_TIMEOUT_MS} from './limits'
 
-interface Parsed {
-  capability: string
-  request: {method?: string; path?: string; headers?: Array<{name: string; value: string}>; body?: string}
-  credential?: string
-  timeoutMs?: number
+/** What the thin client sends to aivaultd, and how it reports the outcome. */
+export interface ThinInvocation {
+  envelope: {capability: string; request: {method?: string; path?: string; headers?: Array<{name: string; value: string}>; body?: string}; credential?: string; timeoutMs?: number}
   context: {workspaceId?: string; groupId?: string; consumer?: string; clientIp?: string}
   stream: boolean
   fail: boolean
   followRedirects: boolean
 }
 
-const VALUE_FLAGS: Record<string, string> = {
-  '--method': 'method',
-  '-X': 'method',
-  '--path': 'path',
-  '--header': 'header',
-  '-H': 'header',
-  '--body': 'body',
-  '--credential': 'credential',
-  '--workspace-id': 'workspace-id',
-  '--group-id': 'group-id',
-  '--consumer': 'consumer',
-  '--client-ip': 'client-ip',
-  '--timeout-ms': 'timeout-ms',
-}
-const BOOLEAN_FLAGS = new Set(['--stream', '--fail', '--follow-redirects'])
+type ThinFlag = {name: string; spec: InvokeFlagSpec}
 
-function parse(argv: string[]): Parsed | undefined {
+/** `--name` and `-c` of every flag the thin client understands, from the shared table. */
+const THIN_FLAGS: ReadonlyMap<string, ThinFlag> = new Map(
+  Object.entries({...INVOKE_FLAG_TABLE, ...FAIL_FLAG_TABLE} as Record<string, InvokeFlagSpec>)
+    .filter(([, spec]) => spec.thin)
+    .flatMap(([name, spec]): Array<[string, ThinFlag]> => [[`--${name}`, {name, spec}], ...(spec.char ? [[`-${spec.char}`, {name, spec}] as [string, ThinFlag]] : [])]),
+)
+
+/**
+ * The command line as the thin client reads it, or undefined to hand it to the full CLI: any
+ * flag or form not read here (an unknown or non-thin flag, `-Xvalue`, a separate value that
+ * starts with "-", a single-valued flag given twice, a value the full CLI would refuse).
+ */
+export function parseThinInvoke(argv: readonly string[]): ThinInvocation | undefined {
   const [command, capability, ...rest] = argv
   if (command !== 'invoke' || !capability || capability.startsWith('-')) return undefined
-  const out: Parsed = {capability, request: {}, context: {}, stream: false, fail: false, followRedirects: false}
+  const values = new Map<string, string[]>()
   for (let i = 0; i < rest.length; i++) {
-    let arg = rest[i]
-    let value: string | undefined
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
-    if (eq !== -1) {
-      value = arg.slice(eq + 1)
-      arg = arg.slice(0, eq)
+    const eq = rest[i].startsWith('--') ? rest[i].indexOf('=') : -1
+    const flag = THIN_FLAGS.get(eq === -1 ? rest[i] : rest[i].slice(0, eq))
+    if (!flag) return undefined
+    let value: string | undefined = eq === -1 ? undefined : rest[i].slice(eq + 1)
+    if (flag.spec.kind === 'boolean') {
+      if (value !== undefined) return undefined
+      value = ''
+    } else if (value === undefined) {
+      value = rest[++i]
+      // oclif reads a following flag as a missing value: leave such lines to it.
+      if (value === undefined || value.startsWith('-')) return undefined
     }
-    if (BOOLEAN_FLAGS.has(arg) && value === undefined) {
-      if (arg === '--stream') out.stream = true
-      else if (arg === '--fail') out.fail = true
-      else out.followRedirects = true
-      continue
-    }
-    const name = VALUE_FLAGS[arg]
-    if (!name) return undefined
-    value ??= rest[++i]
-    if (value === undefined) return undefined
-    switch (name) {
-      case 'method':
-        if (!/^[A-Za-z]+$/.test(value)) return undefined
-        out.request.method = value.toUpperCase()
-        break
-      case 'header': {
-        const at = value.indexOf('=')
-        if (at <= 0) return undefined
-        ;(out.request.headers ??= []).push({name: value.slice(0, at), value: value.slice(at + 1)})
-        break
-      }
-      case 'path':
-      case 'body':
-        if (out.request[name] !== undefined) return undefined
-        out.request[name] = value
-        break
-      case 'credential':
-        out.credential = value
-        break
-      case 'timeout-ms':
-        // Out of range: the full CLI gives the usage error.
-        if (!/^[1-9]\d*$/.test(value) || Number(value) > MAX_TIMEOUT_MS) return undefined
-        out.timeoutMs = Number(value)
-        break
-      case 'workspace-id':
-        out.context.workspaceId = value
-        break
-      case 'group-id':
-        out.context.groupId = value
-        break
-      case 'consumer':
-        out.context.consumer = value
-        break
-      default:
-        out.context.clientIp = value
-    }
+    const seen = values.get(flag.name)
+    if (seen && !flag.spec.multiple) return undefined
+    values.set(flag.name, [...(seen ?? []), value])
   }
+  return invocationOf(capability, values)
+}
+
+function invocationOf(capability: string, values: Map<string, string[]>): ThinInvocation | undefined {
+  const one = (name: string) => values.get(name)?.[0]
+  const out: ThinInvocation = {envelope: {capability, request: {}}, context: {}, stream: values.has('stream'), fail: values.has('fail'), followRedirects: values.has('follow-redirects')}
+  const {request} = out.envelope
+  const method = one('method')
+  if (method !== undefined) {
+    if (!/^[A-Za-z]+$/.test(method)) return undefined
+    request.method = method.toUpperCase()
+  }
+  if (values.has('path')) request.path = one('path')
+  for (const header of values.get('header') ?? []) {
+    const at = header.indexOf('=')
+    if (at <= 0) return undefined
+    ;(request.headers ??= []).push({name: header.slice(0, at), value: header.slice(at + 1)})
+  }
+  if (values.has('body')) request.body = one('body')
+  const credential = one('credential')
+  if (credential) out.envelope.credential = credential
+  const timeout = one('timeout-ms')
+  if (timeout !== undefined) {
+    // Out of range: the full CLI gives the usage error.
+    if (!/^[1-9]\d*$/.test(timeout) || Number(timeout) > MAX_TIMEOUT_MS) return undefined
+    out.envelope.timeoutMs = Number(timeout)
+  }
+  out.context = {workspaceId: one('workspace-id'), groupId: one('group-id'), consumer: one('consumer'), clientIp: one('client-ip')}
   if (out.context.groupId && !out.context.workspaceId) return undefined
   return namesValid(out) ? out : undefined
 }
 
 /** Names the full CLI would refuse (exit 2) are left to it, so both paths answer alike. */
-function namesValid({capability, credential, context}: Parsed): boolean {
+function namesValid({envelope: {capability, credential}, context}: ThinInvocation): boolean {
   if (!isValidName('capability', capability)) return false
   if (credential !== undefined && !isValidName('credential', credential)) return false
   if (context.workspaceId !== undefined && !isValidName('workspace', context.workspaceId)) return false
@@ -122,7 +111,7 @@ function socketPath(env: NodeJS.ProcessEnv): string {
 /** Run `invoke` through a live daemon. Resolves false when the full CLI should take over. */
 export function thinInvoke(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (env.AIVAULTD_DISABLE === '1') return Promise.resolve(false)
-  const parsed = parse(argv)
+  const parsed = parseThinInvoke(argv)
   if (!parsed) return Promise.resolve(false)
   return new Promise((resolve) => {
     const conn = net.connect(socketPath(env))
@@ -133,9 +122,8 @@ export function thinInvoke(argv: string[], env: NodeJS.ProcessEnv = process.env)
     })
     conn.once('connect', () => {
       started = true
-      const envelope = {capability: parsed.capability, request: parsed.request, ...(parsed.credential ? {credential: parsed.credential} : {}), ...(parsed.timeoutMs ? {timeoutMs: parsed.timeoutMs} : {})}
       const testOverrides = testOverridesOf(env)
-      conn.write(JSON.stringify({id: 1, op: 'execute_stream', envelope, context: parsed.context, followRedirects: parsed.followRedirects, testOverrides}) + '\n')
+      conn.write(JSON.stringify({id: 1, op: 'execute_stream', envelope: parsed.envelope, context: parsed.context, followRedirects: parsed.followRedirects, testOverrides}) + '\n')
     })
     let finished = false
     const finish = (code: number) => {

@@ -3,7 +3,7 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 
 import {CallerSignal} from '../broker/caller-signal'
-import type {BrokerDeps} from '../broker/pipeline'
+import type {BrokerDeps} from '../broker/deps'
 import {tuneForLongLived} from '../broker/long-lived'
 import {invoke} from '../broker/pipeline'
 import {auditRefusal, parseInvocation} from '../broker/refusals'

@@ -1,7 +1,8 @@
 /**
  * Build-time compilation of the registry (run by scripts/build-registry.js after tsc): parse
  * every registry/*.yaml, validate it against the schema with ajv, apply the rules of
- * ./rules, and write dist/registry.json plus a standalone validator module for run time.
+ * ./rules, and write dist/registry.json plus a standalone validator module (for the plugin
+ * registries to come: nothing loads it yet).
  *
  * yaml and ajv are required inside the functions: nothing at run time loads this module.
  */
@@ -10,7 +11,6 @@ import * as path from 'node:path'
 import {readRegistrySources, hashRegistrySources, registryDigest, SCHEMA_FILE} from './digest'
 import {checkRegistry, formatIssue, issuesFromSchemaErrors, RegistryEntry, SchemaError} from './rules'
 import {BuiltRegistry, ProviderDef, RegistryIssue} from './types'
-import {parseProviderYaml} from './validate'
 
 type AjvModule = typeof import('ajv')
 type ValidateFunction = import('ajv').ValidateFunction
@@ -40,6 +40,17 @@ function compileSchema(schema: object): {validate: ValidateFunction; source: str
   const ajv = new Ajv({allErrors: true, strict: true, code: {source: true}})
   const validate = ajv.compile(schema)
   return {validate, source: standaloneCode(ajv, validate)}
+}
+
+/** Parses one YAML document (duplicate keys are errors); YAML errors become issues of `file`. */
+function parseProviderYaml(text: string, file: string): {data?: unknown; issues: RegistryIssue[]} {
+  const YAML = require('yaml') as typeof import('yaml')
+  const doc = YAML.parseDocument(text, {uniqueKeys: true})
+  const problems = [...doc.errors, ...doc.warnings]
+  if (problems.length > 0) {
+    return {issues: problems.map((e) => ({file, pointer: '', message: `invalid YAML: ${e.message.split('\n')[0]}`}))}
+  }
+  return {data: doc.toJS({maxAliasCount: 100}), issues: []}
 }
 
 /** Reads, validates and checks a registry folder. Nothing is written. */

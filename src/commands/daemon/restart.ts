@@ -1,5 +1,5 @@
 import {AivaultCommand} from '../../base-command'
-import {daemonClient, socketFromEnv, stopDaemon} from '../../cli/daemon-access'
+import {daemonClient, socketFromEnv, stillRunningError, stopDaemon} from '../../cli/daemon-access'
 
 export default class DaemonRestart extends AivaultCommand {
   static summary = 'Restart aivaultd (an unlocked vault must be unlocked again).'
@@ -9,7 +9,7 @@ export default class DaemonRestart extends AivaultCommand {
   async run(): Promise<{running: boolean; socket: string; pid: number}> {
     await this.parse(DaemonRestart)
     const socket = socketFromEnv()
-    await stopDaemon(socket)
+    if ((await stopDaemon(socket)) === 'still_running') throw stillRunningError(socket)
     const client = (await daemonClient({start: true}))!
     try {
       const health = await client.request<{pid: number}>('health')
