@@ -10,6 +10,8 @@ import * as assert from 'node:assert/strict'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {parseCanonical} from '../../src/vault/canonical-yaml'
+import {fromYaml, toYaml} from '../../src/vault/yaml-codec'
 import {KAT_DIR, KAT_PROVIDERS, KAT_VALUES, type KatProvider} from '../fixtures/make-kat-vault'
 import {TempVault, killDaemonsUnder, parseJson} from './fixture'
 import {resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
@@ -130,6 +132,16 @@ describe('e2e known-answer vaults: the on-disk format (issue 13 part 5)', functi
           if (provider === 'passphrase' && rel === 'audit/head') continue
           if (provider === 'passphrase' && rel.startsWith('audit/')) assert.ok(now.subarray(0, bytes.length).equals(bytes), `${rel} was rewritten`)
           else assert.ok(now.equals(bytes), `${rel} changed on a no-op rewrite`)
+        }
+      })
+
+      it('reads every committed record on the canonical fast path and writes it back to the same bytes', () => {
+        const records = [...filesUnder(fixtureVault)].filter(([rel]) => rel.endsWith('.yaml'))
+        assert.ok(records.length >= 15, `${records.length} records`)
+        for (const [rel, bytes] of records) {
+          const text = bytes.toString('utf8')
+          assert.notEqual(parseCanonical(text), undefined, `${rel} is not canonical YAML`)
+          assert.equal(toYaml(fromYaml(text) as Record<string, unknown>), text, `${rel} is written differently today`)
         }
       })
 
