@@ -32,7 +32,8 @@ function runCli() {
 
 /** Load the bundle as a CommonJS module, through the code cache when there is one. */
 function loadBundle(file) {
-  // The bundle's import() calls are routed here (scripts/bundle.js): vm-compiled code cannot import.
+  // The bundle's import() calls are routed here (the route-dynamic-imports patch,
+  // scripts/bundle-patches.js): vm-compiled code cannot import on Node 20.
   globalThis.__aivaultImport = (specifier) => import(specifier)
   // The build runs representative commands with AIVAULT_WRITE_CODE_CACHE=1 to write the cache.
   return require('../dist/code-cache.js').requireWithCodeCache(file, `${file}.cache`)
