@@ -35,8 +35,9 @@ describe('e2e serve --workers: a port in use, workers that die', function () {
   let env: Record<string, string>
   let token: Minted
 
-  before(async function () {
-    if (!fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`)) this.skip()
+  before(async () => {
+    const children = `/proc/${process.pid}/task/${process.pid}/children`
+    if (!fs.existsSync(children)) assert.fail(`${children} is missing: these tests find serve's workers there (Linux with CONFIG_PROC_CHILDREN)`)
     up = await startUpstream()
     env = resolveEnv(up)
     tv = new TempVault()
