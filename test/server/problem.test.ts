@@ -62,5 +62,4 @@ describe('server/problem: problemOf', () => {
     assert.equal(odd.status, 400)
     assert.equal(odd.doc.detail, 'request failed')
   })
-
 })
