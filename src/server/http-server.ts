@@ -18,6 +18,7 @@ import type {ProxyToken} from '../vault/proxy-tokens'
 import {checkToken, knownTokenId} from '../vault/proxy-tokens'
 import {VersionedMemo} from '../vault/stat-cache'
 import {sendProblem} from './problem'
+import {bearerOf, decodeCredentialId, forwardedHeaders, isLoopback, splitPassthrough, tokenFrom} from './request-parts'
 
 export interface ServeOptions {
   host: string
@@ -27,36 +28,6 @@ export interface ServeOptions {
 }
 
 const MAX_REQUEST_BYTES = 64 << 20
-const PASSTHROUGH = /^\/v\/([^/]+)(\/.*)?$/
-/** Headers an SDK sends that never go upstream: credentials (the proxy token) and hop-by-hop. */
-const CALLER_ONLY = new Set(['authorization', 'x-api-key', 'proxy-authorization', 'cookie', 'host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'accept-encoding'])
-
-function decodeCredentialId(segment: string): string {
-  let id = segment
-  try {
-    if (segment.includes('%')) id = decodeURIComponent(segment)
-  } catch {
-    throw new AivaultError('invalid_request', 'bad percent-encoding in the credential id')
-  }
-  if (id === '.' || id === '..' || /[/\\]/.test(id)) throw new AivaultError('policy_violation', 'invalid credential id in the path')
-  return id
-}
-
-/** The caller's headers that may go upstream (the broker validates them again). */
-function forwardedHeaders(req: http.IncomingMessage): Array<{name: string; value: string}> {
-  const out: Array<{name: string; value: string}> = []
-  for (const name in req.headers) {
-    if (CALLER_ONLY.has(name)) continue
-    const value = req.headers[name]
-    if (Array.isArray(value)) for (const v of value) out.push({name, value: v})
-    else if (value !== undefined) out.push({name, value})
-  }
-  return out
-}
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false)
-}
 
 const tooLargeFor = (max: number) => () => new AivaultError('body_too_large', `the request body exceeds ${max} bytes`)
 
@@ -82,21 +53,6 @@ async function readEnvelopeJson(req: http.IncomingMessage, max: number): Promise
     if (error instanceof AivaultError) throw error
     throw new AivaultError('invalid_request', 'the body must be a JSON envelope')
   }
-}
-
-function bearerOf(req: http.IncomingMessage): string | undefined {
-  const header = req.headers.authorization
-  return header === undefined ? undefined : /^Bearer\s+(\S+)$/i.exec(header)?.[1]
-}
-
-/** Where SDKs put their API key: `Authorization: Bearer`, `x-api-key`, or a query parameter. */
-function tokenFrom(req: http.IncomingMessage, url: URL | undefined): string | undefined {
-  const bearer = bearerOf(req)
-  if (bearer) return bearer
-  const apiKey = req.headers['x-api-key']
-  if (typeof apiKey === 'string' && apiKey !== '') return apiKey
-  for (const [name, value] of url?.searchParams ?? []) if (value.startsWith('avp_') && ['key', 'api_key', 'token', 'access_token'].includes(name)) return value
-  return undefined
 }
 
 /**
@@ -173,13 +129,13 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
    */
   function refusalOf(req: http.IncomingMessage, error: unknown): Refusal {
     const rawPath = (req.url ?? '/').split('?', 1)[0]
-    const passthrough = PASSTHROUGH.exec(rawPath)
+    const passthrough = splitPassthrough(rawPath)
     let presented: string | undefined
     let credential: string | undefined
     try {
       // (Dot segments resolve here: only the query is used, for a token in it.)
-      presented = passthrough ? tokenFrom(req, new URL(req.url ?? '/', 'http://aivault.local')) : bearerOf(req)
-      credential = passthrough ? decodeCredentialId(passthrough[1]) : undefined
+      presented = passthrough ? tokenFrom(req.headers, new URL(req.url ?? '/', 'http://aivault.local')) : bearerOf(req.headers)
+      credential = passthrough ? decodeCredentialId(passthrough.segment) : undefined
     } catch {
       // An unreadable target: the event says what is known.
     }
@@ -216,8 +172,8 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       return undefined
     }
     if (rawPath === '/aivault/proxy' && req.method === 'POST') return handleEnvelope(req, res)
-    const passthrough = PASSTHROUGH.exec(rawPath)
-    if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough[1]), passthrough[2] ?? '/')
+    const passthrough = splitPassthrough(rawPath)
+    if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough.segment), passthrough.rest)
     throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
   }
 
@@ -225,7 +181,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     let token: ProxyToken
     let envelope: Envelope
     try {
-      token = checkToken(deps.vault, bearerOf(req))
+      token = checkToken(deps.vault, bearerOf(req.headers))
       envelope = parseEnvelope(await readEnvelopeJson(req, max))
       authorize(token, envelope)
     } catch (error) {
@@ -235,7 +191,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
   }
 
   function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
-    const token = checkToken(deps.vault, tokenFrom(req, url))
+    const token = checkToken(deps.vault, tokenFrom(req.headers, url))
     const credential = deps.vault.credentials.find(credentialId)
     if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
     const method = (req.method ?? 'GET').toUpperCase()
@@ -247,7 +203,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     const envelope: Envelope = {
       capability,
       credential: credentialId,
-      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req), bodyStream: streamedBody(req, max)},
+      request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req.headers), bodyStream: streamedBody(req, max)},
     }
     authorize(token, envelope)
     return invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}).then((result) => relay(res, result))

@@ -22,15 +22,20 @@ const STATUS: Record<string, number> = {
   upstream_timeout: 504,
 }
 
-/** Broker errors as application/problem+json (SPEC §15): `{type, title, status, code, detail}`. */
-export function sendProblem(res: ServerResponse, error: unknown): void {
+/** A broker error as a problem document (SPEC §15): its HTTP status and `{type, title, status, code, detail}`. */
+export function problemOf(error: unknown): {status: number; body: string} {
   const e = error instanceof AivaultError ? error : new AivaultError('invalid_request', (error as Error)?.message ?? 'request failed')
   const status = STATUS[e.code] ?? 500
+  return {status, body: JSON.stringify({type: `https://aivault.dev/errors/${e.code}`, title: e.code.replace(/_/g, ' '), status, code: e.code, detail: e.message})}
+}
+
+/** Broker errors as application/problem+json; a reply already under way is cut off instead. */
+export function sendProblem(res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy()
     return
   }
-  const body = JSON.stringify({type: `https://aivault.dev/errors/${e.code}`, title: e.code.replace(/_/g, ' '), status, code: e.code, detail: e.message})
+  const {status, body} = problemOf(error)
   res.writeHead(status, {'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body)})
   res.end(body)
 }

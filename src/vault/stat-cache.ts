@@ -14,7 +14,12 @@ function statStampUncached(file: string): string | undefined {
 }
 
 /** How long a remembered stamp may live when no change is reported (file systems without inotify). */
-const MAX_AGE_MS = 1000
+export const MAX_AGE_MS = 1000
+
+/** Starts the repeating expiry; tests pass their own to make "a second passes" an event they fire. */
+export type ExpiryTimer = (expire: () => void, everyMs: number) => {unref(): unknown; close(): unknown}
+
+const realExpiryTimer: ExpiryTimer = (expire, everyMs) => setInterval(expire, everyMs)
 
 /**
  * Long-lived processes (aivaultd, serve) check the same record files on every call, and under
@@ -33,17 +38,17 @@ class StatCache {
   private dirs: string[] = []
   private degraded = false
   /** Drops everything every MAX_AGE_MS: cheaper than reading the clock on every lookup. */
-  private expiry?: NodeJS.Timeout
+  private expiry?: ReturnType<ExpiryTimer>
   /** Bumped whenever remembered stamps are dropped: anything derived from them is stale. */
   private version = 0
 
-  watch(root: string, dirs: string[]): void {
+  watch(root: string, dirs: string[], expiryTimer: ExpiryTimer): void {
     this.close()
     this.root = root
     this.dirs = dirs
     this.degraded = false
     this.arm()
-    this.expiry = setInterval(() => this.clear(), MAX_AGE_MS)
+    this.expiry = expiryTimer(() => this.clear(), MAX_AGE_MS)
     // A long-lived server stops when it is told to, not because of this timer.
     this.expiry.unref()
   }
@@ -97,7 +102,7 @@ class StatCache {
   }
 
   close(): void {
-    clearInterval(this.expiry)
+    this.expiry?.close()
     this.expiry = undefined
     for (const watcher of this.watchers.values()) watcher.close()
     this.watchers.clear()
@@ -130,8 +135,8 @@ export function statStamp(file: string): string | undefined {
 }
 
 /** Remember stamps in these folders of a vault until they change (long-lived processes). */
-export function watchFolders(root: string, dirs: string[]): void {
-  cache.watch(root, dirs)
+export function watchFolders(root: string, dirs: string[], expiryTimer: ExpiryTimer = realExpiryTimer): void {
+  cache.watch(root, dirs, expiryTimer)
 }
 
 /** See StatCache.currentVersion: results derived from watched records may be reused while it stays. */

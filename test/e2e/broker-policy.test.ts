@@ -212,17 +212,28 @@ describe('e2e broker: paths, SSRF, policies, redirects', function () {
     it('the rate limit holds across concurrent processes: 8 queued at once with a limit of 2 let exactly 2 through', async () => {
       tv.ok(['capability', 'policy', 'set', '--capability', 'openai/responses', '--rate-limit-per-minute', '2'])
       // Make the processes queue: hold the machine-local rate-state lock (as a slow writer would)
-      // until all of them have started, then let them take it in whatever order they get it.
-      // If the counters live elsewhere, this is just a burst of concurrent calls.
+      // until every one of them has found it taken (each reports that through a preloaded
+      // observer), then let them take it in whatever order they get it.
       const lockDir = path.join(tv.root, 'run', 'ratelimit')
       fs.mkdirSync(lockDir, {recursive: true})
       const lockFile = path.join(lockDir, 'lock')
+      const reports = fs.mkdtempSync(path.join(tv.base, 'lock-reports-'))
+      const observed = {
+        NODE_OPTIONS: `--require ${JSON.stringify(path.join(__dirname, 'helpers', 'report-lock-wait.cjs'))}`,
+        AIVAULT_TEST_LOCK_FILE: lockFile,
+        AIVAULT_TEST_LOCK_REPORTS: reports,
+      }
       fs.writeFileSync(lockFile, `${process.pid}\n`, {flag: 'wx'})
       const before = up.requests.length
       let results: CliResult[]
       try {
-        const pending = Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => invoke(['openai/responses', '--method', 'GET', '--path', `/v1/responses/r${i}`, '--json'])))
-        await new Promise((resolve) => setTimeout(resolve, 2500))
+        const pending = Promise.all([1, 2, 3, 4, 5, 6, 7, 8].map((i) => invoke(['openai/responses', '--method', 'GET', '--path', `/v1/responses/r${i}`, '--json'], observed)))
+        let settled: CliResult[] | undefined
+        void pending.then((r) => (settled = r))
+        for (const deadline = Date.now() + 60_000; fs.readdirSync(reports).length < 8; await new Promise((resolve) => setTimeout(resolve, 20))) {
+          if (settled) assert.fail(`a call ended while the lock was held: ${JSON.stringify(settled.map((r) => r.stdout + r.stderr))}`)
+          if (Date.now() > deadline) assert.fail(`only ${fs.readdirSync(reports).length} of 8 processes reached the rate-state lock`)
+        }
         fs.rmSync(lockFile, {force: true})
         results = await pending
       } finally {

@@ -131,13 +131,9 @@ describe('e2e hardening: nothing in the vault folder is followed through a link'
     assert.match(expectJsonError(describe, 1, 'vault_tampered').message, /^capabilities\/zero%2Fx\.yaml: is a symbolic link/)
   })
 
-  it('a fifo where a record belongs is refused at once, never opened for a blocking read', function () {
+  it('a fifo where a record belongs is refused at once, never opened for a blocking read', () => {
     const fifo = path.join(v.root, 'credentials', 'fifo.yaml')
-    try {
-      execFileSync('mkfifo', [fifo])
-    } catch {
-      this.skip() // no mkfifo here
-    }
+    execFileSync('mkfifo', [fifo]) // coreutils: a missing mkfifo fails the test, never skips it
     const list = runLimited(v, ['credential', 'list', '--json'])
     assert.equal(list.timedOut, false, 'credential list hung on a fifo')
     assert.equal(list.status, 0, list.stdout + list.stderr)

@@ -10,6 +10,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type * as http from 'node:http'
 
+import {withFileLock} from '../../src/vault/lock'
 import {TempVault, assertNoSecrets} from './fixture'
 import {assertProblem, mint, request, startServe, type Minted, type Served} from './serve-helpers'
 import {json, resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
@@ -136,14 +137,20 @@ describe('e2e serve: cached routes see every change, and every answer is scrubbe
     assertProblem(await get(v('github', '/users/octocat'), token.token), 404, 'credential_not_found')
   })
 
+  /** Today's capability.invoke lines, as serve has written them so far. */
+  const invokeLines = () => fs.readFileSync(path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`), 'utf8').split('\n').filter((l) => l.includes('"capability.invoke"'))
+  /** Serve answers before its audit group is on disk: wait for the event, not for a time. */
+  const waitFor = async (what: string, check: () => boolean) => {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25))
+    assert.ok(check(), `timed out waiting for ${what}`)
+  }
+  const untilInvokeLines = (count: number) => waitFor(`${count} capability.invoke lines on disk`, () => invokeLines().length >= count)
+
   it('an audit write that fails is reported on stderr; answers keep coming and the chain stays intact', async () => {
-    const waitFor = async (what: string, check: () => boolean) => {
-      for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 50))
-      assert.ok(check(), `timed out waiting for ${what}`)
-    }
     const small = v('openai', '/v1/models/small')
+    const before = invokeLines().length
     assert.equal((await get(small)).status, 200)
-    await new Promise((r) => setTimeout(r, 300)) // that event is on disk
+    await untilInvokeLines(before + 1)
     // A directory where today's log file should be: the next group cannot be written.
     const day = path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`)
     fs.renameSync(day, `${day}.aside`)
@@ -153,12 +160,16 @@ describe('e2e serve: cached routes see every change, and every answer is scrubbe
       await waitFor('the audit warning', () => serve.output().includes('aivault serve: could not write the audit log'))
       assert.equal((await get(small)).status, 200, 'serve is still answering')
     } finally {
-      await new Promise((r) => setTimeout(r, 300))
-      fs.rmdirSync(day)
-      fs.renameSync(`${day}.aside`, day)
+      // Put the file back under serve's own audit lock: a group is never written half-way through.
+      await withFileLock(path.join(tv.root, 'run', 'audit.lock'), () => {
+        fs.rmdirSync(day)
+        fs.renameSync(`${day}.aside`, day)
+      }, tv.root)
     }
-    assert.equal((await get(small)).status, 200)
-    await new Promise((r) => setTimeout(r, 300))
+    // Groups are written in order: once this (other) call's line is the last on disk, every
+    // earlier group is settled.
+    assert.equal((await get(v('openai', '/v1/models/chunked'))).status, 200)
+    await waitFor('the last call on disk', () => invokeLines().at(-1)?.includes('"path":"/v1/models/chunked"') === true)
     const verified = tv.ok(['audit', 'verify'])
     assert.match(verified, /intact/)
   })
@@ -166,10 +177,10 @@ describe('e2e serve: cached routes see every change, and every answer is scrubbe
   it("each call's capability.invoke line is exactly JSON.stringify of its fields, in order, with its own method, path and status", async () => {
     const calls: Array<[string, number]> = [['/v1/models/small', 200], ['/v1/models/chunked', 200], ['/v1/models/small', 200], ['/v1/models/missing', 404]]
     up.route('GET', '/v1/models/missing', json(404, {error: 'no such model'}), {host: 'api.openai.com'})
-    const before = fs.readFileSync(path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`), 'utf8').split('\n').length
+    const before = invokeLines().length
     for (const [p, status] of calls) assert.equal((await get(v('openai', p))).status, status)
-    await new Promise((r) => setTimeout(r, 300)) // the group is on disk
-    const lines = fs.readFileSync(path.join(tv.root, 'audit', `${new Date().toISOString().slice(0, 10)}.jsonl`), 'utf8').split('\n').slice(before - 1).filter((l) => l.includes('"capability.invoke"'))
+    await untilInvokeLines(before + calls.length)
+    const lines = invokeLines().slice(before)
     assert.equal(lines.length, calls.length, lines.join('\n'))
     for (const [i, line] of lines.entries()) {
       const e = JSON.parse(line)

@@ -35,8 +35,9 @@ describe('e2e serve --workers: a port in use, workers that die', function () {
   let env: Record<string, string>
   let token: Minted
 
-  before(async function () {
-    if (!fs.existsSync(`/proc/${process.pid}/task/${process.pid}/children`)) this.skip()
+  before(async () => {
+    const children = `/proc/${process.pid}/task/${process.pid}/children`
+    if (!fs.existsSync(children)) assert.fail(`${children} is missing: these tests find serve's workers there (Linux with CONFIG_PROC_CHILDREN)`)
     up = await startUpstream()
     env = resolveEnv(up)
     tv = new TempVault()
@@ -105,8 +106,10 @@ describe('e2e serve --workers: a port in use, workers that die', function () {
       for (let kill = 0; kill < 6; kill++) {
         await until(`worker ${kill + 1}`, () => workersOf(pid).length > 0 || served.proc.exitCode !== null)
         if (served.proc.exitCode !== null) break
-        process.kill(workersOf(pid)[0], 'SIGKILL')
-        await sleep(200)
+        const victim = workersOf(pid)[0]
+        process.kill(victim, 'SIGKILL')
+        // Until serve has reaped it (a dead child stays listed until then): the next kill is another worker.
+        await until(`worker ${victim} reaped`, () => !workersOf(pid).includes(victim) || served.proc.exitCode !== null)
       }
       assert.equal(await exited, 1, served.output())
       assert.match(served.output(), /the 6th in a minute; stopping/)

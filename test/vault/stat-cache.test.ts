@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {noteWrite, recordsVersion, stopWatching, VersionedMemo, watchFolders} from '../../src/vault/stat-cache'
+import {MAX_AGE_MS, noteWrite, recordsVersion, stopWatching, VersionedMemo, watchFolders} from '../../src/vault/stat-cache'
 
 describe('vault/stat-cache: VersionedMemo', () => {
   let root: string
@@ -73,15 +73,27 @@ describe('vault/stat-cache: VersionedMemo', () => {
     assert.equal(memo.computed(), 2)
   })
 
-  it('forgets what it remembered within about a second even when no change is reported (edits inotify cannot see)', async () => {
-    watchFolders(root, [records])
+  it('forgets what it remembered every second even when no change is reported (edits inotify cannot see)', () => {
+    // The expiry timer is injected: "a second passes" is an event this test fires.
+    const timers: Array<{expire: () => void; everyMs: number; closed: boolean; unrefed: boolean}> = []
+    watchFolders(root, [records], (expire, everyMs) => {
+      const timer = {expire, everyMs, closed: false, unrefed: false}
+      timers.push(timer)
+      return {close: () => (timer.closed = true), unref: () => (timer.unrefed = true)}
+    })
+    assert.equal(timers.length, 1)
+    assert.equal(timers[0].everyMs, MAX_AGE_MS)
+    assert.equal(MAX_AGE_MS, 1000)
+    assert.ok(timers[0].unrefed, 'the expiry timer must not keep a server alive')
     const memo = counted(new VersionedMemo<string>())
     memo.get('a')
     memo.get('a')
     assert.equal(memo.computed(), 1)
-    await new Promise((r) => setTimeout(r, 1100))
+    timers[0].expire()
     memo.get('a')
     assert.equal(memo.computed(), 2, 'a value older than a second was reused')
+    stopWatching()
+    assert.ok(timers[0].closed, 'stopping the watch stops the expiry timer')
   })
 
   it('does not keep a computation that failed', () => {

@@ -53,15 +53,11 @@ describe('vault files (src/vault/vault-file.ts)', () => {
       assert.equal(refusal(() => readVaultFile(path.join(root, 'secrets', 'dangling.yaml'), 'secrets/dangling.yaml')).message, 'secrets/dangling.yaml: is a symbolic link')
     })
 
-    it('refuses a folder and a fifo without blocking', function () {
+    it('refuses a folder and a fifo without blocking', () => {
       fs.mkdirSync(path.join(root, 'secrets', 'dir.yaml'))
       assert.match(refusal(() => readVaultFile(path.join(root, 'secrets', 'dir.yaml'), 'secrets/dir.yaml')).message, /is a folder, not a regular file/)
       const fifo = path.join(root, 'secrets', 'fifo.yaml')
-      try {
-        execFileSync('mkfifo', [fifo])
-      } catch {
-        this.skip()
-      }
+      execFileSync('mkfifo', [fifo]) // coreutils: a missing mkfifo fails the test, never skips it
       assert.match(refusal(() => readVaultFile(fifo, 'secrets/fifo.yaml')).message, /is a fifo, not a regular file/)
     })
 
