@@ -22,11 +22,15 @@ const STATUS: Record<string, number> = {
   upstream_timeout: 504,
 }
 
-/** A broker error as a problem document (SPEC §15): its HTTP status and `{type, title, status, code, detail}`. */
+/**
+ * A broker error as a problem document (SPEC §15): its HTTP status and `{type, title, status,
+ * code, detail, error: {message, type, code}}`. The `error` member is what the official OpenAI
+ * and Anthropic SDKs read, so their exceptions show the broker's message.
+ */
 export function problemOf(error: unknown): {status: number; body: string} {
   const e = error instanceof AivaultError ? error : new AivaultError('invalid_request', (error as Error)?.message ?? 'request failed')
   const status = STATUS[e.code] ?? 500
-  return {status, body: JSON.stringify({type: `https://aivault.dev/errors/${e.code}`, title: e.code.replace(/_/g, ' '), status, code: e.code, detail: e.message})}
+  return {status, body: JSON.stringify({type: `https://aivault.dev/errors/${e.code}`, title: e.code.replace(/_/g, ' '), status, code: e.code, detail: e.message, error: {message: e.message, type: e.code, code: e.code}})}
 }
 
 /** Broker errors as application/problem+json; a reply already under way is cut off instead. */

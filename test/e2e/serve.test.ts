@@ -142,6 +142,18 @@ describe('e2e serve: SDKs, proxy tokens, problems, audit', function () {
       assertNoSecrets(requestTexts(seen), [tOpenAI.token])
     })
 
+    it('openai SDK shows the broker message of a refusal (the problem document carries error.message)', async () => {
+      // tModels covers openai/models only: a chat completion is refused by serve, not the upstream.
+      const client = new OpenAI({baseURL: v('openai', '/v1'), apiKey: tModels.token, maxRetries: 0, timeout: 30_000})
+      const before = up.requests.length
+      await assert.rejects(client.chat.completions.create({model: 'gpt-e2e', messages: [{role: 'user', content: 'hi'}]}), (error: any) => {
+        assert.equal(error.status, 403)
+        assert.match(String(error.message), /does not cover openai\/chat-completions/)
+        return true
+      })
+      assert.equal(up.requests.length, before)
+    })
+
     it('openai SDK sees an upstream error status as is (404 JSON, not a broker problem)', async () => {
       const client = new OpenAI({baseURL: v('openai', '/v1'), apiKey: tOpenAI.token, maxRetries: 0, timeout: 30_000})
       await assert.rejects(client.models.retrieve('missing-model'), (error: any) => {

@@ -42,6 +42,7 @@ describe('server/problem: problemOf', () => {
       assert.equal(doc.type, `https://aivault.dev/errors/${code}`)
       assert.equal(doc.title, code.replace(/_/g, ' '))
       assert.equal(doc.detail, `the ${code} detail`)
+      assert.deepEqual(doc.error, {message: `the ${code} detail`, type: code, code})
     })
   }
 
