@@ -1,7 +1,7 @@
 import {DaemonClient} from '../daemon/client'
+import {daemonSocketPath} from '../daemon/socket-path'
 import {AivaultError} from '../errors'
 import type {SealedValue} from '../vault/seal'
-import {daemonSocketPath} from '../vault/status'
 import {Vault} from '../vault/vault'
 
 /**
@@ -17,7 +17,7 @@ export function sealingVault(env: NodeJS.ProcessEnv = process.env): Vault {
 }
 
 async function daemonSeal(vault: Vault, env: NodeJS.ProcessEnv, op: 'seal' | 'seal_tenant', params: Record<string, unknown>): Promise<SealedValue> {
-  const client = env.AIVAULTD_DISABLE === '1' ? undefined : await DaemonClient.connect(daemonSocketPath(vault))
+  const client = env.AIVAULTD_DISABLE === '1' ? undefined : await DaemonClient.connect(daemonSocketPath(vault.env))
   if (!client) throw new AivaultError('vault_locked', 'this passphrase vault is locked', {hint: 'run "aivault unlock" first'})
   try {
     const reply = await client.request<{sealed: SealedValue}>(op, params)

@@ -14,11 +14,11 @@ import type {Refusal} from '../broker/refusals'
 import {auditRefusal} from '../broker/refusals'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
-import type {ProxyToken} from '../vault/proxy-tokens'
-import {checkToken, knownTokenId} from '../vault/proxy-tokens'
 import {recordsVersion} from '../vault/stat-cache'
 import {VersionedMemo} from '../versioned-memo'
 import {sendProblem} from './problem'
+import type {ProxyToken} from './proxy-tokens'
+import {checkToken, knownTokenId} from './proxy-tokens'
 
 export interface ServeOptions {
   host: string

@@ -7,7 +7,7 @@ import {checkName} from '../../cli/flags'
 import {MAX_TOKEN_TTL_MS} from '../../cli/limits'
 import {AivaultError, usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
-import {mintToken} from '../../vault/proxy-tokens'
+import {mintToken} from '../../server/proxy-tokens'
 import {Vault} from '../../vault/vault'
 
 export default class TokenMint extends AivaultCommand {

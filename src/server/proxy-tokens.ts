@@ -3,12 +3,12 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
+import {writeFileAtomic} from '../vault/atomic-file'
+import {ParsedFileMemo} from '../vault/record-folder'
+import {recordsVersion} from '../vault/stat-cache'
+import {readVaultFile} from '../vault/vault-file'
+import type {Vault} from '../vault/vault'
 import {VersionedMemo} from '../versioned-memo'
-import {writeFileAtomic} from './atomic-file'
-import {ParsedFileMemo} from './record-folder'
-import {recordsVersion} from './stat-cache'
-import {readVaultFile} from './vault-file'
-import type {Vault} from './vault'
 
 /** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
 export interface ProxyToken {
