@@ -27,6 +27,13 @@ module.exports = {
       to: {path: '^src/(cli|commands|render)/'},
     },
     {
+      name: 'broker-no-files',
+      severity: 'error',
+      comment: 'src/broker never touches files directly: it asks src/vault (records, key files, a testing vault\'s CA file).',
+      from: {path: '^src/broker/'},
+      to: {dependencyTypes: ['core'], path: '^(node:)?fs(/promises)?$'},
+    },
+    {
       name: 'render-types-only',
       severity: 'error',
       comment: 'src/render formats results: it may name other layers\' types, never run their code.',

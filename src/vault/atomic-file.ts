@@ -98,7 +98,7 @@ export function listRecordFiles(dir: string): string[] {
   return names.filter((name) => name.endsWith('.yaml') && !name.startsWith('.')).sort()
 }
 
-/** Read a file outside the vault folder (a key file), following links as the operator set them up. */
+/** Read a file outside the vault folder (a key file, a testing vault's CA file), following links as the operator set them up. */
 export function readFileIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8')

@@ -81,6 +81,11 @@ describe('lint: layer rules (dependency-cruiser)', () => {
     assert.deepEqual(ruleNames(found), ['broker-not-ui src/broker/leak.ts -> src/cli/flags.ts', 'broker-not-ui src/broker/leak.ts -> src/render/text.ts'])
   })
 
+  it('keeps src/broker off the file system (it asks src/vault)', () => {
+    const found = tree({'src/broker/leak.ts': "import * as fs from 'node:fs'\nimport {readFileSync} from 'fs'\nexport const leak = [fs, readFileSync]\n"})
+    assert.deepEqual([...new Set(ruleNames(found))], ['broker-no-files src/broker/leak.ts -> fs'])
+  })
+
   it('lets src/render import types only', () => {
     const found = tree({'src/render/leak.ts': "import {Vault} from '../vault/vault'\nexport const make = () => new Vault()\n"})
     assert.deepEqual(ruleNames(found), ['render-types-only src/render/leak.ts -> src/vault/vault.ts'])
