@@ -1,7 +1,8 @@
 import type {CapabilityPolicy} from '../vault/broker-records'
 import type {Keyring} from '../vault/keyring'
-import {VersionedMemo} from '../vault/stat-cache'
+import {recordsVersion} from '../vault/stat-cache'
 import type {Vault} from '../vault/vault'
+import {VersionedMemo} from '../versioned-memo'
 import {applyFixedAuth, injectedNames} from './auth'
 import type {AuthInjection, AuthMaterial} from './auth/types'
 import type {ResolvedCapability} from './capabilities'
@@ -37,7 +38,7 @@ export interface Route {
   eventPrefixes?: Map<string, string>
 }
 
-const routes = new VersionedMemo<Route>()
+const routes = new VersionedMemo<Route>(recordsVersion)
 
 function routeKey(capability: string, credential: string | undefined, ctx: InvocationContext): string {
   return `${capability}\0${credential ?? ''}\0${ctx.workspaceId ?? ''}\0${ctx.groupId ?? ''}\0${ctx.consumer ?? ''}`

@@ -1,7 +1,7 @@
-import * as fs from 'node:fs'
 import * as net from 'node:net'
 
 import {AivaultError} from '../errors'
+import {readFileIfExists} from '../vault/atomic-file'
 
 /**
  * The AIVAULT_DEV_* test overrides (SPEC §14, §15). Honoured only in vaults created with
@@ -40,11 +40,13 @@ export function readTestOverrides(env: NodeJS.ProcessEnv, testingVault: boolean)
   }
   let caCert: string | undefined
   if (env.AIVAULT_DEV_CA_CERT_PATH) {
+    // The broker touches no file itself: the vault reads the CA file, as it reads key files.
     try {
-      caCert = fs.readFileSync(env.AIVAULT_DEV_CA_CERT_PATH, 'utf8')
+      caCert = readFileIfExists(env.AIVAULT_DEV_CA_CERT_PATH)
     } catch {
-      throw new AivaultError('invalid_request', `AIVAULT_DEV_CA_CERT_PATH ${env.AIVAULT_DEV_CA_CERT_PATH} cannot be read`)
+      caCert = undefined
     }
+    if (caCert === undefined) throw new AivaultError('invalid_request', `AIVAULT_DEV_CA_CERT_PATH ${env.AIVAULT_DEV_CA_CERT_PATH} cannot be read`)
   }
   return {
     resolve,

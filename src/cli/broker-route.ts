@@ -9,9 +9,8 @@ import {DaemonClient, replyError, startDaemon} from '../daemon/client'
 import type {OverrideClaim} from '../daemon/overrides'
 import {testOverridesOf} from '../daemon/overrides'
 import type {StreamFrame} from '../daemon/protocol'
+import {daemonSocketPath} from '../daemon/socket-path'
 import {AivaultError} from '../errors'
-import {daemonSocketPath} from '../vault/status'
-import {Vault} from '../vault/vault'
 
 export interface RouteOptions {
   context: InvocationContext
@@ -29,7 +28,7 @@ export async function routeInvocation(envelope: Envelope, options: RouteOptions,
   if (env.AIVAULTD_DISABLE === '1') {
     return invoke(brokerDepsFromEnv(env), envelope, {context: options.context, stream: options.stream, followRedirects: options.followRedirects})
   }
-  const socket = daemonSocketPath(Vault.fromEnv(env))
+  const socket = daemonSocketPath(env)
   let client = await DaemonClient.connect(socket)
   if (!client) {
     if (env.AIVAULTD_AUTOSTART === '0') {

@@ -1,10 +1,9 @@
 import {DaemonClient, startDaemon} from '../daemon/client'
+import {daemonSocketPath} from '../daemon/socket-path'
 import {AivaultError} from '../errors'
-import {daemonSocketPath} from '../vault/status'
-import {Vault} from '../vault/vault'
 
 export function socketFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  return daemonSocketPath(Vault.fromEnv(env))
+  return daemonSocketPath(env)
 }
 
 /** The running daemon, started when none is (unlock needs one to hold the key). */

@@ -117,3 +117,11 @@ export function splitKeyValue(raw: string, flag: string, position: number): [str
   if (at <= 0) throw usageError(`${flag} number ${position} is not KEY=VALUE (no "=" after a name)`, `write it as ${flag} NAME=VALUE`)
   return [raw.slice(0, at), raw.slice(at + 1)]
 }
+
+/** `--workspace-id` and `--group-id` naming whom a credential or token serves; a group needs its workspace. */
+export function parseTenantTarget(flags: {'workspace-id'?: string; 'group-id'?: string}): {workspaceId?: string; groupId?: string} {
+  const workspaceId = flags['workspace-id'] === undefined ? undefined : checkName('workspace', flags['workspace-id'], '--workspace-id')
+  const groupId = flags['group-id'] === undefined ? undefined : checkName('group', flags['group-id'], '--group-id')
+  if (groupId && !workspaceId) throw usageError('--group-id needs --workspace-id')
+  return {workspaceId, groupId}
+}

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {usageError} from '../errors'
+import {SECRET_REF} from '../vault/credential-record'
 import type {SecretRef} from '../vault/secrets-service'
 import {checkSecretName, parseScope, scopeFlags} from './flags'
 
@@ -20,4 +21,18 @@ export function parseSecretRef(flags: {id?: string; name?: string; scope?: strin
     return {id: flags.id}
   }
   return {name: checkSecretName(flags.name as string), scope: scoped ? parseScope(flags) : undefined}
+}
+
+/**
+ * A credential's `--secret-ref` values: `vault:secret:<id>`, or `PLACEHOLDER=vault:secret:<id>`
+ * for a provider that takes several secrets. Anything else is a usage error (exit 2).
+ */
+export function parseCredentialSecretRefs(values: string[]): {placeholder?: string; secretId: string}[] {
+  return values.map((raw) => {
+    const at = raw.indexOf('=')
+    const [placeholder, ref] = at === -1 ? [undefined, raw] : [raw.slice(0, at), raw.slice(at + 1)]
+    const id = SECRET_REF.exec(ref)?.[1]
+    if (!id) throw usageError(`--secret-ref ${JSON.stringify(raw)} is not vault:secret:<id>`, 'see "aivault secrets list" for ids')
+    return {placeholder, secretId: id}
+  })
 }

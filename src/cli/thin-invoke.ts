@@ -6,11 +6,10 @@
  * command, with the same results (test/cli/invoke-flags-equivalence.test.ts).
  */
 import * as net from 'node:net'
-import * as os from 'node:os'
-import * as path from 'node:path'
 
 import {testOverridesOf} from '../daemon/overrides'
 import {lineSplitter} from '../daemon/protocol'
+import {daemonSocketPath} from '../daemon/socket-path'
 import {isValidName} from '../vault/names'
 import type {InvokeFlagSpec} from './invoke-flag-table'
 import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
@@ -102,19 +101,13 @@ function namesValid({envelope: {capability, credential}, context}: ThinInvocatio
   return context.clientIp === undefined || net.isIP(context.clientIp) !== 0
 }
 
-function socketPath(env: NodeJS.ProcessEnv): string {
-  if (env.AIVAULTD_SOCKET) return path.resolve(env.AIVAULTD_SOCKET)
-  if (env.AIVAULT_DIR) return path.join(path.resolve(env.AIVAULT_DIR), 'run', 'aivaultd.sock')
-  return path.join(os.homedir(), '.aivault', 'run', 'aivaultd.sock')
-}
-
 /** Run `invoke` through a live daemon. Resolves false when the full CLI should take over. */
 export function thinInvoke(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (env.AIVAULTD_DISABLE === '1') return Promise.resolve(false)
   const parsed = parseThinInvoke(argv)
   if (!parsed) return Promise.resolve(false)
   return new Promise((resolve) => {
-    const conn = net.connect(socketPath(env))
+    const conn = net.connect(daemonSocketPath(env))
     let started = false
     let status = 0
     conn.once('error', () => {

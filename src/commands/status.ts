@@ -3,8 +3,9 @@ import {loadBuiltinRegistry} from '../registry/registry'
 import {renderStatus} from '../render/vault'
 import {listRecordFiles} from '../vault/atomic-file'
 import type {VaultStatus} from '../vault/status'
-import {daemonSocketPath, vaultStatus} from '../vault/status'
+import {vaultStatus} from '../vault/status'
 import {DaemonClient} from '../daemon/client'
+import {daemonSocketPath} from '../daemon/socket-path'
 import {Vault} from '../vault/vault'
 
 export default class Status extends AivaultCommand {
@@ -15,7 +16,7 @@ export default class Status extends AivaultCommand {
   async run(): Promise<VaultStatus> {
     await this.parse(Status)
     const vault = Vault.fromEnv()
-    const socket = daemonSocketPath(vault)
+    const socket = daemonSocketPath(vault.env)
     const client = await DaemonClient.connect(socket, 300)
     let unlocked = false
     if (client) {

@@ -1,9 +1,8 @@
 import {resolve} from 'node:path'
 
 import {AivaultError} from '../errors'
-import {daemonSocketPath} from '../vault/status'
-import {Vault} from '../vault/vault'
 import {Daemon} from './server'
+import {daemonSocketPath} from './socket-path'
 
 const USAGE = 'usage: aivaultd [--socket PATH] [--shared] [--once]'
 
@@ -29,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`Error: --socket needs a path\n${USAGE}\n`)
     process.exit(2)
   }
-  const path = socket === undefined ? daemonSocketPath(Vault.fromEnv()) : resolve(socket)
+  const path = socket === undefined ? daemonSocketPath() : resolve(socket)
   const idle = Number(process.env.AIVAULTD_IDLE_EXIT_MS ?? 30 * 60_000)
   const daemon = new Daemon({socket: path, shared, once, idleExitMs: idle})
   try {

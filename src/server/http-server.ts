@@ -14,10 +14,11 @@ import type {Refusal} from '../broker/refusals'
 import {auditRefusal} from '../broker/refusals'
 import type {InvocationContext} from '../broker/resolve-credential'
 import {AivaultError} from '../errors'
-import type {ProxyToken} from '../vault/proxy-tokens'
-import {checkToken, knownTokenId} from '../vault/proxy-tokens'
-import {VersionedMemo} from '../vault/stat-cache'
+import {recordsVersion} from '../vault/stat-cache'
+import {VersionedMemo} from '../versioned-memo'
 import {sendProblem} from './problem'
+import type {ProxyToken} from './proxy-tokens'
+import {checkToken, knownTokenId} from './proxy-tokens'
 import {bearerOf, decodeCredentialId, forwardedHeaders, isLoopback, splitPassthrough, tokenFrom} from './request-parts'
 
 export interface ServeOptions {
@@ -217,7 +218,7 @@ interface Candidate {
 }
 
 /** A provider's capabilities with upper-case methods, kept while the vault's records are unchanged. */
-const candidatesByProvider = new VersionedMemo<Candidate[]>()
+const candidatesByProvider = new VersionedMemo<Candidate[]>(recordsVersion)
 
 function candidatesOf(deps: BrokerDeps, provider: string): Candidate[] {
   return candidatesByProvider.get(provider, () => {
@@ -233,7 +234,7 @@ interface Match {
 }
 
 /** Per provider, method and path: the capabilities that allow it, longest prefix first. */
-const matchesByCall = new VersionedMemo<Match[]>()
+const matchesByCall = new VersionedMemo<Match[]>(recordsVersion)
 
 function matchesOf(deps: BrokerDeps, provider: string, method: string, target: {path: string; segments: string[]}): Match[] {
   return matchesByCall.get(`${provider} ${method} ${target.path}`, () => {

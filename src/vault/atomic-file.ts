@@ -1,13 +1,23 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {noteWrite} from './stat-cache'
 import {DIR_MODE, ensureVaultDir, entryKind, FILE_MODE, refusedEntry, writeAll} from './vault-file'
 
 export {DIR_MODE, FILE_MODE} from './vault-file'
 export const TEMP_SUFFIX = '.tmp'
 
 let tempCounter = 0
+
+/**
+ * Told of every file this process replaces or removes. The stat cache of a long-lived process
+ * sets it while it watches (stat-cache.ts), so a write is seen at once, before the kernel's
+ * event; this module knows nothing of caches.
+ */
+let writeListener: ((file: string) => void) | undefined
+
+export function onFileWritten(listener: ((file: string) => void) | undefined): void {
+  writeListener = listener
+}
 
 /** Create a folder outside the vault (keys); folders inside it go through ensureVaultDir. */
 export function ensureDir(dir: string): void {
@@ -53,7 +63,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
     fs.rmSync(temp, {force: true})
     throw error
   }
-  noteWrite(file)
+  writeListener?.(file)
   if (options.syncDir !== false) fsyncDir(dir)
 }
 
@@ -65,7 +75,7 @@ export function removeFileDurably(file: string): boolean {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
     throw error
   }
-  noteWrite(file)
+  writeListener?.(file)
   fsyncDir(path.dirname(file))
   return true
 }
@@ -88,7 +98,7 @@ export function listRecordFiles(dir: string): string[] {
   return names.filter((name) => name.endsWith('.yaml') && !name.startsWith('.')).sort()
 }
 
-/** Read a file outside the vault folder (a key file), following links as the operator set them up. */
+/** Read a file outside the vault folder (a key file, a testing vault's CA file), following links as the operator set them up. */
 export function readFileIfExists(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8')

@@ -1,13 +1,14 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
+import {VersionedMemo} from '../versioned-memo'
 import {removeFileDurably, writeFileAtomic} from './atomic-file'
 import type {CredentialRecord} from './credential-record'
 import {parseCredentialRecord, serializeCredential} from './credential-record'
 import type {VaultPaths} from './paths'
 import {decodeRecordFileName, encodeRecordFileName} from './paths'
 import {ParsedFileMemo, RecordFolder} from './record-folder'
-import {VersionedMemo} from './stat-cache'
+import {recordsVersion} from './stat-cache'
 import {fromYaml, toYaml} from './yaml-codec'
 
 /** credentials/<encoded id>.yaml, one file per credential (ids may contain ':'). */
@@ -33,7 +34,7 @@ export class CredentialStore {
 
   private readonly memo = new ParsedFileMemo<CredentialRecord>()
   /** Long-lived processes look a credential up on every call: reused while the folder is unchanged. */
-  private readonly recent = new VersionedMemo<CredentialRecord | undefined>()
+  private readonly recent = new VersionedMemo<CredentialRecord | undefined>(recordsVersion)
 
   find(id: string): CredentialRecord | undefined {
     return this.recent.get(id, () => this.read(id))

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
 import {TEMP_SUFFIX} from './atomic-file'
-import type {DoctorFinding} from './doctor'
+import type {DoctorFinding} from './doctor-finding'
 import {chmodNoFollow, DIR_MODE, entryKind, FILE_MODE, readVaultFile} from './vault-file'
 
 const CONFLICT_MARKER = /^(<{7}|={7}|>{7})( |$)/m

@@ -5,17 +5,10 @@ import {checkVaultFiles, listingOrRefusal} from './doctor-files'
 import {checkHosts} from './doctor-hosts'
 import {relativeToVault} from './paths'
 import {rotateMaster} from './rotate-master'
+import type {DoctorFinding} from './doctor-finding'
 import type {Vault} from './vault'
 
-export interface DoctorFinding {
-  check: 'vault' | 'keys' | 'records' | 'permissions' | 'temp-files' | 'conflicts' | 'links' | 'references' | 'hosts' | 'audit' | 'rotation'
-  file?: string
-  problem: string
-  fixed: boolean
-  code?: string
-  /** Reported, but not a fault of the vault (a locked vault whose records could not be opened). */
-  warning?: boolean
-}
+export type {DoctorFinding} from './doctor-finding'
 
 export interface DoctorReport {
   ok: boolean

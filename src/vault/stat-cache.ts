@@ -1,6 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+import {onFileWritten} from './atomic-file'
+
 /**
  * Identity of a file's current bytes without reading them: size, inode, mtime and ctime in
  * nanoseconds. Every record write is a rename, so a changed record always has a new inode.
@@ -51,6 +53,7 @@ class StatCache {
     this.expiry = expiryTimer(() => this.clear(), MAX_AGE_MS)
     // A long-lived server stops when it is told to, not because of this timer.
     this.expiry.unref()
+    onFileWritten((file) => this.wrote(file))
   }
 
   /** (Re)start a watcher for each folder; a folder replaced on disk needs a fresh one. */
@@ -102,6 +105,7 @@ class StatCache {
   }
 
   close(): void {
+    onFileWritten(undefined)
     this.expiry?.close()
     this.expiry = undefined
     for (const watcher of this.watchers.values()) watcher.close()
@@ -146,36 +150,4 @@ export function recordsVersion(): number | undefined {
 
 export function stopWatching(): void {
   cache.close()
-}
-
-export function noteWrite(file: string): void {
-  cache.wrote(file)
-}
-
-/**
- * Values derived from watched records (a route, a token's record, a credential), reused while
- * recordsVersion() is unchanged and computed afresh every time when nothing is watched (the
- * one-shot CLI). A failed computation is not kept. Bounded: a full memo starts over.
- */
-export class VersionedMemo<V> {
-  private version?: number
-  private readonly values = new Map<string, V>()
-
-  constructor(private readonly max = 1000) {}
-
-  get(key: string, compute: (key: string) => V): V {
-    const version = cache.currentVersion()
-    if (version === undefined) return compute(key)
-    if (version !== this.version) {
-      this.values.clear()
-      this.version = version
-    }
-    let value = this.values.get(key)
-    if (value === undefined && !this.values.has(key)) {
-      value = compute(key)
-      if (this.values.size >= this.max) this.values.clear()
-      this.values.set(key, value)
-    }
-    return value as V
-  }
 }

@@ -18,13 +18,6 @@ export interface VaultStatus {
   permissionWarnings: string[]
 }
 
-/** Default daemon socket (SPEC §15): under the vault's run/ when AIVAULT_DIR is set. */
-export function daemonSocketPath(vault: Vault): string {
-  if (vault.env.AIVAULTD_SOCKET) return path.resolve(vault.env.AIVAULTD_SOCKET)
-  if (vault.env.AIVAULT_DIR) return path.join(vault.paths.runDir, 'aivaultd.sock')
-  return path.join(path.dirname(path.dirname(vault.paths.root)), 'run', 'aivaultd.sock')
-}
-
 /** By lstat: a link is never followed (doctor reports it); the key file outside the vault is. */
 function looserThan(file: string, want: number, follow = false): boolean {
   const st = follow ? fs.statSync(file, {throwIfNoEntry: false}) : fs.lstatSync(file, {throwIfNoEntry: false})

@@ -40,6 +40,17 @@ const tamperedWhileUnlocked = (): AivaultError =>
   })
 
 /**
+ * Seals for a process that holds no key (a passphrase vault unlocked in aivaultd): the
+ * plaintext goes to whoever holds the key, and only the sealed value comes back. Given to
+ * the vault when it is made (the CLI's sealingVault), never set afterwards.
+ */
+export interface RemoteSealer {
+  seal(request: {secretId: string; scope: SecretScope; pinnedProvider: string | null; tenantHost?: string; plaintext: Uint8Array}): Promise<SealedValue>
+  /** `nonce` names the sealed value the caller holds: the daemon refuses a record that changed meanwhile. */
+  sealForTenant(request: {secretId: string; nonce: string; tenantHost: string}): Promise<SealedValue>
+}
+
+/**
  * One vault folder: its paths, config, record stores, keys and audit log. Nothing here is
  * read until asked for, so a command pays only for what it uses.
  */
@@ -66,6 +77,7 @@ export class Vault {
   constructor(
     readonly paths: VaultPaths,
     readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly remoteSealer?: RemoteSealer,
   ) {
     this.secrets = new SecretStore(paths)
     this.credentials = new CredentialStore(paths)
@@ -75,8 +87,8 @@ export class Vault {
     this.audit = new AuditLog(paths.auditDir, path.join(paths.runDir, 'audit.lock'), env.AIVAULT_DISABLE_DISK_LOGS === '1')
   }
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): Vault {
-    return new Vault(resolveVaultPaths(env), env)
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, remoteSealer?: RemoteSealer): Vault {
+    return new Vault(resolveVaultPaths(env), env, remoteSealer)
   }
 
   exists(): boolean {
@@ -205,18 +217,16 @@ export class Vault {
       keyring = await this.keyring()
     } catch (error) {
       if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer)) throw error
-      return this.remoteSealer({secretId, scope, pinnedProvider, tenantHost, plaintext})
+      return this.remoteSealer.seal({secretId, scope, pinnedProvider, tenantHost, plaintext})
     }
     return sealValue(keyring.current, plaintext, associatedData(this.config().vaultId, secretId, scope, pinnedProvider ?? undefined, tenantHost))
   }
-
-  remoteSealer?: (request: {secretId: string; scope: SecretScope; pinnedProvider: string | null; tenantHost?: string; plaintext: Uint8Array}) => Promise<SealedValue>
 
   /**
    * Bind a per-tenant key to its tenant (SPEC §4): the record's value, opened under its current
    * metadata, sealed again with `tenantHost` in the associated data. A key already bound to
    * another tenant is refused here, so the daemon (which does this for a process without the
-   * key, via `remoteTenantSealer`) enforces it too. The caller writes the record.
+   * key, via its RemoteSealer) enforces it too. The caller writes the record.
    */
   async sealForTenant(record: SecretRecord, tenantHost: string): Promise<SealedValue> {
     if (record.tenantHost && record.tenantHost !== tenantHost) {
@@ -228,8 +238,8 @@ export class Vault {
     try {
       keyring = await this.keyring()
     } catch (error) {
-      if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteTenantSealer)) throw error
-      return this.remoteTenantSealer({secretId: record.id, nonce: record.sealed.nonce, tenantHost})
+      if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer)) throw error
+      return this.remoteSealer.sealForTenant({secretId: record.id, nonce: record.sealed.nonce, tenantHost})
     }
     const vaultId = this.config().vaultId
     const value = await this.secrets.open(record, keyring, vaultId)
@@ -239,9 +249,6 @@ export class Vault {
       value.fill(0)
     }
   }
-
-  /** `nonce` names the sealed value the caller holds: the daemon refuses a record that changed meanwhile. */
-  remoteTenantSealer?: (request: {secretId: string; nonce: string; tenantHost: string}) => Promise<SealedValue>
 
   /** Hold an unlocked keyring, verified against `config`, in memory (aivaultd only) until `lock()` or the TTL. */
   holdUnlocked(keyring: Keyring, ttlMs: number, config: VaultConfig): number {

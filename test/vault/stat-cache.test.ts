@@ -7,7 +7,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {MAX_AGE_MS, noteWrite, recordsVersion, stopWatching, VersionedMemo, watchFolders} from '../../src/vault/stat-cache'
+import {writeFileAtomic} from '../../src/vault/atomic-file'
+import {MAX_AGE_MS, recordsVersion, stopWatching, watchFolders} from '../../src/vault/stat-cache'
+import {VersionedMemo} from '../../src/versioned-memo'
 
 describe('vault/stat-cache: VersionedMemo', () => {
   let root: string
@@ -43,7 +45,7 @@ describe('vault/stat-cache: VersionedMemo', () => {
 
   it('computes every time when nothing is watched (a one-shot CLI)', () => {
     assert.equal(recordsVersion(), undefined)
-    const memo = counted(new VersionedMemo<string>())
+    const memo = counted(new VersionedMemo<string>(recordsVersion))
     assert.equal(memo.get('a'), 'value of a')
     memo.get('a')
     assert.equal(memo.computed(), 2)
@@ -51,7 +53,7 @@ describe('vault/stat-cache: VersionedMemo', () => {
 
   it('reuses a value while the watched folders are unchanged, and recomputes after a change on disk', async () => {
     watchFolders(root, [records])
-    const memo = counted(new VersionedMemo<string>())
+    const memo = counted(new VersionedMemo<string>(recordsVersion))
     memo.get('a')
     memo.get('a')
     memo.get('b')
@@ -66,9 +68,10 @@ describe('vault/stat-cache: VersionedMemo', () => {
 
   it('recomputes at once after this process writes into a watched folder', () => {
     watchFolders(root, [records])
-    const memo = counted(new VersionedMemo<string>())
+    const memo = counted(new VersionedMemo<string>(recordsVersion))
     memo.get('a')
-    noteWrite(path.join(records, 'a.yaml'))
+    // Synchronously: writeFileAtomic tells the watching cache before the kernel's event arrives.
+    writeFileAtomic(path.join(records, 'a.yaml'), 'id: a\n', {root})
     memo.get('a')
     assert.equal(memo.computed(), 2)
   })
@@ -85,7 +88,7 @@ describe('vault/stat-cache: VersionedMemo', () => {
     assert.equal(timers[0].everyMs, MAX_AGE_MS)
     assert.equal(MAX_AGE_MS, 1000)
     assert.ok(timers[0].unrefed, 'the expiry timer must not keep a server alive')
-    const memo = counted(new VersionedMemo<string>())
+    const memo = counted(new VersionedMemo<string>(recordsVersion))
     memo.get('a')
     memo.get('a')
     assert.equal(memo.computed(), 1)
@@ -98,7 +101,7 @@ describe('vault/stat-cache: VersionedMemo', () => {
 
   it('does not keep a computation that failed', () => {
     watchFolders(root, [records])
-    const memo = new VersionedMemo<string>()
+    const memo = new VersionedMemo<string>(recordsVersion)
     let calls = 0
     const failing = () => {
       calls++
@@ -111,7 +114,7 @@ describe('vault/stat-cache: VersionedMemo', () => {
 
   it('stays bounded: a full memo starts over', () => {
     watchFolders(root, [records])
-    const memo = counted(new VersionedMemo<string>(2))
+    const memo = counted(new VersionedMemo<string>(recordsVersion, 2))
     memo.get('a')
     memo.get('b')
     memo.get('c') // full: starts over with c

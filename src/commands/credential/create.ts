@@ -2,13 +2,12 @@ import {Args, Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
 import {authFlags, authFromFlags} from '../../cli/auth-flags'
-import {checkName} from '../../cli/flags'
-import {usageError} from '../../errors'
+import {checkName, parseTenantTarget} from '../../cli/flags'
 import {parseCredentialHosts} from '../../cli/hosts'
+import {parseCredentialSecretRefs} from '../../cli/secret-ref'
 import {sealingVault} from '../../cli/vault-access'
 import {builtinCatalog} from '../../registry/vault-catalog'
 import {renderCredentialCreated} from '../../render/credentials'
-import {SECRET_REF} from '../../vault/credential-record'
 import type {CredentialView} from '../../vault/credentials-service'
 import {createCredential, credentialView, waitingCommand} from '../../vault/credentials-service'
 
@@ -42,17 +41,9 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
     const {args, flags} = await this.parse(CredentialCreate)
     checkName('credential', args.id, 'credential id')
     checkName('provider', flags.provider, '--provider')
-    if (flags['workspace-id'] !== undefined) checkName('workspace', flags['workspace-id'], '--workspace-id')
-    if (flags['group-id'] !== undefined) checkName('group', flags['group-id'], '--group-id')
-    if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
+    const {workspaceId, groupId} = parseTenantTarget(flags)
     const hosts = parseCredentialHosts(flags.host ?? [])
-    const secretRefs = flags['secret-ref'].map((raw) => {
-      const at = raw.indexOf('=')
-      const [placeholder, ref] = at === -1 ? [undefined, raw] : [raw.slice(0, at), raw.slice(at + 1)]
-      const id = SECRET_REF.exec(ref)?.[1]
-      if (!id) throw usageError(`--secret-ref ${JSON.stringify(raw)} is not vault:secret:<id>`, 'see "aivault secrets list" for ids')
-      return {placeholder, secretId: id}
-    })
+    const secretRefs = parseCredentialSecretRefs(flags['secret-ref'])
     const auth = authFromFlags(flags, hosts)
     const catalog = builtinCatalog()
     const record = await createCredential(sealingVault(), catalog, {
@@ -61,8 +52,8 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
       secretRefs,
       auth,
       hosts,
-      workspaceId: flags['workspace-id'],
-      groupId: flags['group-id'],
+      workspaceId,
+      groupId,
     })
     const view = credentialView(record, catalog)
     this.log(renderCredentialCreated(view, waitingCommand(record, catalog)))

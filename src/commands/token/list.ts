@@ -1,6 +1,6 @@
 import {AivaultCommand} from '../../base-command'
 import {table} from '../../render/text'
-import {listTokens} from '../../vault/proxy-tokens'
+import {listTokens} from '../../server/proxy-tokens'
 import {Vault} from '../../vault/vault'
 
 export default class TokenList extends AivaultCommand {

@@ -3,11 +3,11 @@ import {Flags} from '@oclif/core'
 import {AivaultCommand} from '../../base-command'
 import {findCapability} from '../../broker/capabilities'
 import {parseDuration} from '../../cli/duration'
-import {checkName} from '../../cli/flags'
+import {checkName, parseTenantTarget} from '../../cli/flags'
 import {MAX_TOKEN_TTL_MS} from '../../cli/limits'
-import {AivaultError, usageError} from '../../errors'
+import {AivaultError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
-import {mintToken} from '../../vault/proxy-tokens'
+import {mintToken} from '../../server/proxy-tokens'
 import {Vault} from '../../vault/vault'
 
 export default class TokenMint extends AivaultCommand {
@@ -31,10 +31,8 @@ export default class TokenMint extends AivaultCommand {
     const ttlMs = parseDuration(flags.ttl, MAX_TOKEN_TTL_MS)
     for (const id of flags.capability) checkName('capability', id, '--capability')
     if (flags.credential !== undefined) checkName('credential', flags.credential, '--credential')
-    if (flags['workspace-id'] !== undefined) checkName('workspace', flags['workspace-id'], '--workspace-id')
-    if (flags['group-id'] !== undefined) checkName('group', flags['group-id'], '--group-id')
+    const {workspaceId, groupId} = parseTenantTarget(flags)
     if (flags.consumer !== undefined) checkName('consumer', flags.consumer, '--consumer')
-    if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
     const vault = Vault.fromEnv()
     const registry = loadBuiltinRegistry()
     for (const id of flags.capability) findCapability(vault, registry, id)
@@ -45,8 +43,8 @@ export default class TokenMint extends AivaultCommand {
     const {token, record} = await mintToken(vault, {
       capabilities: flags.capability,
       credential: flags.credential ?? null,
-      workspaceId: flags['workspace-id'] ?? null,
-      groupId: flags['group-id'] ?? null,
+      workspaceId: workspaceId ?? null,
+      groupId: groupId ?? null,
       consumer: flags.consumer ?? null,
       ttlMs,
     })

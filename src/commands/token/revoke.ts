@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import {revokeToken} from '../../vault/proxy-tokens'
+import {revokeToken} from '../../server/proxy-tokens'
 import {Vault} from '../../vault/vault'
 
 export default class TokenRevoke extends AivaultCommand {

@@ -3,11 +3,12 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {writeFileAtomic} from './atomic-file'
-import {ParsedFileMemo} from './record-folder'
-import {VersionedMemo} from './stat-cache'
-import {readVaultFile} from './vault-file'
-import type {Vault} from './vault'
+import {writeFileAtomic} from '../vault/atomic-file'
+import {ParsedFileMemo} from '../vault/record-folder'
+import {recordsVersion} from '../vault/stat-cache'
+import {readVaultFile} from '../vault/vault-file'
+import type {Vault} from '../vault/vault'
+import {VersionedMemo} from '../versioned-memo'
 
 /** A proxy token as stored: only the SHA-256 of the token, under run/tokens/ (never in git). */
 export interface ProxyToken {
@@ -60,7 +61,7 @@ const TOKEN_SHAPE = /^avp_[A-Za-z0-9_-]{20,}$/
  * (stat-cache.ts), the answer for a token is reused without hashing it again; a revoke
  * rewrites the file, which changes the folder.
  */
-const recent = new VersionedMemo<{record: ProxyToken; expiresAtMs: number} | undefined>()
+const recent = new VersionedMemo<{record: ProxyToken; expiresAtMs: number} | undefined>(recordsVersion)
 
 function lookup(vault: Vault, token: string): {record: ProxyToken; expiresAtMs: number} | undefined {
   return recent.get(token, () => {
