@@ -79,12 +79,12 @@ async function endToEnd(rounds) {
 }
 
 function brokerWork(count) {
-  const {normalizeTarget, pathMatchesPrefix} = require(path.join(DIST, 'broker', 'path.js'))
-  const {filterRequestHeaders, isDroppedResponseHeader} = require(path.join(DIST, 'broker', 'headers.js'))
-  const {effectiveHost} = require(path.join(DIST, 'broker', 'hosts.js'))
+  const {normalizeTarget, pathMatchesPrefix} = require(path.join(DIST, 'broker', 'request', 'path.js'))
+  const {filterRequestHeaders, isDroppedResponseHeader} = require(path.join(DIST, 'broker', 'request', 'headers.js'))
+  const {effectiveHost} = require(path.join(DIST, 'broker', 'credential', 'hosts.js'))
   const {applyAuth, injectedNames} = require(path.join(DIST, 'broker', 'auth', 'index.js'))
-  const {scrubText, secretSpellings} = require(path.join(DIST, 'broker', 'scrub.js'))
-  const {encodeQuery} = require(path.join(DIST, 'broker', 'path.js'))
+  const {scrubText, secretSpellings} = require(path.join(DIST, 'broker', 'response', 'scrub.js'))
+  const {encodeQuery} = require(path.join(DIST, 'broker', 'request', 'path.js'))
   const auth = {header: {header_name: 'authorization', value_template: 'Bearer {{secret}}'}}
   const credential = {id: 'openai', provider: 'openai', auth, hosts: ['api.openai.com'], secrets: {secret: 'x'}, binding: null}
   const capability = {id: 'openai/chat-completions', provider: 'openai', allow: {hosts: ['api.openai.com'], methods: ['POST'], pathPrefixes: ['/v1/chat/completions']}}

@@ -4,12 +4,12 @@
  */
 import {AivaultError} from '../errors'
 import type {Registry} from '../registry/registry'
-import type {Binding, CapabilityPolicy, CustomCapability} from '../vault/broker-records'
-import {bindingId} from '../vault/broker-records'
-import {SECRET_REF} from '../vault/credential-record'
+import type {Binding, CapabilityPolicy, CustomCapability} from '../vault/store/broker-records'
+import {bindingId} from '../vault/store/broker-records'
+import {SECRET_REF} from '../vault/store/credential-record'
 import {ensureVault} from '../vault/init'
 import type {Vault} from '../vault/vault'
-import {customCapabilityTarget, findCapability} from './capabilities'
+import {customCapabilityTarget, findCapability} from './credential/capabilities'
 
 export interface CustomCapabilityInput {
   id: string

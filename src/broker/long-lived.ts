@@ -1,11 +1,11 @@
 import * as path from 'node:path'
 
-import {ensureDir} from '../vault/atomic-file'
-import {reuseListings} from '../vault/record-folder'
-import {stopWatching, watchFolders} from '../vault/stat-cache'
+import {ensureDir} from '../vault/store/atomic-file'
+import {reuseListings} from '../vault/store/record-folder'
+import {stopWatching, watchFolders} from '../vault/store/stat-cache'
 import type {BrokerDeps} from './deps'
-import {enableDnsCache} from './ssrf'
-import {closePools, usePooledConnections} from './upstream-pool'
+import {enableDnsCache} from './request/ssrf'
+import {closePools, usePooledConnections} from './upstream/upstream-pool'
 
 /**
  * aivaultd and `aivault serve` handle many calls in one process: keep upstream connections

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {usageError} from '../errors'
-import {bindingId} from '../vault/broker-records'
+import {bindingId} from '../vault/store/broker-records'
 import {fitsFileName} from '../vault/names'
 import {checkName} from './flags'
 

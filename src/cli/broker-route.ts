@@ -1,10 +1,10 @@
 import {Readable} from 'node:stream'
 
 import {brokerDepsFromEnv} from '../broker/deps'
-import type {Envelope} from '../broker/envelope'
+import type {Envelope} from '../broker/request/envelope'
 import type {BrokerResponse} from '../broker/pipeline'
 import {invoke} from '../broker/pipeline'
-import type {InvocationContext} from '../broker/resolve-credential'
+import type {InvocationContext} from '../broker/credential/resolve-credential'
 import {DaemonClient, replyError, startDaemon} from '../daemon/client'
 import type {OverrideClaim} from '../daemon/overrides'
 import {testOverridesOf} from '../daemon/overrides'

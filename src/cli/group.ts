@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {renderGroupChange} from '../render/secrets'
-import type {SecretMeta} from '../vault/secret-record'
+import type {SecretMeta} from '../vault/store/secret-record'
 import {setGroupAttachment} from '../vault/secrets-service'
 import {Vault} from '../vault/vault'
 import {checkName} from './flags'

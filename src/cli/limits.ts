@@ -6,7 +6,7 @@
 const DAY_MS = 86_400_000
 
 /** `--timeout-ms`: the broker caps an envelope's timeout at 10 minutes (SPEC §7). */
-export {MAX_TIMEOUT_MS} from '../broker/envelope'
+export {MAX_TIMEOUT_MS} from '../broker/request/envelope'
 /** `unlock --ttl` and `token mint --ttl`. */
 export const MAX_UNLOCK_TTL_MS = 30 * DAY_MS
 export const MAX_TOKEN_TTL_MS = 30 * DAY_MS

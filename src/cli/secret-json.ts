@@ -1,7 +1,7 @@
 import type {ProviderCatalog} from '../vault/catalog'
 import type {CredentialView} from '../vault/credentials-service'
 import {credentialView} from '../vault/credentials-service'
-import type {SecretMeta} from '../vault/secret-record'
+import type {SecretMeta} from '../vault/store/secret-record'
 import type {SecretChange} from '../vault/secrets-service'
 
 /** `secrets create|rotate|update` JSON (SPEC §15). */

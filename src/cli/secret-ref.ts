@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {usageError} from '../errors'
-import {SECRET_REF} from '../vault/credential-record'
+import {SECRET_REF} from '../vault/store/credential-record'
 import type {SecretRef} from '../vault/secrets-service'
 import {checkSecretName, parseScope, scopeFlags} from './flags'
 

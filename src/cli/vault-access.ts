@@ -1,7 +1,7 @@
 import {DaemonClient} from '../daemon/client'
 import {daemonSocketPath} from '../daemon/socket-path'
 import {AivaultError} from '../errors'
-import type {SealedValue} from '../vault/seal'
+import type {SealedValue} from '../vault/keys/seal'
 import type {RemoteSealer} from '../vault/vault'
 import {Vault} from '../vault/vault'
 

@@ -4,8 +4,8 @@ import {AivaultCommand} from '../base-command'
 import {builtinCatalog} from '../registry/vault-catalog'
 import {progressReporter} from '../render/progress'
 import {renderDoctor} from '../render/vault'
-import type {DoctorReport} from '../vault/doctor'
-import {runDoctor} from '../vault/doctor'
+import type {DoctorReport} from '../vault/doctor/doctor'
+import {runDoctor} from '../vault/doctor/doctor'
 import {Vault} from '../vault/vault'
 
 export default class Doctor extends AivaultCommand {

@@ -1,6 +1,6 @@
 import {AivaultCommand} from '../base-command'
-import {encodeKey} from '../vault/key-providers/file'
-import {randomKey} from '../vault/seal'
+import {encodeKey} from '../vault/keys/key-providers/file'
+import {randomKey} from '../vault/keys/seal'
 
 export default class Keygen extends AivaultCommand {
   static summary = 'Print a fresh random base64 master key (for env vaults and rotate-master --new-key).'

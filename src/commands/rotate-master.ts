@@ -5,9 +5,9 @@ import {readInputFile} from '../cli/flags'
 import {usageError} from '../errors'
 import {progressReporter} from '../render/progress'
 import {renderRotateMaster} from '../render/vault'
-import {decodeKey} from '../vault/key-providers/file'
-import type {RotateMasterResult} from '../vault/rotate-master'
-import {rotateMaster} from '../vault/rotate-master'
+import {decodeKey} from '../vault/keys/key-providers/file'
+import type {RotateMasterResult} from '../vault/keys/rotate-master'
+import {rotateMaster} from '../vault/keys/rotate-master'
 import {Vault} from '../vault/vault'
 
 export default class RotateMaster extends AivaultCommand {

@@ -1,7 +1,7 @@
 import {AivaultCommand} from '../base-command'
 import {loadBuiltinRegistry} from '../registry/registry'
 import {renderStatus} from '../render/vault'
-import {listRecordFiles} from '../vault/atomic-file'
+import {listRecordFiles} from '../vault/store/atomic-file'
 import type {VaultStatus} from '../vault/status'
 import {vaultStatus} from '../vault/status'
 import {DaemonClient} from '../daemon/client'

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path'
 
-import {readTestOverrides, TEST_OVERRIDE_VARIABLES} from '../broker/test-mode'
+import {readTestOverrides, TEST_OVERRIDE_VARIABLES} from '../broker/request/test-mode'
 import {AivaultError} from '../errors'
 
 /** The AIVAULT_DEV_* variables an environment sets, by name. */

@@ -3,9 +3,9 @@
  * `{id, op, ...}`; replies `{id, ok: true, value}` or `{id, ok: false, error: {code, message}}`.
  * `execute_stream` replies with a `head` frame, `chunk` frames (base64) and an `end` frame.
  */
-import type {Envelope} from '../broker/envelope'
+import type {Envelope} from '../broker/request/envelope'
 import type {PlannedRequest} from '../broker/pipeline'
-import type {InvocationContext} from '../broker/resolve-credential'
+import type {InvocationContext} from '../broker/credential/resolve-credential'
 
 export type DaemonOp = 'health' | 'status' | 'unlock' | 'lock' | 'execute' | 'execute_stream' | 'seal' | 'seal_tenant' | 'shutdown'
 

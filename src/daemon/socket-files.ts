@@ -9,7 +9,7 @@ import * as net from 'node:net'
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {processAlive} from '../vault/lock'
+import {processAlive} from '../vault/store/lock'
 
 const {O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY} = fs.constants
 

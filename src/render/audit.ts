@@ -1,4 +1,4 @@
-import type {AuditEvent} from '../vault/audit'
+import type {AuditEvent} from '../vault/audit/audit'
 
 const SKIP = new Set(['ts', 'kind', 'prev'])
 

@@ -1,4 +1,4 @@
-import type {CapabilityDescription, CapabilityListing} from '../broker/capability-catalog'
+import type {CapabilityDescription, CapabilityListing} from '../broker/credential/capability-catalog'
 import {plural} from './text'
 
 export function renderCapabilityList(listing: CapabilityListing): string {

@@ -1,7 +1,7 @@
 import type {SecretScope} from '../vault/scope'
 import type {DeleteResult, ImportResult, SecretChange, SecretListing} from '../vault/secrets-service'
 import type {ProvisionOutcome} from '../vault/provisioning'
-import type {SecretMeta} from '../vault/secret-record'
+import type {SecretMeta} from '../vault/store/secret-record'
 import {tenantWaitLines} from './credentials'
 import {plural, table} from './text'
 

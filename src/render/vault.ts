@@ -1,6 +1,6 @@
-import type {DoctorReport} from '../vault/doctor'
+import type {DoctorReport} from '../vault/doctor/doctor'
 import type {InitResult} from '../vault/init'
-import type {RotateMasterResult} from '../vault/rotate-master'
+import type {RotateMasterResult} from '../vault/keys/rotate-master'
 import type {VaultStatus} from '../vault/status'
 import {plural} from './text'
 

@@ -1,14 +1,14 @@
 import {AivaultError} from '../errors'
 import * as path from 'node:path'
 
-import {writeFileAtomic} from './atomic-file'
-import type {KeyProviderSettings} from './key-providers/types'
-import {KEY_PROVIDER_TYPES} from './key-providers/types'
-import type {VaultPaths} from './paths'
-import type {Kek} from './seal'
-import {configMac, verifyConfigMac} from './seal'
-import {readYamlCached} from './record-folder'
-import {toYaml} from './yaml-codec'
+import {writeFileAtomic} from './store/atomic-file'
+import type {KeyProviderSettings} from './keys/key-providers/types'
+import {KEY_PROVIDER_TYPES} from './keys/key-providers/types'
+import type {VaultPaths} from './store/paths'
+import type {Kek} from './keys/seal'
+import {configMac, verifyConfigMac} from './keys/seal'
+import {readYamlCached} from './store/record-folder'
+import {toYaml} from './store/yaml-codec'
 
 export const VAULT_FORMAT = 1
 

@@ -3,7 +3,7 @@
  * one rule per kind, a pattern and a maximum length (README "Limits"). Records already on disk
  * are read with the patterns only, so a vault written before the caps were set still opens.
  */
-import {encodeRecordFileName} from './paths'
+import {encodeRecordFileName} from './store/paths'
 
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 export const SCOPE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/

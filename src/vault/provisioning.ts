@@ -1,9 +1,9 @@
 import type {ProviderCatalog} from './catalog'
 import {completeTenantCommand} from './catalog'
-import type {CredentialRecord} from './credential-record'
+import type {CredentialRecord} from './store/credential-record'
 import type {SecretScope} from './scope'
 import {sameScope, scopedCredentialId, scopeGroup, scopeWorkspace} from './scope'
-import type {SecretMeta} from './secret-record'
+import type {SecretMeta} from './store/secret-record'
 import type {Vault} from './vault'
 
 export interface ProvisionOutcome {

@@ -1,11 +1,11 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {withFileLock} from './lock'
-import {encodeRecordFileName} from './paths'
+import {withFileLock} from './store/lock'
+import {encodeRecordFileName} from './store/paths'
 import type {SecretScope} from './scope'
-import {associatedData, sealValue} from './seal'
-import type {SecretRecord} from './secret-record'
+import {associatedData, sealValue} from './keys/seal'
+import type {SecretRecord} from './store/secret-record'
 import type {Vault} from './vault'
 
 /** Who is asking for a secret's value: the invocation's workspace and group. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {DIR_MODE, FILE_MODE, listRecordFiles} from './atomic-file'
+import {DIR_MODE, FILE_MODE, listRecordFiles} from './store/atomic-file'
 import type {Vault} from './vault'
 
 export interface VaultStatus {

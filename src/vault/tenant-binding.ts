@@ -17,9 +17,9 @@
  */
 import {AivaultError} from '../errors'
 import type {ProviderCatalog} from './catalog'
-import type {CredentialRecord} from './credential-record'
-import {secretIdOfRef} from './credential-record'
-import type {SecretRecord} from './secret-record'
+import type {CredentialRecord} from './store/credential-record'
+import {secretIdOfRef} from './store/credential-record'
+import type {SecretRecord} from './store/secret-record'
 import type {Vault} from './vault'
 
 /** The one tenant host a registry provider's credential names, or null (custom provider, or none yet). */

@@ -1,22 +1,22 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
-import {writeFileAtomic} from './atomic-file'
-import {AuditLog} from './audit'
+import {writeFileAtomic} from './store/atomic-file'
+import {AuditLog} from './audit/audit'
 import type {VaultConfig} from './config'
 import {readVaultConfig} from './config'
-import {CredentialStore} from './credential-store'
-import {EnvKeyProvider} from './key-providers/env'
-import {FileKeyProvider} from './key-providers/file'
-import {heldKeyProvider} from './key-providers/held'
-import {PassphraseKeyProvider} from './key-providers/passphrase'
-import type {KeyProvider} from './key-providers/types'
-import type {Keyring} from './keyring'
-import {loadKeyring} from './keyring'
-import {withFileLock} from './lock'
-import type {VaultPaths} from './paths'
-import {defaultKeyFile, resolveVaultPaths} from './paths'
-import type {Binding, CapabilityPolicy, CustomCapability} from './broker-records'
+import {CredentialStore} from './store/credential-store'
+import {EnvKeyProvider} from './keys/key-providers/env'
+import {FileKeyProvider} from './keys/key-providers/file'
+import {heldKeyProvider} from './keys/key-providers/held'
+import {PassphraseKeyProvider} from './keys/key-providers/passphrase'
+import type {KeyProvider} from './keys/key-providers/types'
+import type {Keyring} from './keys/keyring'
+import {loadKeyring} from './keys/keyring'
+import {withFileLock} from './store/lock'
+import type {VaultPaths} from './store/paths'
+import {defaultKeyFile, resolveVaultPaths} from './store/paths'
+import type {Binding, CapabilityPolicy, CustomCapability} from './store/broker-records'
 import {
   parseBinding,
   parseCustomCapability,
@@ -24,15 +24,15 @@ import {
   serializeBinding,
   serializeCustomCapability,
   serializePolicy,
-} from './broker-records'
-import {statStamp} from './record-folder'
+} from './store/broker-records'
+import {statStamp} from './store/record-folder'
 import type {SecretScope} from './scope'
-import type {SealedValue} from './seal'
-import {associatedData, sealValue} from './seal'
-import {RecordStore} from './record-store'
-import type {SecretRecord} from './secret-record'
-import {SecretStore} from './secret-store'
-import {ensureVaultDir, readVaultFile} from './vault-file'
+import type {SealedValue} from './keys/seal'
+import {associatedData, sealValue} from './keys/seal'
+import {RecordStore} from './store/record-store'
+import type {SecretRecord} from './store/secret-record'
+import {SecretStore} from './store/secret-store'
+import {ensureVaultDir, readVaultFile} from './store/vault-file'
 
 const tamperedWhileUnlocked = (): AivaultError =>
   new AivaultError('vault_tampered', 'vault.yaml changed while the vault was unlocked and its security settings no longer match their MAC; the vault was locked', {

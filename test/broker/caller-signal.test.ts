@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 
-import {CallerSignal} from '../../src/broker/caller-signal'
+import {CallerSignal} from '../../src/broker/upstream/caller-signal'
 
 function listener() {
   return {calls: 0, callerGone() {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 
-import {MAX_TIMEOUT_MS, parseEnvelope} from '../../src/broker/envelope'
+import {MAX_TIMEOUT_MS, parseEnvelope} from '../../src/broker/request/envelope'
 import {AivaultError} from '../../src/errors'
 
 describe('broker/envelope: timeoutMs is capped at 10 minutes', () => {

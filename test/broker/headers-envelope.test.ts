@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict'
 
-import {encodeBody, parseEnvelope, parseRequest} from '../../src/broker/envelope'
-import type {EnvelopeRequest} from '../../src/broker/envelope'
-import {filterRequestHeaders, isDroppedResponseHeader} from '../../src/broker/headers'
+import {encodeBody, parseEnvelope, parseRequest} from '../../src/broker/request/envelope'
+import type {EnvelopeRequest} from '../../src/broker/request/envelope'
+import {filterRequestHeaders, isDroppedResponseHeader} from '../../src/broker/request/headers'
 import {AivaultError} from '../../src/errors'
 import {throwsCode} from './helpers'
 

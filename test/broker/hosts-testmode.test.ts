@@ -8,10 +8,10 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {ResolvedCapability} from '../../src/broker/capabilities'
-import {effectiveHost} from '../../src/broker/hosts'
-import type {ResolvedCredential} from '../../src/broker/resolve-credential'
-import {readTestOverrides} from '../../src/broker/test-mode'
+import type {ResolvedCapability} from '../../src/broker/credential/capabilities'
+import {effectiveHost} from '../../src/broker/credential/hosts'
+import type {ResolvedCredential} from '../../src/broker/credential/resolve-credential'
+import {readTestOverrides} from '../../src/broker/request/test-mode'
 import {AivaultError} from '../../src/errors'
 
 function throwsCode(fn: () => unknown, code: string, label?: string): AivaultError {

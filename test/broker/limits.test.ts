@@ -1,11 +1,11 @@
 /**
- * Size limits on bodies as they stream (src/broker/policy.ts): the limit is enforced on the
+ * Size limits on bodies as they stream (src/broker/request/policy.ts): the limit is enforced on the
  * bytes that flow, and a failure before anyone reads does not take the process down.
  */
 import * as assert from 'node:assert/strict'
 import {PassThrough, Readable} from 'node:stream'
 
-import {limitBytes, readWhole} from '../../src/broker/policy'
+import {limitBytes, readWhole} from '../../src/broker/request/policy'
 import {AivaultError} from '../../src/errors'
 
 const tooLarge = () => new AivaultError('body_too_large', 'too large')

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import {randomBytes, randomInt} from 'node:crypto'
 
-import {INDEXED_MIN_LENGTH, NeedleIndex} from '../../src/broker/needle-index'
-import {extendSpellings, scrubBytes, scrubHeaderValues, secretSpellings} from '../../src/broker/scrub'
+import {INDEXED_MIN_LENGTH, NeedleIndex} from '../../src/broker/response/needle-index'
+import {extendSpellings, scrubBytes, scrubHeaderValues, secretSpellings} from '../../src/broker/response/scrub'
 
 const naive = (data: Buffer, needles: Buffer[]) => needles.some((n) => data.includes(n))
 

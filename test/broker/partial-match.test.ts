@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import type {Transform} from 'node:stream'
 
-import {PartialMatcher} from '../../src/broker/partial-match'
-import {REDACTED, responseFilter, secretSpellings} from '../../src/broker/scrub'
+import {PartialMatcher} from '../../src/broker/response/partial-match'
+import {REDACTED, responseFilter, secretSpellings} from '../../src/broker/response/scrub'
 
 const SECRET = 'sk-stream-SECRET-0123456789abcdefghijklmnop'
 const SPELLINGS = secretSpellings([SECRET])

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 
-import {encodeQuery, encodeRfc3986, normalizeTarget, parseQuery, pathMatchesPrefix} from '../../src/broker/path'
+import {encodeQuery, encodeRfc3986, normalizeTarget, parseQuery, pathMatchesPrefix} from '../../src/broker/request/path'
 import {throwsCode} from './helpers'
 
 

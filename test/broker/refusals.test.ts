@@ -1,10 +1,10 @@
 /**
- * The invocation context a daemon frame carries (src/broker/refusals.ts parseContext): only
+ * The invocation context a daemon frame carries (src/broker/request/refusals.ts parseContext): only
  * the known fields, each valid by its rule, so nothing unchecked reaches the broker or the log.
  */
 import assert from 'node:assert/strict'
 
-import {parseContext} from '../../src/broker/refusals'
+import {parseContext} from '../../src/broker/request/refusals'
 import {AivaultError} from '../../src/errors'
 
 const refused = (raw: unknown, pattern: RegExp) =>

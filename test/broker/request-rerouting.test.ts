@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict'
 
-import {filterRequestHeaders} from '../../src/broker/headers'
-import {normalizeTarget} from '../../src/broker/path'
+import {filterRequestHeaders} from '../../src/broker/request/headers'
+import {normalizeTarget} from '../../src/broker/request/path'
 import {throwsCode} from './helpers'
 
 describe('broker/path: segments servers read as dot segments', () => {

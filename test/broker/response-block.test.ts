@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict'
 
-import {applyResponseBlock} from '../../src/broker/response-policy'
-import {REDACTED} from '../../src/broker/scrub'
+import {applyResponseBlock} from '../../src/broker/response/response-policy'
+import {REDACTED} from '../../src/broker/response/scrub'
 
 const block = (body: string, fields: string[], contentType?: string) => applyResponseBlock(Buffer.from(body), fields, contentType).toString('utf8')
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import {Readable} from 'node:stream'
 import {brotliCompressSync, deflateSync, gzipSync} from 'node:zlib'
 
-import {codingsOf, decoded} from '../../src/broker/response-body'
-import type {UpstreamResponse} from '../../src/broker/upstream'
+import {codingsOf, decoded} from '../../src/broker/response/response-body'
+import type {UpstreamResponse} from '../../src/broker/upstream/upstream'
 
 const answer = (headers: Array<[string, string]>, body: Buffer): UpstreamResponse => ({statusCode: 200, headers, body: Readable.from([body])})
 

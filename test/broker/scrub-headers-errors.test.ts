@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 
 import {basicAuth} from '../../src/broker/auth/simple'
 import {spellingsWith} from '../../src/broker/route'
-import {REDACTED, scrubbedError, scrubHeaderValues, scrubText, secretSpellings} from '../../src/broker/scrub'
+import {REDACTED, scrubbedError, scrubHeaderValues, scrubText, secretSpellings} from '../../src/broker/response/scrub'
 import {AivaultError} from '../../src/errors'
 
 const KEY = 'AIzaSy-header-SECRET/0123+456'

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict'
 import {Readable} from 'node:stream'
 
-import {applyResponseBlock} from '../../src/broker/response-policy'
-import {REDACTED, responseFilter, scrubText, secretSpellings} from '../../src/broker/scrub'
+import {applyResponseBlock} from '../../src/broker/response/response-policy'
+import {REDACTED, responseFilter, scrubText, secretSpellings} from '../../src/broker/response/scrub'
 
 /** Push `chunks` through a fresh scrubber and collect the output bytes. */
 async function scrubChunks(spellings: string[], chunks: Buffer[]): Promise<Buffer> {

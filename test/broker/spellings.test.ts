@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 
-import {REDACTED, scrubBytes, scrubText, secretSpellings} from '../../src/broker/scrub'
+import {REDACTED, scrubBytes, scrubText, secretSpellings} from '../../src/broker/response/scrub'
 
 const SECRET = 'sk-live/Abc+123=xyz~é<tag>&more!'
 const SPELLINGS = secretSpellings([SECRET])

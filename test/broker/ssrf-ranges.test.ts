@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict'
 
-import {checkedAddressNow, isBlockedAddress} from '../../src/broker/ssrf'
-import type {TestOverrides} from '../../src/broker/test-mode'
+import {checkedAddressNow, isBlockedAddress} from '../../src/broker/request/ssrf'
+import type {TestOverrides} from '../../src/broker/request/test-mode'
 import {AivaultError} from '../../src/errors'
 
 /** [address, what it is]: each must be refused. */

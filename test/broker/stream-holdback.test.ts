@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 
-import {REDACTED, responseFilter, secretSpellings} from '../../src/broker/scrub'
+import {REDACTED, responseFilter, secretSpellings} from '../../src/broker/response/scrub'
 
 const SECRET = 'sk-holdback-SECRET-0123456789abcdef'
 

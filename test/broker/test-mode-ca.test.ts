@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {readTestOverrides} from '../../src/broker/test-mode'
+import {readTestOverrides} from '../../src/broker/request/test-mode'
 import {AivaultError} from '../../src/errors'
 
 describe('broker/test-mode: AIVAULT_DEV_CA_CERT_PATH', () => {

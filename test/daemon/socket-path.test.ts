@@ -4,7 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {daemonSocketPath} from '../../src/daemon/socket-path'
-import {resolveVaultPaths} from '../../src/vault/paths'
+import {resolveVaultPaths} from '../../src/vault/store/paths'
 
 describe('daemon/socket-path: daemonSocketPath', () => {
   it('takes AIVAULTD_SOCKET first, made absolute', () => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {describeCapability} from '../../src/broker/capability-catalog'
+import {describeCapability} from '../../src/broker/credential/capability-catalog'
 import {Registry} from '../../src/registry/registry'
 import type {ProviderDef} from '../../src/registry/types'
 import {Vault} from '../../src/vault/vault'

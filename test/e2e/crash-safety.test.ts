@@ -13,8 +13,8 @@ import * as path from 'node:path'
 import * as YAML from 'yaml'
 
 import type {SecretScope} from '../../src/vault/scope'
-import type {Kek} from '../../src/vault/seal'
-import {associatedData, kekFingerprint, makeKek, openValue} from '../../src/vault/seal'
+import type {Kek} from '../../src/vault/keys/seal'
+import {associatedData, kekFingerprint, makeKek, openValue} from '../../src/vault/keys/seal'
 import {CLI, parseJson, TempVault} from './fixture'
 
 interface KilledRun {
@@ -92,7 +92,7 @@ function readRecords(v: TempVault): any[] {
 const vaultConfig = (v: TempVault): any => YAML.parse(fs.readFileSync(path.join(v.root, 'vault.yaml'), 'utf8'))
 
 /**
- * Open every record with one key, using only src/vault/seal.ts and the YAML on disk; every
+ * Open every record with one key, using only src/vault/keys/seal.ts and the YAML on disk; every
  * expected secret is present exactly once with its imported value.
  */
 async function openAllWithKey(v: TempVault, key: Uint8Array, expected: Expected): Promise<void> {

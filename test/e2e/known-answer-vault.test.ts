@@ -10,8 +10,8 @@ import * as assert from 'node:assert/strict'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
-import {parseCanonical} from '../../src/vault/canonical-yaml'
-import {fromYaml, toYaml} from '../../src/vault/yaml-codec'
+import {parseCanonical} from '../../src/vault/store/canonical-yaml'
+import {fromYaml, toYaml} from '../../src/vault/store/yaml-codec'
 import {KAT_DIR, KAT_PROVIDERS, KAT_VALUES, type KatProvider} from '../fixtures/make-kat-vault'
 import {TempVault, killDaemonsUnder, parseJson} from './fixture'
 import {resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'
@@ -20,6 +20,7 @@ import {resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './
 function copyPrivate(from: string, to: string): void {
   fs.mkdirSync(to, {recursive: true, mode: 0o700})
   fs.chmodSync(to, 0o700)
+  if (!fs.existsSync(from)) return // git keeps no empty folder (the env and passphrase fixtures' keys/)
   for (const entry of fs.readdirSync(from, {withFileTypes: true})) {
     const source = path.join(from, entry.name)
     const target = path.join(to, entry.name)

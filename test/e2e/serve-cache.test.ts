@@ -10,7 +10,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type * as http from 'node:http'
 
-import {withFileLock} from '../../src/vault/lock'
+import {withFileLock} from '../../src/vault/store/lock'
 import {TempVault, assertNoSecrets} from './fixture'
 import {assertProblem, mint, request, startServe, type Minted, type Served} from './serve-helpers'
 import {json, resolveEnv, startUpstream, type RecordedRequest, type Upstream} from './upstream'

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 
 import {capabilityHostProblem, isIpLiteral, isPerTenant, narrowToPatterns} from '../../src/registry/host-pattern'
-import {associatedData, makeKek, openValue, randomKey, SealOpenError, sealValue} from '../../src/vault/seal'
+import {associatedData, makeKek, openValue, randomKey, SealOpenError, sealValue} from '../../src/vault/keys/seal'
 
 describe('registry/host-pattern: tenants and capability hosts', () => {
   it('tells IP literals from DNS names', () => {

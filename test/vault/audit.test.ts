@@ -8,8 +8,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import type {AuditEvent} from '../../src/vault/audit'
-import {AUDIT_GENESIS, AuditLog} from '../../src/vault/audit'
+import type {AuditEvent} from '../../src/vault/audit/audit'
+import {AUDIT_GENESIS, AuditLog} from '../../src/vault/audit/audit'
 
 const sha256 = (line: string): string => crypto.createHash('sha256').update(line).digest('hex')
 
@@ -36,7 +36,7 @@ async function atTime<T>(iso: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-describe('audit log (src/vault/audit.ts)', () => {
+describe('audit log (src/vault/audit/audit.ts)', () => {
   let base: string
   let dir: string
   let lockFile: string

@@ -2,8 +2,8 @@ import {strict as assert} from 'node:assert'
 
 import * as YAML from 'yaml'
 
-import {emitCanonical, parseCanonical} from '../../src/vault/canonical-yaml'
-import {fromYaml, toYaml} from '../../src/vault/yaml-codec'
+import {emitCanonical, parseCanonical} from '../../src/vault/store/canonical-yaml'
+import {fromYaml, toYaml} from '../../src/vault/store/yaml-codec'
 
 const TRICKY = [
   '', ' ', ' lead', 'trail ', 'true', 'True', 'FALSE', 'null', 'Null', '~', 'yes', 'no', 'on', 'off', 'y', 'n',

@@ -1,5 +1,5 @@
 /**
- * The vault lock (src/vault/lock.ts; SPEC §1, issue 12 item 14) is never held by two
+ * The vault lock (src/vault/store/lock.ts; SPEC §1, issue 12 item 14) is never held by two
  * processes at once: many processes take it in turn while stale locks (holders that died by
  * SIGKILL, and planted locks of a dead pid) are broken concurrently by every waiter. Each
  * critical section logs its start and end in a shared file; no two sections may overlap.
@@ -10,7 +10,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {withFileLock} from '../../src/vault/lock'
+import {withFileLock} from '../../src/vault/store/lock'
 
 const WORKER = path.join(__dirname, 'helpers', 'lock-worker.ts')
 
@@ -54,7 +54,7 @@ function assertNoOverlap(lines: string[]): {sections: number; killed: number} {
   return {sections, killed}
 }
 
-describe('vault lock (src/vault/lock.ts)', function () {
+describe('vault lock (src/vault/store/lock.ts)', function () {
   this.timeout(300_000)
   let base: string
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import * as crypto from 'node:crypto'
 
 import type {SecretScope} from '../../src/vault/scope'
-import type {Kek, SealedValue} from '../../src/vault/seal'
+import type {Kek, SealedValue} from '../../src/vault/keys/seal'
 import {
   associatedData,
   configMac,
@@ -20,7 +20,7 @@ import {
   SealOpenError,
   sealValue,
   verifyConfigMac,
-} from '../../src/vault/seal'
+} from '../../src/vault/keys/seal'
 
 const VAULT_ID = '8b0f2a3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b'
 const SECRET_ID = '2f1e0d9c-8b7a-4654-a321-0fedcba98765'

@@ -1,5 +1,5 @@
 /**
- * The watched stat cache and the memo built on it (src/vault/stat-cache.ts): what a long-lived
+ * The watched stat cache and the memo built on it (src/vault/store/stat-cache.ts): what a long-lived
  * process derives from records is reused only while the watched folders are unchanged.
  */
 import assert from 'node:assert/strict'
@@ -7,8 +7,8 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {writeFileAtomic} from '../../src/vault/atomic-file'
-import {MAX_AGE_MS, recordsVersion, stopWatching, watchFolders} from '../../src/vault/stat-cache'
+import {writeFileAtomic} from '../../src/vault/store/atomic-file'
+import {MAX_AGE_MS, recordsVersion, stopWatching, watchFolders} from '../../src/vault/store/stat-cache'
 import {VersionedMemo} from '../../src/versioned-memo'
 
 describe('vault/stat-cache: VersionedMemo', () => {

@@ -1,5 +1,5 @@
 /**
- * Files of the vault folder (src/vault/vault-file.ts, atomic-file.ts; SPEC §1 hardened, issue
+ * Files of the vault folder (src/vault/store/vault-file.ts, atomic-file.ts; SPEC §1 hardened, issue
  * 12 items 10 and 15): no open through a link, only regular files, a 1 MiB record cap, folders
  * on the way checked, chmod never through a link, and writes that survive short write(2)s.
  */
@@ -10,8 +10,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 
 import {AivaultError} from '../../src/errors'
-import {writeFileAtomic} from '../../src/vault/atomic-file'
-import {chmodNoFollow, ensureVaultDir, MAX_RECORD_BYTES, readVaultFile} from '../../src/vault/vault-file'
+import {writeFileAtomic} from '../../src/vault/store/atomic-file'
+import {chmodNoFollow, ensureVaultDir, MAX_RECORD_BYTES, readVaultFile} from '../../src/vault/store/vault-file'
 
 function refusal(work: () => unknown): AivaultError {
   try {
@@ -24,7 +24,7 @@ function refusal(work: () => unknown): AivaultError {
   assert.fail('expected vault_tampered')
 }
 
-describe('vault files (src/vault/vault-file.ts)', () => {
+describe('vault files (src/vault/store/vault-file.ts)', () => {
   let base: string
   let root: string
   let outside: string

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict'
 
-import {parseCanonical} from '../../src/vault/canonical-yaml'
-import {fromYaml} from '../../src/vault/yaml-codec'
+import {parseCanonical} from '../../src/vault/store/canonical-yaml'
+import {fromYaml} from '../../src/vault/store/yaml-codec'
 
 const UNSAFE = ['__proto__', 'constructor', 'prototype']
 

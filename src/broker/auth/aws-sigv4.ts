@@ -18,7 +18,7 @@ import {createHash, createHmac} from 'node:crypto'
 
 import {AivaultError} from '../../errors'
 import type {AuthInjection, AuthMaterial, OutgoingRequest} from './types'
-import {encodeRfc3986} from '../path'
+import {encodeRfc3986} from '../request/path'
 
 export interface AwsSigV4Config {
   service: string

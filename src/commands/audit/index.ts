@@ -5,7 +5,7 @@ import {within} from '../../cli/flags'
 import {MAX_AUDIT_LIMIT, MAX_EPOCH_MS} from '../../cli/limits'
 import {usageError} from '../../errors'
 import {renderAudit} from '../../render/audit'
-import type {AuditEvent} from '../../vault/audit'
+import type {AuditEvent} from '../../vault/audit/audit'
 import {Vault} from '../../vault/vault'
 
 export default class Audit extends AivaultCommand {

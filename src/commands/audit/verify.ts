@@ -1,6 +1,6 @@
 import {AivaultCommand} from '../../base-command'
 import {AivaultError} from '../../errors'
-import type {AuditBreak} from '../../vault/audit'
+import type {AuditBreak} from '../../vault/audit/audit'
 import {Vault} from '../../vault/vault'
 
 export default class AuditVerify extends AivaultCommand {

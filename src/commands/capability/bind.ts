@@ -6,8 +6,8 @@ import {bindingScope, bindingScopeFlags} from '../../cli/binding-flags'
 import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
-import type {Binding} from '../../vault/broker-records'
-import {SECRET_REF} from '../../vault/credential-record'
+import type {Binding} from '../../vault/store/broker-records'
+import {SECRET_REF} from '../../vault/store/credential-record'
 import {Vault} from '../../vault/vault'
 
 export default class CapabilityBind extends AivaultCommand {

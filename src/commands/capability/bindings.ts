@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {AivaultCommand} from '../../base-command'
 import {listBindings} from '../../broker/admin'
 import {table} from '../../render/text'
-import type {Binding} from '../../vault/broker-records'
+import type {Binding} from '../../vault/store/broker-records'
 import {Vault} from '../../vault/vault'
 
 export default class CapabilityBindings extends AivaultCommand {

@@ -5,7 +5,7 @@ import {parseCapabilityHosts} from '../../cli/hosts'
 import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
-import type {CustomCapability} from '../../vault/broker-records'
+import type {CustomCapability} from '../../vault/store/broker-records'
 import {createCustomCapability} from '../../broker/admin'
 import {Vault} from '../../vault/vault'
 

@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import type {CapabilityDescription} from '../../broker/capability-catalog'
-import {describeCapability} from '../../broker/capability-catalog'
+import type {CapabilityDescription} from '../../broker/credential/capability-catalog'
+import {describeCapability} from '../../broker/credential/capability-catalog'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import {renderCapabilityDescription} from '../../render/capabilities'
 import {Vault} from '../../vault/vault'

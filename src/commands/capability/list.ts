@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import type {CapabilityListing} from '../../broker/capability-catalog'
-import {listCapabilities} from '../../broker/capability-catalog'
+import type {CapabilityListing} from '../../broker/credential/capability-catalog'
+import {listCapabilities} from '../../broker/credential/capability-catalog'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import {renderCapabilityList} from '../../render/capabilities'
 import {Vault} from '../../vault/vault'

@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import type {ConsentPlan} from '../../broker/oauth-setup'
-import {buildConsent} from '../../broker/oauth-setup'
+import type {ConsentPlan} from '../../broker/credential/oauth-setup'
+import {buildConsent} from '../../broker/credential/oauth-setup'
 import {usageError} from '../../errors'
 import {loadBuiltinRegistry} from '../../registry/registry'
 

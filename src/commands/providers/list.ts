@@ -1,6 +1,6 @@
 import {AivaultCommand} from '../../base-command'
-import type {ProviderSummary} from '../../broker/provider-catalog'
-import {listProviders} from '../../broker/provider-catalog'
+import type {ProviderSummary} from '../../broker/credential/provider-catalog'
+import {listProviders} from '../../broker/credential/provider-catalog'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import {plural, table} from '../../render/text'
 import {Vault} from '../../vault/vault'

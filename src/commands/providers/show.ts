@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import type {ProviderDetail} from '../../broker/provider-catalog'
-import {showProvider} from '../../broker/provider-catalog'
+import type {ProviderDetail} from '../../broker/credential/provider-catalog'
+import {showProvider} from '../../broker/credential/provider-catalog'
 import {loadBuiltinRegistry} from '../../registry/registry'
 import {Vault} from '../../vault/vault'
 

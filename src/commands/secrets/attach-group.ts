@@ -1,6 +1,6 @@
 import {AivaultCommand} from '../../base-command'
 import {changeGroup, groupFlags} from '../../cli/group'
-import type {SecretMeta} from '../../vault/secret-record'
+import type {SecretMeta} from '../../vault/store/secret-record'
 
 export default class SecretsAttachGroup extends AivaultCommand {
   static summary = 'Let a workspace group use a secret (idempotent).'

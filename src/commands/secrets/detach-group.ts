@@ -1,6 +1,6 @@
 import {AivaultCommand} from '../../base-command'
 import {changeGroup, groupFlags} from '../../cli/group'
-import type {SecretMeta} from '../../vault/secret-record'
+import type {SecretMeta} from '../../vault/store/secret-record'
 
 export default class SecretsDetachGroup extends AivaultCommand {
   static summary = 'Stop a workspace group from using a secret (idempotent).'

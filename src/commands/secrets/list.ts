@@ -1,7 +1,7 @@
 import {AivaultCommand} from '../../base-command'
 import {parseScope, scopeFlags} from '../../cli/flags'
 import {renderList} from '../../render/secrets'
-import type {SecretMeta} from '../../vault/secret-record'
+import type {SecretMeta} from '../../vault/store/secret-record'
 import {listSecrets} from '../../vault/secrets-service'
 import {Vault} from '../../vault/vault'
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
-import {findCapability} from '../../broker/capabilities'
+import {findCapability} from '../../broker/credential/capabilities'
 import {parseDuration} from '../../cli/duration'
 import {checkName, parseTenantTarget} from '../../cli/flags'
 import {MAX_TOKEN_TTL_MS} from '../../cli/limits'

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs'
 
-import {withFileLock} from '../../../src/vault/lock'
+import {withFileLock} from '../../../src/vault/store/lock'
 
 const [lockFile, logFile, iterations, tag, mode, deadPid] = process.argv.slice(2)
 const log = (line: string) => fs.appendFileSync(logFile, `${line}\n`)

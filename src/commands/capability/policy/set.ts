@@ -6,7 +6,7 @@ import {checkName, within} from '../../../cli/flags'
 import {MAX_BODY_LIMIT_BYTES, MAX_RATE_LIMIT_PER_MINUTE} from '../../../cli/limits'
 import {usageError} from '../../../errors'
 import {loadBuiltinRegistry} from '../../../registry/registry'
-import type {CapabilityPolicy} from '../../../vault/broker-records'
+import type {CapabilityPolicy} from '../../../vault/store/broker-records'
 import {Vault} from '../../../vault/vault'
 
 export default class CapabilityPolicySet extends AivaultCommand {

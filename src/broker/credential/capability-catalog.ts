@@ -1,0 +1,102 @@
+/**
+ * What callers can invoke: `capability list` (Ready when a credential serves it, Waiting while
+ * a per-tenant provider's credential has no tenant host, Available when a registry secret would
+ * activate it) and `capability describe` (SPEC §4, §6, §15).
+ */
+import {isPerTenant, narrowToPatterns} from '../../registry/host-pattern'
+import type {Registry} from '../../registry/registry'
+import type {CapabilityDef} from '../../registry/types'
+import {completeTenantCommand} from '../../vault/catalog'
+import type {CredentialRecord} from '../../vault/store/credential-record'
+import type {Vault} from '../../vault/vault'
+import {findCapability} from './capabilities'
+
+export interface CapabilityListing {
+  ready: Array<{id: string; provider: string; credential: string}>
+  /** Per-tenant providers whose credentials name no tenant host yet: `setup` completes one. */
+  waiting: Array<{id: string; provider: string; credential: string; setup: string[]}>
+  available: Array<{id: string; provider: string; setup: string[]}>
+}
+
+/** How to enable a provider from nothing: store its secrets, and for a per-tenant one name the tenant. */
+export function setupCommands(registry: Registry, provider: string): string[] {
+  const def = registry.provider(provider)
+  if (!def) return [`aivault credential create <id> --provider ${provider} --secret-ref vault:secret:<id> --auth <strategy> --host <host>`]
+  const commands = Object.keys(def.vaultSecrets).map((name) => `aivault secrets create --name ${name} --value-stdin`)
+  // Storing the secrets auto-provisions the credential `<provider>`; it waits for its host.
+  if (isPerTenant(def.hosts)) commands.push(completeTenantCommand(provider, def))
+  return commands
+}
+
+/** Whether a credential serves calls: a per-tenant provider's needs its tenant host first (SPEC §4). */
+export function credentialWaits(registry: Registry, credential: Pick<CredentialRecord, 'provider' | 'hosts'>): boolean {
+  const def = registry.provider(credential.provider)
+  return def !== undefined && isPerTenant(def.hosts) && narrowToPatterns(def.hosts, credential.hosts).tenants.length === 0
+}
+
+export function listCapabilities(vault: Vault, registry: Registry, filter: {provider?: string} = {}): CapabilityListing {
+  const credentials = vault.exists() ? vault.credentials.list().records : []
+  const custom = vault.exists() ? vault.capabilities.list().records : []
+  const all: CapabilityDef[] = [
+    ...registry.providers().flatMap((p) => registry.capabilitiesOf(p.provider)),
+    ...custom.map((c) => ({id: c.id, provider: c.provider, allow: c.allow})),
+  ].filter((c) => !filter.provider || c.provider === filter.provider)
+  const byProvider = new Map<string, {serving?: string; waiting?: string}>()
+  for (const c of [...credentials].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const entry = byProvider.get(c.provider) ?? {}
+    if (credentialWaits(registry, c)) entry.waiting ??= c.id
+    else entry.serving ??= c.id
+    byProvider.set(c.provider, entry)
+  }
+  const listing: CapabilityListing = {ready: [], waiting: [], available: []}
+  for (const capability of all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const {id, provider} = capability
+    const found = byProvider.get(provider)
+    if (found?.serving) listing.ready.push({id, provider, credential: found.serving})
+    else if (found?.waiting) listing.waiting.push({id, provider, credential: found.waiting, setup: [completeTenantCommand(found.waiting, registry.provider(provider)!)]})
+    else listing.available.push({id, provider, setup: setupCommands(registry, provider)})
+  }
+  return listing
+}
+
+export interface CapabilityDescription {
+  id: string
+  provider: string
+  title: string | null
+  description: string | null
+  docsUrl: string | null
+  methods: string[]
+  hosts: string[]
+  pathPrefixes: string[]
+  requiredSecrets: Array<{name: string; placeholder: string; command: string}>
+  defaults: {method: string | null; path: string | null}
+  examples: Array<{title: string; command: string}>
+}
+
+export function describeCapability(vault: Vault, registry: Registry, id: string): CapabilityDescription {
+  const capability = findCapability(vault, registry, id)
+  const provider = registry.provider(capability.provider)
+  const {methods, hosts, pathPrefixes} = capability.allow
+  const method = methods.length === 1 ? methods[0] : null
+  const path = pathPrefixes.length === 1 ? pathPrefixes[0] : null
+  const examplePath = (path ?? pathPrefixes[0]).replace(/\/$/, '') || '/'
+  const examples = [{title: 'Call it and print the body', command: `aivault invoke ${id}${method ? '' : ` --method ${methods[0]}`}${path ? '' : ` --path ${examplePath}`}`}]
+  const writes = methods.find((m) => m !== 'GET' && m !== 'DELETE')
+  if (writes) {
+    examples.push({title: 'Send a JSON body', command: `aivault invoke ${id} --method ${writes} --path ${examplePath} --header content-type=application/json --body '{...}'`})
+  }
+  examples.push({title: 'Status and parsed JSON', command: `aivault json ${id}${method ? '' : ` --method ${methods[0]}`} --path ${examplePath}`})
+  return {
+    id: capability.id,
+    provider: capability.provider,
+    title: capability.title ?? null,
+    description: capability.description ?? null,
+    docsUrl: provider?.docsUrl ?? null,
+    methods: [...methods],
+    hosts: [...hosts],
+    pathPrefixes: [...pathPrefixes],
+    requiredSecrets: Object.entries(provider?.vaultSecrets ?? {}).map(([name, placeholder]) => ({name, placeholder, command: `aivault secrets create --name ${name} --value-stdin`})),
+    defaults: {method, path},
+    examples,
+  }
+}

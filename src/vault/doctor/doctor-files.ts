@@ -1,0 +1,128 @@
+/**
+ * doctor's look at the vault folder as files: permissions, leftover temp files, git conflict
+ * markers, and links or special files where only regular files and folders belong (SPEC §1).
+ * Nothing is followed: every entry is judged by lstat, a dangling link is reported like any
+ * other, and `--fix` changes modes through a descriptor opened without following links.
+ */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+import {AivaultError} from '../../errors'
+import {TEMP_SUFFIX} from '../store/atomic-file'
+import type {DoctorFinding} from './doctor-finding'
+import {chmodNoFollow, DIR_MODE, entryKind, FILE_MODE, readVaultFile} from '../store/vault-file'
+
+const CONFLICT_MARKER = /^(<{7}|={7}|>{7})( |$)/m
+const TEMP_GRACE_MS = 10_000
+
+interface Entry {
+  /** Absolute path. */
+  file: string
+  /** As reported: relative to the vault root ('.' for it), or absolute for a key file outside it. */
+  label: string
+  stat: fs.Stats
+  /** The key file outside the vault: a link to it is the operator's own, and followed. */
+  outside?: boolean
+}
+
+/** Every entry under the root (not .git), by lstat: a link is an entry, never a way into a folder. */
+function walk(root: string, dir: string, out: Entry[]): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (name === '.git' || name === 'node_modules') continue
+    const file = path.join(dir, name)
+    const stat = fs.lstatSync(file, {throwIfNoEntry: false})
+    if (!stat) continue // removed while walking
+    out.push({file, label: path.relative(root, file).split(path.sep).join('/'), stat})
+    if (stat.isDirectory()) walk(root, file, out)
+  }
+}
+
+/** The daemon's socket lives in run/ (when AIVAULT_DIR is set): the one special file that belongs. */
+const isDaemonSocket = (entry: Entry): boolean => entry.stat.isSocket() && /^run\/[^/]+\.sock$/.test(entry.label)
+
+/** A link or special file where a record, log or folder belongs: reported, never followed or fixed. */
+function linkFinding(entry: Entry): DoctorFinding | undefined {
+  const {stat} = entry
+  if (stat.isFile() || stat.isDirectory() || isDaemonSocket(entry)) return undefined
+  const what = stat.isSymbolicLink()
+    ? 'is a symbolic link: aivault never follows links in the vault folder'
+    : `is ${entryKind(stat)}: only regular files and folders belong in the vault folder`
+  return {check: 'links', file: entry.label, problem: `${what}; replace it with the real file (git checkout) or remove it`, fixed: false, code: 'vault_tampered'}
+}
+
+function permissionFinding(entry: Entry, fix: boolean): DoctorFinding | undefined {
+  const {stat} = entry
+  if (!stat.isFile() && !stat.isDirectory()) return undefined
+  const mode = stat.mode & 0o777
+  const want = stat.isDirectory() ? DIR_MODE : FILE_MODE
+  if ((mode & ~want) === 0) return undefined
+  let fixed = false
+  if (fix && entry.outside) {
+    fs.chmodSync(entry.file, want)
+    fixed = true
+  } else if (fix) {
+    fixed = chmodNoFollow(entry.file, want)
+  }
+  return {check: 'permissions', file: entry.label, problem: `mode ${mode.toString(8)} is looser than ${want.toString(8)}`, fixed}
+}
+
+function conflictFinding(entry: Entry): DoctorFinding | undefined {
+  if (!entry.stat.isFile() || !entry.file.endsWith('.yaml')) return undefined
+  let text: string | undefined
+  try {
+    text = readVaultFile(entry.file, entry.label)
+  } catch (error) {
+    if (error instanceof AivaultError) return undefined // oversized: the records check names it
+    throw error
+  }
+  if (text === undefined || !CONFLICT_MARKER.test(text)) return undefined
+  return {
+    check: 'conflicts',
+    file: entry.label,
+    problem: 'git conflict markers: two branches changed this record; keep one side with "git checkout --ours/--theirs" and commit',
+    fixed: false,
+  }
+}
+
+function tempFinding(entry: Entry, fix: boolean): DoctorFinding | undefined {
+  if (!entry.stat.isFile() || !entry.file.endsWith(TEMP_SUFFIX)) return undefined
+  const old = Date.now() - entry.stat.mtimeMs > TEMP_GRACE_MS
+  if (fix && old) fs.rmSync(entry.file, {force: true})
+  return {check: 'temp-files', file: entry.label, problem: 'leftover temp file from an interrupted write', fixed: fix && old}
+}
+
+/**
+ * Check every file and folder of the vault (and the key file, outside it, whose link the
+ * operator may have set up: it alone is followed).
+ */
+export function checkVaultFiles(root: string, keyFile: string | undefined, fix: boolean): DoctorFinding[] {
+  const entries: Entry[] = [{file: root, label: '.', stat: fs.statSync(root)}]
+  walk(root, root, entries)
+  const inside = keyFile !== undefined && !path.relative(root, keyFile).startsWith('..')
+  const keyStat = keyFile && !inside ? fs.statSync(keyFile, {throwIfNoEntry: false}) : undefined
+  if (keyFile && keyStat) entries.push({file: keyFile, label: keyFile, stat: keyStat, outside: true})
+  const findings: DoctorFinding[] = []
+  for (const entry of entries) {
+    const link = linkFinding(entry)
+    if (link) {
+      findings.push(link)
+      continue
+    }
+    for (const finding of [permissionFinding(entry, fix), tempFinding(entry, fix), conflictFinding(entry)]) if (finding) findings.push(finding)
+  }
+  return findings
+}
+
+/**
+ * A record folder's listing, or, when the folder itself is refused (a link where it belongs),
+ * no records and that one problem: doctor reports it and goes on.
+ */
+export function listingOrRefusal<T>(list: () => {records: T[]; problems: {file: string; message: string}[]}): {records: T[]; problems: {file: string; message: string}[]} {
+  try {
+    return list()
+  } catch (error) {
+    if (!(error instanceof AivaultError && error.code === 'vault_tampered')) throw error
+    const [file, ...why] = error.message.split(': ')
+    return {records: [], problems: [{file, message: why.join(': ')}]}
+  }
+}

@@ -1,0 +1,62 @@
+import * as path from 'node:path'
+
+import {AivaultError} from '../../errors'
+import {removeFileDurably, writeFileAtomic} from './atomic-file'
+import {decodeRecordFileName, encodeRecordFileName} from './paths'
+import {ParsedFileMemo, RecordFolder} from './record-folder'
+import {fromYaml, toYaml} from './yaml-codec'
+
+/**
+ * A folder of small YAML records keyed by id (custom capabilities, policies, bindings): one
+ * file per record, deterministic bytes, atomic writes. `parse` validates a record read from
+ * disk and throws `vault_tampered` naming the file; `serialize` fixes the key order.
+ */
+export class RecordStore<T extends {id: string}> {
+  private readonly folder: RecordFolder<T>
+
+  constructor(
+    readonly dir: string,
+    private readonly label: string,
+    private readonly parse: (raw: unknown, file: string, id: string) => T,
+    private readonly serialize: (record: T) => Record<string, unknown>,
+  ) {
+    this.folder = new RecordFolder<T>(dir, (name) => `${label}/${name}`, (raw, file, name) => parse(raw, file, decodeRecordFileName(name)))
+  }
+
+  file(id: string): string {
+    return path.join(this.dir, encodeRecordFileName(id))
+  }
+
+  list(): {records: T[]; problems: {file: string; message: string}[]} {
+    return this.folder.list()
+  }
+
+  private readonly memo = new ParsedFileMemo<T>()
+
+  find(id: string): T | undefined {
+    const file = `${this.label}/${encodeRecordFileName(id)}`
+    return this.memo.read(this.file(id), file, (text) => {
+      let raw: unknown
+      try {
+        raw = fromYaml(text)
+      } catch (error) {
+        throw new AivaultError('vault_tampered', `${file}: malformed YAML: ${(error as Error).message}`)
+      }
+      return this.parse(raw, file, id)
+    })
+  }
+
+  write(record: T): void {
+    // Record folders are direct children of the vault root.
+    writeFileAtomic(this.file(record.id), toYaml(this.serialize(record)), {root: path.dirname(this.dir)})
+  }
+
+  remove(id: string): boolean {
+    return removeFileDurably(this.file(id))
+  }
+}
+
+/** A `vault_tampered` error for a record file. */
+export function tamperedRecord(file: string, why: string): AivaultError {
+  return new AivaultError('vault_tampered', `${file}: ${why}`, {hint: 'restore the file from git or a backup, or remove it'})
+}
