@@ -7,9 +7,25 @@ import {ParsedFileMemo, RecordFolder} from './record-folder'
 import {fromYaml, toYaml} from './yaml-codec'
 
 /**
- * A folder of small YAML records keyed by id (custom capabilities, policies, bindings): one
- * file per record, deterministic bytes, atomic writes. `parse` validates a record read from
- * disk and throws `vault_tampered` naming the file; `serialize` fixes the key order.
+ * A record file's text as a record: YAML decoded, then validated by `parse`. Either step failing
+ * is `vault_tampered` naming the file (relative to the vault root); the one place every record
+ * store turns bytes into a record.
+ */
+export function decodeRecord<T>(text: string, file: string, parse: (raw: unknown) => T): T {
+  let raw: unknown
+  try {
+    raw = fromYaml(text)
+  } catch (error) {
+    throw new AivaultError('vault_tampered', `${file}: malformed YAML: ${(error as Error).message}`)
+  }
+  return parse(raw)
+}
+
+/**
+ * A folder of small YAML records keyed by id (credentials, custom capabilities, policies,
+ * bindings): one file per record, deterministic bytes, atomic writes. `parse` validates a
+ * record read from disk and throws `vault_tampered` naming the file; `serialize` fixes the key
+ * order. `listingCache` keeps the parsed listing under run/ (a folder listed on most commands).
  */
 export class RecordStore<T extends {id: string}> {
   private readonly folder: RecordFolder<T>
@@ -19,8 +35,9 @@ export class RecordStore<T extends {id: string}> {
     private readonly label: string,
     private readonly parse: (raw: unknown, file: string, id: string) => T,
     private readonly serialize: (record: T) => Record<string, unknown>,
+    listingCache?: {file: string; root: string},
   ) {
-    this.folder = new RecordFolder<T>(dir, (name) => `${label}/${name}`, (raw, file, name) => parse(raw, file, decodeRecordFileName(name)))
+    this.folder = new RecordFolder<T>(dir, (name) => `${label}/${name}`, (raw, file, name) => parse(raw, file, decodeRecordFileName(name)), listingCache)
   }
 
   file(id: string): string {
@@ -35,15 +52,7 @@ export class RecordStore<T extends {id: string}> {
 
   find(id: string): T | undefined {
     const file = `${this.label}/${encodeRecordFileName(id)}`
-    return this.memo.read(this.file(id), file, (text) => {
-      let raw: unknown
-      try {
-        raw = fromYaml(text)
-      } catch (error) {
-        throw new AivaultError('vault_tampered', `${file}: malformed YAML: ${(error as Error).message}`)
-      }
-      return this.parse(raw, file, id)
-    })
+    return this.memo.read(this.file(id), file, (text) => decodeRecord(text, file, (raw) => this.parse(raw, file, id)))
   }
 
   write(record: T): void {

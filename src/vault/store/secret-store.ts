@@ -7,11 +7,12 @@ import type {VaultPaths} from './paths'
 import {relativeToVault} from './paths'
 import type {Keyring} from '../keys/keyring'
 import {ParsedFileMemo, RecordFolder} from './record-folder'
+import {decodeRecord} from './record-store'
 import {associatedData, openValue, SealOpenError} from '../keys/seal'
 import {readVaultFile} from './vault-file'
 import type {SecretMeta, SecretRecord} from './secret-record'
 import {parseSecretRecord, secretMeta, serializeSecret} from './secret-record'
-import {fromYaml, toYaml} from './yaml-codec'
+import {toYaml} from './yaml-codec'
 
 /** secrets/<id>.yaml, one file per secret. */
 export class SecretStore {
@@ -57,15 +58,7 @@ export class SecretStore {
       throw new AivaultError('secret_not_found', `no secret with id ${JSON.stringify(id)}`)
     }
     const relative = `secrets/${id}.yaml` // (built here, not by path.relative: this is a hot path)
-    const parse = (text: string): SecretRecord => {
-      let raw: unknown
-      try {
-        raw = fromYaml(text)
-      } catch (error) {
-        throw new AivaultError('vault_tampered', `${relative}: malformed YAML: ${(error as Error).message}`)
-      }
-      return this.parse(raw, relative, `${id}.yaml`)
-    }
+    const parse = (text: string): SecretRecord => decodeRecord(text, relative, (raw) => this.parse(raw, relative, `${id}.yaml`))
     let record: SecretRecord | undefined
     if (options.fresh) {
       const text = readVaultFile(this.file(id), relative)
