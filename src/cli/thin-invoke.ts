@@ -7,7 +7,7 @@
  */
 import * as net from 'node:net'
 
-import {testOverridesOf} from '../daemon/overrides'
+import {testOverridesOf} from '../daemon/override-claim'
 import {lineSplitter} from '../daemon/protocol'
 import {daemonSocketPath} from '../daemon/socket-path'
 import {isValidName} from '../vault/names'

@@ -7,24 +7,13 @@
  * A frame without `testOverrides` (a hand-written client) gets the daemon's own environment,
  * as before.
  */
-import * as path from 'node:path'
-
 import {readTestOverrides, TEST_OVERRIDE_VARIABLES} from '../broker/request/test-mode'
 import {AivaultError} from '../errors'
+import type {OverrideClaim} from './override-claim'
+import {testOverridesOf} from './override-claim'
 
-/** The AIVAULT_DEV_* variables an environment sets, by name. */
-export type OverrideClaim = Partial<Record<(typeof TEST_OVERRIDE_VARIABLES)[number], string>>
-
-/** The test overrides `env` sets, as a client states them (the CA path made absolute). */
-export function testOverridesOf(env: NodeJS.ProcessEnv): OverrideClaim {
-  const out: OverrideClaim = {}
-  for (const name of TEST_OVERRIDE_VARIABLES) {
-    const value = env[name]
-    if (value === undefined || value === '') continue
-    out[name] = name === 'AIVAULT_DEV_CA_CERT_PATH' ? path.resolve(value) : value
-  }
-  return out
-}
+export {testOverridesOf}
+export type {OverrideClaim}
 
 function parseClaim(claimed: unknown): OverrideClaim {
   const invalid = () => new AivaultError('invalid_request', 'testOverrides must map AIVAULT_DEV_* variable names to strings')

@@ -1,6 +1,7 @@
 import * as net from 'node:net'
 
 import {AivaultError} from '../../errors'
+import {TEST_OVERRIDE_VARIABLES} from './test-override-variables'
 import {readFileIfExists} from '../../vault/store/atomic-file'
 
 /**
@@ -16,7 +17,7 @@ export interface TestOverrides {
   allowPrivateUpstreams: boolean
 }
 
-export const TEST_OVERRIDE_VARIABLES = ['AIVAULT_DEV_RESOLVE', 'AIVAULT_DEV_CA_CERT_PATH', 'AIVAULT_DEV_ALLOW_NON_DEFAULT_PORTS', 'AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS'] as const
+export {TEST_OVERRIDE_VARIABLES}
 
 export const NO_OVERRIDES: TestOverrides = {resolve: new Map(), allowNonDefaultPorts: false, allowPrivateUpstreams: false}
 
