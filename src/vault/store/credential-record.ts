@@ -1,5 +1,5 @@
-import {AivaultError} from '../../errors'
 import type {AuthSpec} from '../../registry/types'
+import {tamperedRecord} from './record-store'
 
 export const SECRET_REF = /^vault:secret:([0-9a-f-]{36})$/
 
@@ -41,7 +41,7 @@ export function secretIdOfRef(ref: string): string | undefined {
 }
 
 export function parseCredentialRecord(raw: unknown, file: string, expectedId: string): CredentialRecord {
-  const bad = (why: string) => new AivaultError('vault_tampered', `${file}: ${why}`, {hint: 'restore the file from git or a backup, or remove it'})
+  const bad = (why: string) => tamperedRecord(file, why)
   if (!raw || typeof raw !== 'object') throw bad('not a credential record')
   const r = raw as Record<string, unknown>
   if (typeof r.id !== 'string' || r.id !== expectedId) throw bad('id does not match the file name')

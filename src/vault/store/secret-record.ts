@@ -1,8 +1,8 @@
-import {AivaultError} from '../../errors'
 import {SECRET_NAME} from '../names'
 import type {SecretScope} from '../scope'
 import {parseScope} from '../scope'
 import type {SealedValue} from '../keys/seal'
+import {tamperedRecord} from './record-store'
 
 /** (The rule for new names, with its length cap, is names.ts; records are read with the pattern.) */
 export {SECRET_NAME} from '../names'
@@ -73,7 +73,7 @@ const isB64 = (v: unknown): v is string => isString(v) && /^[A-Za-z0-9+/]+={0,2}
 
 /** Validate a parsed record; any deviation is `vault_tampered` naming the file. */
 export function parseSecretRecord(raw: unknown, file: string): SecretRecord {
-  const bad = (why: string) => new AivaultError('vault_tampered', `${file}: ${why}`, {hint: 'restore the file from git or a backup, or remove it'})
+  const bad = (why: string) => tamperedRecord(file, why)
   if (!raw || typeof raw !== 'object') throw bad('not a secret record')
   const r = raw as Record<string, unknown>
   if (!isString(r.id) || !/^[0-9a-f-]{36}$/.test(r.id)) throw bad('invalid id')

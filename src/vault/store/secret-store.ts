@@ -7,7 +7,7 @@ import type {VaultPaths} from './paths'
 import {relativeToVault} from './paths'
 import type {Keyring} from '../keys/keyring'
 import {ParsedFileMemo, RecordFolder} from './record-folder'
-import {decodeRecord} from './record-store'
+import {decodeRecord, tamperedRecord} from './record-store'
 import {associatedData, openValue, SealOpenError} from '../keys/seal'
 import {readVaultFile} from './vault-file'
 import type {SecretMeta, SecretRecord} from './secret-record'
@@ -37,7 +37,7 @@ export class SecretStore {
 
   private parse(raw: unknown, file: string, name: string): SecretRecord {
     const record = parseSecretRecord(raw, file)
-    if (`${record.id}.yaml` !== name) throw new AivaultError('vault_tampered', `${file}: id does not match the file name`)
+    if (`${record.id}.yaml` !== name) throw tamperedRecord(file, 'id does not match the file name')
     return record
   }
 
