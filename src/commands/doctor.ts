@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
-import {builtinCatalog} from '../registry/vault-catalog'
+import {registryCatalog} from '../plugins/runtime'
 import {progressReporter} from '../render/progress'
 import {renderDoctor} from '../render/vault'
 import type {DoctorReport} from '../vault/doctor/doctor'
@@ -22,7 +22,7 @@ export default class Doctor extends AivaultCommand {
   async run(): Promise<DoctorReport> {
     const {flags} = await this.parse(Doctor)
     const progress = progressReporter('Opening records')
-    const report = await runDoctor(Vault.fromEnv(), {fix: flags.fix, onProgress: progress.update, catalog: builtinCatalog()})
+    const report = await runDoctor(Vault.fromEnv(), {fix: flags.fix, onProgress: progress.update, catalog: registryCatalog()})
     progress.done()
     this.log(renderDoctor(report))
     if (!report.ok) process.exitCode = 1

@@ -8,7 +8,6 @@ import {tuneForLongLived} from '../broker/long-lived'
 import {invoke} from '../broker/pipeline'
 import {auditRefusal, parseInvocation} from '../broker/request/refusals'
 import {AivaultError} from '../errors'
-import {loadBuiltinRegistry} from '../registry/registry'
 import {heldKeyProvider} from '../vault/keys/key-providers/held'
 import {derivePassphraseKek} from '../vault/keys/key-providers/passphrase'
 import {loadKeyring} from '../vault/keys/keyring'
@@ -19,6 +18,7 @@ import {checkClientOverrides, testOverridesOf} from './overrides'
 import type {DaemonOp, Reply} from './protocol'
 import {lineSplitter, SHARED_OPS} from './protocol'
 import {clearStaleSocket, createSocketFolder, removePidFile, socketModeFromEnv, withStartLock, writePidFile} from './socket-files'
+import {loadPluginRuntime} from '../plugins/runtime'
 
 export interface DaemonOptions {
   socket: string
@@ -58,7 +58,8 @@ export class Daemon {
   constructor(private readonly options: DaemonOptions) {
     const env = options.env ?? process.env
     this.vault = Vault.fromEnv(env)
-    this.deps = {vault: this.vault, registry: loadBuiltinRegistry(), env}
+    const {registry, hooks} = loadPluginRuntime(env)
+    this.deps = {vault: this.vault, registry, env, hooks}
     this.overrides = testOverridesOf(env)
     tuneForLongLived(this.deps, DAEMON_AUDIT_GROUP_MS)
   }

@@ -1,5 +1,5 @@
 import {AivaultCommand} from '../../base-command'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderCredentialList} from '../../render/credentials'
 import type {CredentialView} from '../../vault/credentials-service'
 import {credentialView, listCredentials} from '../../vault/credentials-service'
@@ -14,7 +14,7 @@ export default class CredentialList extends AivaultCommand {
     await this.parse(CredentialList)
     const {credentials, problems} = listCredentials(Vault.fromEnv())
     for (const problem of problems) this.note(`skipped ${problem.file}: ${problem.message}`)
-    const catalog = builtinCatalog()
+    const catalog = registryCatalog()
     const views = credentials.map((c) => credentialView(c, catalog))
     this.log(renderCredentialList(views))
     return {credentials: views}

@@ -1,9 +1,9 @@
 import {AivaultCommand} from '../../base-command'
 import type {ProviderSummary} from '../../broker/credential/provider-catalog'
 import {listProviders} from '../../broker/credential/provider-catalog'
-import {loadBuiltinRegistry} from '../../registry/registry'
 import {plural, table} from '../../render/text'
 import {Vault} from '../../vault/vault'
+import {loadRegistry} from '../../plugins/runtime'
 
 export default class ProvidersList extends AivaultCommand {
   static summary = 'List the built-in providers: the secrets that enable them, auth, capabilities, and which are set up.'
@@ -12,7 +12,7 @@ export default class ProvidersList extends AivaultCommand {
 
   async run(): Promise<{providers: ProviderSummary[]}> {
     await this.parse(ProvidersList)
-    const providers = listProviders(Vault.fromEnv(), loadBuiltinRegistry())
+    const providers = listProviders(Vault.fromEnv(), loadRegistry())
     const rows = providers.map((p) => [p.provider, p.secrets.join(' + '), p.auth, String(p.capabilities), p.state === 'not set up' ? '-' : p.state])
     this.log(`${table(['PROVIDER', 'SECRETS', 'AUTH', 'CAPABILITIES', 'STATE'], rows)}\n${plural(providers.length, 'provider')}`)
     return {providers}
