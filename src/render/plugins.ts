@@ -11,7 +11,8 @@ export function renderPluginList(plugins: readonly PluginListing[]): string {
     p.type === 'link' ? 'linked' : 'installed',
     p.providers.join(', ') || '-',
     p.hooks.map((h) => h.replace(/^aivault:/, '')).join(', ') || '-',
-    p.trust.trusted ? 'trusted' : p.trust.reason ?? 'not trusted',
+    // Trust matters only to a provider hook: the one hook that receives secrets.
+    !p.hooks.includes('aivault:provider') ? '-' : p.trust.trusted ? 'trusted' : p.trust.reason ?? 'not trusted',
   ])
   const refusals = plugins.flatMap((p) => p.refused.map((r) => `  refused: ${p.name}${r.provider ? ` provider "${r.provider}"` : ''}: ${r.reason}`))
   return [table(['PLUGIN', 'VERSION', 'TYPE', 'PROVIDERS', 'HOOKS', 'TRUST'], rows), ...refusals, plural(plugins.length, 'plugin')].join('\n')

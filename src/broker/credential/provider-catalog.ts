@@ -13,6 +13,8 @@ export type ProviderState = 'ready' | 'waiting' | 'not set up'
 export interface ProviderSummary {
   provider: string
   title: string | null
+  /** The plugin package that adds the provider; null for a built-in one. */
+  plugin: string | null
   auth: string
   secrets: string[]
   hosts: string[]
@@ -51,6 +53,7 @@ function summarize(p: ProviderDef, registry: Registry, credentials: Map<string, 
   return {
     provider: p.provider,
     title: p.title ?? null,
+    plugin: p.plugin ?? null,
     auth: authKind(p.auth),
     secrets: Object.keys(p.vaultSecrets),
     hosts: [...p.hosts],

@@ -18,7 +18,7 @@ export default class ProvidersShow extends AivaultCommand {
     const p = showProvider(Vault.fromEnv(), loadRegistry(), args.provider)
     const lines = [`${p.provider}${p.title ? ` — ${p.title}` : ''}`]
     if (p.description) lines.push(p.description)
-    lines.push('', `Docs:     ${p.docsUrl ?? '-'}`, `Auth:     ${p.auth}`, `Hosts:    ${p.hosts.join(', ')}`, `Secrets:  ${p.secrets.join(', ')}`, `State:    ${p.state === 'not set up' ? p.state : `${p.state === 'waiting' ? 'waiting for a tenant host' : p.state} (credential ${p.credentials.join(', ')})`}`)
+    lines.push('', ...(p.plugin ? [`Plugin:   ${p.plugin}`] : []), `Docs:     ${p.docsUrl ?? '-'}`, `Auth:     ${p.auth}`, `Hosts:    ${p.hosts.join(', ')}`, `Secrets:  ${p.secrets.join(', ')}`, `State:    ${p.state === 'not set up' ? p.state : `${p.state === 'waiting' ? 'waiting for a tenant host' : p.state} (credential ${p.credentials.join(', ')})`}`)
     if (p.setup.length > 0) lines.push('Enable:', ...p.setup.map((c) => `  ${c}`))
     lines.push('', `Capabilities (${p.capabilities}):`, ...p.capabilityList.map((c) => `  ${c.id.padEnd(40)} ${c.methods.join(',').padEnd(18)} ${c.pathPrefixes.join(' ')}`))
     this.log(lines.join('\n'))
