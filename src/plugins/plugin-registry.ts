@@ -13,7 +13,7 @@ import * as path from 'node:path'
 import {packageRoot} from '../package-root'
 import type {ProviderValidator} from '../registry/build'
 import {compileProviderFiles} from '../registry/build'
-import type {Registry} from '../registry/registry'
+import {BUILTIN_REGISTRY_JSON, Registry} from '../registry/registry'
 import {formatIssue, secretClaims} from '../registry/rules'
 import type {ProviderDef} from '../registry/types'
 import {pluginDataDir} from './data-dir'
@@ -35,15 +35,19 @@ export interface PluginProviders {
 
 const CACHE_VERSION = 1
 
-/** The providers of `plugins` that may load next to `builtin`, and the refusals of the rest. */
-export function pluginProviders(plugins: readonly InstalledPlugin[], builtin: Registry, env: NodeJS.ProcessEnv = process.env): PluginProviders {
+/**
+ * The providers of `plugins` that may load next to the built-in registry, and the refusals of
+ * the rest. The built-in registry is loaded only when the cache cannot answer (a command that
+ * uses no provider then pays for the plugins' warnings with a few stat calls and one read).
+ */
+export function pluginProviders(plugins: readonly InstalledPlugin[], builtin: () => Registry, env: NodeJS.ProcessEnv = process.env): PluginProviders {
   const withRegistry = plugins.filter((p) => p.registryDir !== undefined || p.problem !== undefined)
   if (withRegistry.length === 0) return {providers: [], refusals: []}
-  const key = JSON.stringify([CACHE_VERSION, builtin.digest ?? '', withRegistry.map(fingerprint)])
+  const key = JSON.stringify([CACHE_VERSION, stamp(BUILTIN_REGISTRY_JSON), withRegistry.map(fingerprint)])
   const cacheFile = path.join(pluginDataDir(env), 'cache', 'plugin-registry.json')
   const cached = readCache(cacheFile, key)
   if (cached) return cached
-  const result = mergePluginProviders(withRegistry.map(compilePlugin), builtin)
+  const result = mergePluginProviders(withRegistry.map(compilePlugin), builtin())
   writeCache(cacheFile, key, result)
   return result
 }

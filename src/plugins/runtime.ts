@@ -45,10 +45,7 @@ function buildRuntime(env: NodeJS.ProcessEnv): PluginRuntime {
   const builtin = loadBuiltinRegistry()
   const plugins = installedPlugins(env)
   if (plugins.length === 0) return {plugins, registry: builtin, refusals: []}
-  const {providers, refusals} = pluginProviders(plugins, builtin, env)
-  for (const plugin of plugins) {
-    if (plugin.problem && !plugin.registryDir) refusals.push({plugin: plugin.name, reason: plugin.problem})
-  }
+  const {providers, refusals} = pluginProviders(plugins, () => builtin, env)
   const registry = providers.length === 0 ? builtin : new Registry([...builtin.providers(), ...providers], builtin.digest)
   const hooked = plugins.some((p) => Object.keys(p.hooks).length > 0)
   return {plugins, registry, hooks: hooked ? new PluginHooks(plugins, env) : undefined, refusals}
@@ -62,5 +59,6 @@ export function refusalLines(refusals: readonly PluginRefusal[]): string[] {
 /** The warning lines for refused plugins (none, at the cost of one failed read, when no plugin is installed). */
 export function pluginWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
   if (readPluginList(env).length === 0) return []
-  return refusalLines(loadPluginRuntime(env).refusals)
+  const known = runtimes.get(env)
+  return refusalLines(known ? known.refusals : pluginProviders(installedPlugins(env), () => loadBuiltinRegistry(), env).refusals)
 }

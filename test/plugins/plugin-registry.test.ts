@@ -87,10 +87,10 @@ describe('plugins/plugin-registry', () => {
   it('reuses the cached result until a file it read changes', () => {
     const env = {AIVAULT_DATA_DIR: path.join(base, 'data')}
     const p = plugin('p1', {'acme.yaml': providerYaml('acme', 'ACME_KEY')})
-    assert.equal(pluginProviders([p], loadBuiltinRegistry(), env).providers[0].title, undefined)
+    assert.equal(pluginProviders([p], () => loadBuiltinRegistry(), env).providers[0].title, undefined)
     const cache = path.join(base, 'data', 'cache', 'plugin-registry.json')
     assert.ok(fs.existsSync(cache))
     fs.writeFileSync(path.join(p.root, 'registry', 'acme.yaml'), providerYaml('acme', 'ACME_KEY', 'title: Acme\n'))
-    assert.equal(pluginProviders([p], loadBuiltinRegistry(), env).providers[0].title, 'Acme')
+    assert.equal(pluginProviders([p], () => loadBuiltinRegistry(), env).providers[0].title, 'Acme')
   })
 })
