@@ -40,10 +40,11 @@ interface PluginsManager {
 }
 
 /** plugin-plugins' Plugins class. Its package exports only its commands, so the module is imported by path. */
-async function pluginsManager(config: Config): Promise<PluginsManager> {
+async function pluginsManager(config: Config, quiet: boolean): Promise<PluginsManager> {
   const index = require.resolve('@oclif/plugin-plugins')
   const module = (await importModule(pathToFileURL(path.join(path.dirname(index), 'plugins.js')).href)) as {default: new (o: {config: Config; logLevel: string}) => PluginsManager}
-  return new module.default({config, logLevel: 'notice'})
+  // npm's own lines go to stdout: silent when stdout must hold one JSON value.
+  return new module.default({config, logLevel: quiet ? 'silent' : 'notice'})
 }
 
 /** npm settings for every install: no lifecycle scripts, local folders copied (not symlinked), no network chatter. */
@@ -62,9 +63,15 @@ function installSpec(spec: string): string {
   return spec
 }
 
-export async function installPlugin(config: Config, spec: string, options: {force: boolean}): Promise<PluginChange> {
+export interface ManageOptions {
+  force: boolean
+  /** No npm output (the command prints JSON). */
+  quiet: boolean
+}
+
+export async function installPlugin(config: Config, spec: string, options: ManageOptions): Promise<PluginChange> {
   quietNpm()
-  const manager = await pluginsManager(config)
+  const manager = await pluginsManager(config, options.quiet)
   const installed = await manager.install(installSpec(spec), {})
   const plugin = readPluginPackage(installed.root, 'user')
   try {
@@ -76,21 +83,21 @@ export async function installPlugin(config: Config, spec: string, options: {forc
   }
 }
 
-export async function linkPlugin(config: Config, dir: string, options: {force: boolean}): Promise<PluginChange> {
+export async function linkPlugin(config: Config, dir: string, options: ManageOptions): Promise<PluginChange> {
   const root = path.resolve(dir)
   const plugin = readPluginPackage(root, 'link')
   if (!plugin) throw new AivaultError('invalid_request', `${root} holds no readable package.json with a name`, {hint: 'link the folder of a plugin package'})
   const loaded = await Config.load(root)
   const change = vet(config, plugin, commandIds(loaded.commands), options.force)
-  await (await pluginsManager(config)).link(root, {install: false})
+  await (await pluginsManager(config, options.quiet)).link(root, {install: false})
   return change
 }
 
 /** Remove a plugin and forget its trust; not_found when it is not installed or linked. */
-export async function uninstallPlugin(config: Config, name: string, env: NodeJS.ProcessEnv = process.env): Promise<{name: string; untrusted: boolean}> {
+export async function uninstallPlugin(config: Config, name: string, quiet: boolean, env: NodeJS.ProcessEnv = process.env): Promise<{name: string; untrusted: boolean}> {
   findInstalledPlugin(name, env)
   quietNpm()
-  await (await pluginsManager(config)).uninstall(name)
+  await (await pluginsManager(config, quiet)).uninstall(name)
   return {name, untrusted: untrustPlugin(name, env)}
 }
 

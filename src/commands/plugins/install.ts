@@ -23,7 +23,7 @@ export default class PluginsInstall extends AivaultCommand {
 
   async run(): Promise<{plugin: PluginChange}> {
     const {args, flags} = await this.parse(PluginsInstall)
-    const plugin = await installPlugin(this.config, args.plugin, {force: flags.force})
+    const plugin = await installPlugin(this.config, args.plugin, {force: flags.force, quiet: this.jsonEnabled()})
     this.log(renderPluginChange('Installed', plugin))
     const notice = await restartNoticeAfterPluginChange()
     if (notice) this.log(notice)

@@ -18,7 +18,7 @@ export default class PluginsLink extends AivaultCommand {
 
   async run(): Promise<{plugin: PluginChange}> {
     const {args, flags} = await this.parse(PluginsLink)
-    const plugin = await linkPlugin(this.config, args.path, {force: flags.force})
+    const plugin = await linkPlugin(this.config, args.path, {force: flags.force, quiet: this.jsonEnabled()})
     this.log(renderPluginChange('Linked', plugin))
     const notice = await restartNoticeAfterPluginChange()
     if (notice) this.log(notice)

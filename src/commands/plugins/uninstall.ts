@@ -15,7 +15,7 @@ export default class PluginsUninstall extends AivaultCommand {
 
   async run(): Promise<{uninstalled: string; untrusted: boolean}> {
     const {args} = await this.parse(PluginsUninstall)
-    const {name, untrusted} = await uninstallPlugin(this.config, args.name)
+    const {name, untrusted} = await uninstallPlugin(this.config, args.name, this.jsonEnabled())
     this.log(`Removed plugin ${name}${untrusted ? ' and its trust' : ''}`)
     const notice = await restartNoticeAfterPluginChange()
     if (notice) this.log(notice)
