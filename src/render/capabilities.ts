@@ -5,7 +5,7 @@ export function renderCapabilityList(listing: CapabilityListing): string {
   const lines: string[] = []
   lines.push(`Ready (${plural(listing.ready.length, 'capability', 'capabilities')}):`)
   if (listing.ready.length === 0 && listing.waiting.length === 0) lines.push('  none yet: store a provider secret to enable its capabilities')
-  for (const c of listing.ready) lines.push(`  ${c.id}  (credential ${c.credential}${c.plugin ? `, plugin ${c.plugin}` : ''})`)
+  for (const c of listing.ready) lines.push(`  ${c.id}  (credential ${c.credential}${c.plugin ? `, plugin ${c.plugin}` : ''}${c.transport === 'plugin' ? ', served by the plugin, not HTTP' : ''})`)
   if (listing.waiting.length > 0) {
     lines.push('', `Waiting for a tenant host (${plural(listing.waiting.length, 'capability', 'capabilities')}):`)
     groupedByProvider(lines, listing.waiting, 'complete')

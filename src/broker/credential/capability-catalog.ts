@@ -11,12 +11,20 @@ import type {CredentialRecord} from '../../vault/store/credential-record'
 import type {Vault} from '../../vault/vault'
 import {findCapability} from './capabilities'
 
-/** `plugin`: the package that adds the capability's provider, present only for plugin providers. */
+/**
+ * `plugin`: the package that adds the capability's provider, and `transport: 'plugin'` when its
+ * provider hook answers instead of HTTP; both present only for plugin providers.
+ */
+interface FromPlugin {
+  plugin?: string
+  transport?: 'plugin'
+}
+
 export interface CapabilityListing {
-  ready: Array<{id: string; provider: string; credential: string; plugin?: string}>
+  ready: Array<{id: string; provider: string; credential: string} & FromPlugin>
   /** Per-tenant providers whose credentials name no tenant host yet: `setup` completes one. */
-  waiting: Array<{id: string; provider: string; credential: string; setup: string[]; plugin?: string}>
-  available: Array<{id: string; provider: string; setup: string[]; plugin?: string}>
+  waiting: Array<{id: string; provider: string; credential: string; setup: string[]} & FromPlugin>
+  available: Array<{id: string; provider: string; setup: string[]} & FromPlugin>
 }
 
 /** How to enable a provider from nothing: store its secrets, and for a per-tenant one name the tenant. */
@@ -54,7 +62,7 @@ export function listCapabilities(vault: Vault, registry: Registry, filter: {prov
     const {id, provider} = capability
     const found = byProvider.get(provider)
     const plugin = registry.provider(provider)?.plugin
-    const from = plugin ? {plugin} : {}
+    const from: FromPlugin = plugin ? {plugin, ...(capability.transport === 'plugin' ? {transport: 'plugin' as const} : {})} : {}
     if (found?.serving) listing.ready.push({id, provider, credential: found.serving, ...from})
     else if (found?.waiting) listing.waiting.push({id, provider, credential: found.waiting, setup: [completeTenantCommand(found.waiting, registry.provider(provider)!)], ...from})
     else listing.available.push({id, provider, setup: setupCommands(registry, provider), ...from})

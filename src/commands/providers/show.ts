@@ -20,7 +20,7 @@ export default class ProvidersShow extends AivaultCommand {
     if (p.description) lines.push(p.description)
     lines.push('', ...(p.plugin ? [`Plugin:   ${p.plugin}`] : []), `Docs:     ${p.docsUrl ?? '-'}`, `Auth:     ${p.auth}`, `Hosts:    ${p.hosts.join(', ')}`, `Secrets:  ${p.secrets.join(', ')}`, `State:    ${p.state === 'not set up' ? p.state : `${p.state === 'waiting' ? 'waiting for a tenant host' : p.state} (credential ${p.credentials.join(', ')})`}`)
     if (p.setup.length > 0) lines.push('Enable:', ...p.setup.map((c) => `  ${c}`))
-    lines.push('', `Capabilities (${p.capabilities}):`, ...p.capabilityList.map((c) => `  ${c.id.padEnd(40)} ${c.methods.join(',').padEnd(18)} ${c.pathPrefixes.join(' ')}`))
+    lines.push('', `Capabilities (${p.capabilities}):`, ...p.capabilityList.map((c) => `  ${c.id.padEnd(40)} ${c.methods.join(',').padEnd(18)} ${c.pathPrefixes.join(' ')}${c.transport === 'plugin' ? '  (plugin transport)' : ''}`))
     this.log(lines.join('\n'))
     return p
   }
