@@ -73,6 +73,9 @@ describe('e2e: the postgres plugin through aivault (every entry point)', functio
 
   it('answers once trusted, with capability describe naming the plugin', async () => {
     tv.ok(['plugins', 'trust', 'aivault-plugin-postgres'])
+    const [event] = tv.json(['audit', '--kind', 'plugin.trust']).events
+    assert.equal(event.plugin, 'aivault-plugin-postgres')
+    assert.match(event.digest, /^[0-9a-f]{64}$/)
     const described = tv.json(['capability', 'describe', 'postgres/query'])
     assert.equal(described.plugin, 'aivault-plugin-postgres')
     assert.equal(described.transport, 'plugin')

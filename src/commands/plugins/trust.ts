@@ -1,6 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
+import {auditTrust} from '../../cli/plugin-changes'
+import {Vault} from '../../vault/vault'
 import {findInstalledPlugin} from '../../plugins/installed'
 import {TrustRecord, trustPlugin} from '../../plugins/trust'
 
@@ -16,6 +18,7 @@ export default class PluginsTrust extends AivaultCommand {
   async run(): Promise<{trusted: TrustRecord}> {
     const {args} = await this.parse(PluginsTrust)
     const trusted = trustPlugin(findInstalledPlugin(args.name))
+    await auditTrust(Vault.fromEnv(), 'plugin.trust', {plugin: trusted.name, digest: trusted.digest})
     this.log(`Trusted plugin ${trusted.name} (digest ${trusted.digest.slice(0, 16)}): its provider hook may receive decrypted secrets while its files stay unchanged.`)
     return {trusted}
   }
