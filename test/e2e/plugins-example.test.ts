@@ -92,18 +92,20 @@ describe('e2e plugins: the example plugin end to end (issue 14)', function () {
     assert.ok(example, 'providers list lacks example')
     assert.deepEqual(example.secrets, ['EXAMPLE_API_KEY'])
     assert.deepEqual(example.hosts, [HOST])
-    // The lead is adding the plugin's name to these listings; when present it must be right.
-    if ('plugin' in example) assert.equal(example.plugin, PLUGIN)
+    assert.equal(example.plugin, PLUGIN)
+    assert.match(tv.ok(['providers', 'list']), /^example \(aivault-plugin-example\) +EXAMPLE_API_KEY /m)
     const shown = tv.json(['providers', 'show', 'example'])
-    assert.equal(shown.provider, 'example')
+    assert.deepEqual([shown.provider, shown.plugin], ['example', PLUGIN])
     const listed = tv.json(['capability', 'list'])
-    assert.deepEqual(listed.ready.filter((c: any) => c.provider === 'example'), [{id: 'example/items', provider: 'example', credential: 'example', ...pluginField(listed.ready, PLUGIN)}])
+    assert.deepEqual(listed.ready.filter((c: any) => c.provider === 'example'), [{id: 'example/items', provider: 'example', credential: 'example', plugin: PLUGIN}])
+    assert.match(tv.ok(['capability', 'list']), /example\/items +\(credential example, plugin aivault-plugin-example\)/)
     const described = tv.json(['capability', 'describe', 'example/items'])
     assert.equal(described.id, 'example/items')
     assert.equal(described.provider, 'example')
     assert.deepEqual(described.methods, ['GET', 'POST'])
     assert.deepEqual(described.hosts, [HOST])
-    if ('plugin' in described) assert.equal(described.plugin, PLUGIN)
+    assert.equal(described.plugin, PLUGIN)
+    assert.match(tv.ok(['capability', 'describe', 'example/items']), /^Provider: +example, from plugin aivault-plugin-example /m)
   })
 
   it('the plugin command runs (human and --json)', () => {
@@ -198,8 +200,3 @@ describe('e2e plugins: the example plugin end to end (issue 14)', function () {
     }
   })
 })
-
-/** `{plugin}` when the listing already names plugins (the lead is adding it), else nothing. */
-function pluginField(rows: any[], name: string): {plugin?: string} {
-  return rows.some((r) => 'plugin' in r) ? {plugin: name} : {}
-}
