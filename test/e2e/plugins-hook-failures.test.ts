@@ -143,13 +143,13 @@ describe('e2e plugins: hooks that hang or overreach (issue 14)', function () {
       tv?.dispose()
     })
 
-    it('is refused as a policy_violation naming a plugin hook, and nothing reaches the upstream', async () => {
+    it('is refused as a policy_violation naming the plugin, and nothing reaches the upstream', async () => {
       up.requests.length = 0
       const results = await everywhere(tv, points, {capability: 'openai/models', method: 'GET', path: '/v1/models'})
       results.push({where: 'serve passthrough', outcome: await viaServe(points.served, points.token, {capability: 'openai/models', method: 'GET', path: '/v1/models'}, 'openai'), ms: 0})
       for (const {where, outcome} of results) {
         assert.ok(outcome.error, `${where} was not refused: ${outcome.text}`)
-        assert.match(outcome.error.message, /plugin's aivault:before-invoke hook set a header the broker refuses/, where)
+        assert.match(outcome.error.message, /plugin aivault-test-sets-auth's aivault:before-invoke hook set a header the broker refuses/, where)
         assert.match(outcome.error.message, /authorization/i, where)
         if (outcome.error.code !== 'cli') assert.equal(outcome.error.code, 'policy_violation', where)
         if (outcome.status !== undefined) assert.equal(outcome.status, 403, where)

@@ -62,8 +62,19 @@ describe('e2e plugins: ESM plugins and offline installs (issue 14)', function ()
       const result = tv.run(['esm', 'hello', '--name', 'bob'])
       assert.equal(result.status, 0, result.stderr)
       assert.equal(result.stdout, 'esm says hello to bob (string)\n')
-      // oclif warns that a linked ESM plugin "cannot be auto-transpiled" (reported to the lead); no aivault warning.
-      assert.deepEqual(warnings(result.stderr), [])
+      // No warning at all: oclif's "linked ESM module cannot be auto-transpiled" is off with auto-transpiling.
+      assert.equal(result.stderr, '')
+      assert.deepEqual(warnings(tv.run(['status']).stderr), [])
+    })
+
+    it('a package without an "oclif" section is refused with what to add', () => {
+      const bare = path.join(tv.base, 'bare-plugin')
+      fs.mkdirSync(bare, {recursive: true})
+      fs.writeFileSync(path.join(bare, 'package.json'), JSON.stringify({name: 'aivault-test-bare', version: '1.0.0'}))
+      const result = tv.run(['plugins', 'link', bare])
+      assert.equal(result.status, 1)
+      assert.match(result.stderr, /^Error: aivault-test-bare is not an oclif plugin\nHint: .*"oclif": \{\}/)
+      assert.deepEqual(tv.json(['plugins', 'list']).plugins.map((p: any) => p.name), ['aivault-test-esm'])
     })
 
     it('its ESM before-invoke hook runs in-process, in the broker library and in aivaultd', async () => {
