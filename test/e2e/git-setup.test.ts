@@ -80,7 +80,7 @@ describe('git setup and the textconv driver (SPEC §11)', () => {
     const sealed = /^[-+] {2}value: +version (\d), sealed \(XChaCha20-Poly1305, data [0-9a-f]{8}, master key [0-9a-f]{16}\)$/gm
     assert.deepEqual([...diff.matchAll(sealed)].map((m) => `${m[0][0]}${m[1]}`), ['-1', '+2'], diff)
     assert.match(diff, /^@@ [^@]+ @@ secret MY_KEY$/m, 'the hunk header names the secret')
-    assert.match(diff, /^-  updated: +\S+Z\n/m)
+    assert.match(diff, /^- {2}updated: +\S+Z\n/m)
     assert.deepEqual(bodyLines(diff).filter((line) => LONG_BASE64.test(line)), [], diff)
     for (const value of [...sealedValues(before), ...sealedValues(after)]) assert.ok(!diff.includes(value), 'no sealed value in the diff')
 
@@ -88,8 +88,8 @@ describe('git setup and the textconv driver (SPEC §11)', () => {
     tv.ok(['secrets', 'update', '--id', id, '--alias', 'MY_ALIAS'])
     commitAll(tv, tv.root, 'alias')
     const log = git(tv, tv.root, ['log', '-p', '-2'])
-    assert.match(log, /^-  aliases: +none\n\+  aliases: +MY_ALIAS$/m)
-    assert.match(log, /^\+  value: +version 2, sealed/m)
+    assert.match(log, /^- {2}aliases: +none\n\+ {2}aliases: +MY_ALIAS$/m)
+    assert.match(log, /^\+ {2}value: +version 2, sealed/m)
     assert.deepEqual(bodyLines(log).filter((line) => !/^(commit|Author|Date)/.test(line) && LONG_BASE64.test(line)), [], log)
   })
 
@@ -112,7 +112,7 @@ describe('git setup and the textconv driver (SPEC §11)', () => {
       ['empty.yaml', '', /^$/],
       ['huge.yaml', 'x'.repeat(2 * 1024 * 1024), /^file of 2097152 bytes, larger than any record: not shown\n$/],
     ]
-    for (const [name, content, expected] of cases) fs.writeFileSync(path.join(dir, name), content)
+    for (const [name, content] of cases) fs.writeFileSync(path.join(dir, name), content)
     for (const [name, , expected] of [...cases, ['missing.yaml', '', /^cannot read this file \(ENOENT\)\n$/] as const]) {
       const result = tv.run(['git', 'textconv', path.join(dir, name)])
       assert.equal(result.status, 0, `${name}: ${result.stderr}`)
