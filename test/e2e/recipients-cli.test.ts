@@ -190,7 +190,7 @@ describe('e2e identity and recipients commands (issue 15)', function () {
       assert.equal(fs.readFileSync(file.paths.keyFile, 'utf8'), oldKey, 'the old key file changed')
       assert.ok(!fs.existsSync(`${file.paths.keyFile}.next`))
       for (const name of fs.readdirSync(path.join(tv.root, 'secrets'))) {
-        assert.match(fs.readFileSync(path.join(tv.root, 'secrets', name), 'utf8'), new RegExp(`kekId: ${switched.kekId}`), name)
+        assert.match(fs.readFileSync(path.join(tv.root, 'secrets', name), 'utf8'), new RegExp(`kekId: "?${switched.kekId}`), name)
       }
       const status = alice.json(['status'])
       assert.deepEqual([status.provider, status.kekId, status.locked], ['recipients', switched.kekId, false])
