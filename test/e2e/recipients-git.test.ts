@@ -135,10 +135,10 @@ describe('e2e team vaults in git: three identities (issue 15, SPEC §11)', funct
     const original = fs.readFileSync(file, 'utf8')
     // carol has write access to the repository but is no recipient: she edits vault.yaml.
     const sealedForCarol = Buffer.alloc(80, 1).toString('base64')
-    const bobEntry = /  - name: bob\n    publicKey: .*\n    sealedKek: .*\n/.exec(original)![0]
+    const bobEntry = / {2}- name: bob\n {4}publicKey: .*\n {4}sealedKek: .*\n/.exec(original)![0]
     const variants: Array<[string, string]> = [
       ['edited name', original.replace('name: bob', 'name: bobby')],
-      ['added entry', original.replace(/(  - name: bob\n)/, `  - name: carol\n    publicKey: "${carol.publicKey}"\n    sealedKek: "${sealedForCarol}"\n$1`)],
+      ['added entry', original.replace(/( {2}- name: bob\n)/, `  - name: carol\n    publicKey: "${carol.publicKey}"\n    sealedKek: "${sealedForCarol}"\n$1`)],
       ['removed entry', original.replace(bobEntry, '')],
       ['swapped key', original.replace(`publicKey: "${bob.publicKey}"`, `publicKey: "${carol.publicKey}"`)],
     ]
