@@ -1,4 +1,5 @@
 import * as os from 'node:os'
+import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
 import {signVaultConfig, writeVaultConfig} from './config'
@@ -63,6 +64,18 @@ export interface SwitchResult {
   recipients: RecipientView[]
   /** The old key file: no longer used; it still opens what git history holds from before. */
   previousKeyFile: string | null
+}
+
+/** This process's identity for a new first recipient: made when missing, never inside the vault folder (it would be committed). */
+async function creatorIdentity(vault: Vault): Promise<IdentityInfo & {created: boolean}> {
+  const file = identityPath(vault.env)
+  const inside = path.relative(vault.paths.root, file)
+  if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
+    throw new AivaultError('invalid_request', `the identity ${file} is inside the vault folder, which is meant to be shared`, {
+      hint: 'point AIVAULT_IDENTITY at a file outside the vault folder (the default is ~/.aivault/identity.key)',
+    })
+  }
+  return ensureIdentity(file)
 }
 
 /** The default name of the first recipient: the OS user name (SPEC §15 Teams). */
@@ -216,7 +229,7 @@ export async function switchToRecipients(vault: Vault, options: {name?: string; 
   }
   const previousKeyFile = config.keyProvider.type === 'file' ? (vault.keyFilePath(config) ?? null) : null
   const name = options.name ?? defaultRecipientName()
-  const identity = await ensureIdentity(identityPath(vault.env))
+  const identity = await creatorIdentity(vault)
   const nextSettings = async (target: {key: Uint8Array}, current: KeyProviderSettings): Promise<KeyProviderSettings> => {
     if (current.type !== 'file') throw new AivaultError('conflict', `this vault uses the ${current.type} key provider now`)
     return sealedRecipients(target.key, [{name, publicKey: identity.publicKey}])
@@ -241,6 +254,6 @@ export async function switchToRecipients(vault: Vault, options: {name?: string; 
 /** The first recipient of a new vault (init --provider recipients): this process's identity, made when missing. */
 export async function firstRecipient(vault: Vault, kek: Uint8Array, name: string | undefined): Promise<{settings: RecipientsSettings; identity: IdentityInfo & {created: boolean}}> {
   const member = name ?? defaultRecipientName()
-  const identity = await ensureIdentity(identityPath(vault.env))
+  const identity = await creatorIdentity(vault)
   return {settings: await sealedRecipients(kek, [{name: member, publicKey: identity.publicKey}]), identity}
 }

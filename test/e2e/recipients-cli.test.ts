@@ -82,6 +82,14 @@ describe('e2e identity and recipients commands (issue 15)', function () {
       expectJsonError(tv.run(['init', '--provider', 'recipients', '--json'], {env: {AIVAULT_IDENTITY: fresh}}), 1, 'conflict')
     })
 
+    it('refuses an identity inside the vault folder (it would be committed with it), creating nothing', () => {
+      const elsewhere = path.join(tv.base, 'shared-vault')
+      const inside = path.join(elsewhere, 'me.key')
+      const error = expectJsonError(tv.run(['init', '--provider', 'recipients', '--json'], {env: {AIVAULT_DIR: elsewhere, AIVAULT_IDENTITY: inside}}), 1, 'invalid_request')
+      assert.match(error.message, /inside the vault folder/)
+      assert.ok(!fs.existsSync(elsewhere), 'the refused init created something')
+    })
+
     it('uses an existing identity; --name names the first recipient; --name without recipients is a usage error', () => {
       const result = alice.json(['init', '--provider', 'recipients', '--name', 'alice'])
       assert.equal(result.identity.created, false)
