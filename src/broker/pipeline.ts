@@ -141,12 +141,17 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     verifyRegistryOnce(started)
     const {route, request, timeoutMs} = prepare(deps, envelope, options, facts)
     const {capability, credential, policy, overrides} = route
-    const streamed = envelope.request.bodyStream
+    let streamed = envelope.request.bodyStream
     // Size first (a streamed body's declared length), then the rate limit (a refused request does not use up the budget).
     checkRequestSize(policy, capability.id, streamed?.length ?? request.body.length)
     if (policy.rateLimitPerMinute !== null) await takeRateLimit(vault, policy.rateLimitPerMinute, capability.id)
     const {hooks} = deps
-    if (hooks?.has('aivault:before-invoke')) await runBeforeInvoke(hooks, route, request, options.context)
+    if (hooks?.has('aivault:before-invoke')) {
+      // The hooks see the whole body (a passthrough or upload streams it): read it first.
+      if (streamed) request.body = await readWhole(streamed.stream, policy.maxRequestBodyBytes, requestTooLarge(policy, capability.id))
+      streamed = undefined
+      await runBeforeInvoke(hooks, route, request, options.context)
+    }
     const afterHooks = hooks?.has('aivault:after-invoke') ? hooks : undefined
     if (capability.transport === 'plugin') {
       // No HTTP: the provider's plugin answers with the decrypted secrets (trusted plugins only).

@@ -40,14 +40,16 @@ function hookRequest(request: OutgoingRequest): HookRequest {
  */
 export async function runBeforeInvoke(hooks: PluginHooks, route: Route, request: OutgoingRequest, ctx: InvocationContext): Promise<void> {
   const payload = {request: hookRequest(request), capability: hookCapability(route.capability), credential: {id: route.credential.id, provider: route.credential.provider}, invocation: hookInvocation(ctx)}
-  await hooks.beforeInvoke(payload)
-  const given = Array.isArray(payload.request.headers) ? payload.request.headers : []
-  const headers = given.map((h) => ({name: String(h?.name), value: String(h?.value)}))
-  try {
-    request.headers = filterRequestHeaders(headers, route.injected.headers)
-  } catch (error) {
-    throw new AivaultError('policy_violation', `a plugin's aivault:before-invoke hook set a header the broker refuses: ${(error as Error).message}`)
-  }
+  await hooks.beforeInvoke(payload, (plugin) => {
+    const given = Array.isArray(payload.request.headers) ? payload.request.headers : []
+    const headers = given.map((h) => ({name: String(h?.name), value: String(h?.value)}))
+    try {
+      request.headers = filterRequestHeaders(headers, route.injected.headers)
+    } catch (error) {
+      throw new AivaultError('policy_violation', `plugin ${plugin}'s aivault:before-invoke hook set a header the broker refuses: ${(error as Error).message}`)
+    }
+    payload.request.headers = request.headers.map(([name, value]) => ({name, value}))
+  })
 }
 
 /** Run the after-invoke hooks on a sanitized whole body; the body they leave is scrubbed again. */

@@ -9,9 +9,10 @@ import {runDoctor} from '../vault/doctor/doctor'
 import {Vault} from '../vault/vault'
 
 export default class Doctor extends AivaultCommand {
-  static summary = 'Check that every record opens, permissions, temp files, git conflicts and the audit chain.'
+  static summary = 'Check that every record opens, permissions, temp files, what a git merge left and the audit chain.'
 
-  static description = 'Exits 1 when it finds problems it did not fix. --fix repairs what is safe: permissions, leftover temp files, an interrupted rotate-master.'
+  static description =
+    'Exits 1 when it finds problems it did not fix. --fix repairs what is safe: permissions, leftover temp files, an interrupted rotate-master. What a git merge leaves (conflicted or unmerged records, two secrets with one name or alias in a scope, credentials and bindings whose secret is gone) is explained with the one command that fixes it.'
 
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --fix']
 

@@ -39,9 +39,12 @@ export class PluginHooks {
     return this.plugins.some((p) => !p.problem && (p.hooks[event]?.length ?? 0) > 0)
   }
 
-  /** Every before-invoke hook, in plugin order; the first to throw refuses the invocation. */
-  async beforeInvoke(payload: BeforeInvokePayload): Promise<void> {
-    await this.runAll('aivault:before-invoke', payload)
+  /**
+   * Every before-invoke hook, in plugin order; the first to throw refuses the invocation.
+   * `check` runs after each plugin's hooks, with its name, to hold what it changed to the rules.
+   */
+  async beforeInvoke(payload: BeforeInvokePayload, check?: (plugin: string) => void): Promise<void> {
+    await this.runAll('aivault:before-invoke', payload, check)
   }
 
   /** Every after-invoke hook, in plugin order, on the sanitized response. */
@@ -73,13 +76,14 @@ export class PluginHooks {
     return plugin !== undefined && trustState(plugin, this.env).trusted
   }
 
-  private async runAll(event: HookEvent, payload: unknown): Promise<void> {
+  private async runAll(event: HookEvent, payload: unknown, check?: (plugin: string) => void): Promise<void> {
     for (const plugin of this.plugins) {
-      if (plugin.problem) continue
-      for (const file of plugin.hooks[event] ?? []) {
+      if (plugin.problem || !plugin.hooks[event]) continue
+      for (const file of plugin.hooks[event]) {
         const hook = await this.load(plugin, file, event)
         await this.run(plugin, event, () => hook(payload), this.hookTimeoutMs)
       }
+      check?.(plugin.name)
     }
   }
 

@@ -22,6 +22,8 @@ export interface InstalledPlugin {
   hooks: Partial<Record<HookEvent, string[]>>
   /** Whether the package is ESM (`"type": "module"`): its `.js` hook files are imported, not required. */
   esm: boolean
+  /** Whether its package.json has the `oclif` section oclif requires of a plugin. */
+  oclif: boolean
   /** Why the plugin cannot be used at all (a hook or registry path outside its folder), if so. */
   problem?: string
 }
@@ -64,7 +66,7 @@ export function installedPlugins(env: NodeJS.ProcessEnv = process.env): Installe
 
 /** A plugin package's aivault-relevant facts, or undefined when its package.json is unreadable. */
 export function readPluginPackage(root: string, type: 'user' | 'link'): InstalledPlugin | undefined {
-  let pjson: {name?: unknown; version?: unknown; type?: unknown; aivault?: {registry?: unknown}; oclif?: {hooks?: Record<string, unknown>}}
+  let pjson: {name?: unknown; version?: unknown; type?: unknown; aivault?: {registry?: unknown}; oclif?: {hooks?: Record<string, unknown>} | null}
   try {
     pjson = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
   } catch {
@@ -95,6 +97,7 @@ export function readPluginPackage(root: string, type: 'user' | 'link'): Installe
     registryDir,
     hooks,
     esm: pjson.type === 'module',
+    oclif: typeof pjson.oclif === 'object' && pjson.oclif !== null,
     problem: outside.length > 0 ? `names files outside its folder (${outside.join(', ')})` : undefined,
   }
 }

@@ -69,10 +69,16 @@ export interface ManageOptions {
   quiet: boolean
 }
 
+/** oclif takes only packages whose package.json has an `oclif` section (it may be empty). */
+const NOT_A_PLUGIN_HINT = 'a plugin\'s package.json needs an "oclif" section, even an empty one: "oclif": {}'
+
 export async function installPlugin(config: Config, spec: string, options: ManageOptions): Promise<PluginChange> {
   quietNpm()
   const manager = await pluginsManager(config, options.quiet)
-  const installed = await manager.install(installSpec(spec), {})
+  const installed = await manager.install(installSpec(spec), {}).catch((error: Error) => {
+    if (/plugin is invalid/i.test(error.message)) throw new AivaultError('invalid_request', `${spec} is not an oclif plugin`, {hint: NOT_A_PLUGIN_HINT})
+    throw error
+  })
   const plugin = readPluginPackage(installed.root, 'user')
   try {
     if (!plugin) throw new AivaultError('invalid_request', `${spec} installed no readable package.json`)
@@ -87,6 +93,7 @@ export async function linkPlugin(config: Config, dir: string, options: ManageOpt
   const root = path.resolve(dir)
   const plugin = readPluginPackage(root, 'link')
   if (!plugin) throw new AivaultError('invalid_request', `${root} holds no readable package.json with a name`, {hint: 'link the folder of a plugin package'})
+  if (!plugin.oclif) throw new AivaultError('invalid_request', `${plugin.name} is not an oclif plugin`, {hint: NOT_A_PLUGIN_HINT})
   const loaded = await Config.load(root)
   const change = vet(config, plugin, commandIds(loaded.commands), options.force)
   await (await pluginsManager(config, options.quiet)).link(root, {install: false})

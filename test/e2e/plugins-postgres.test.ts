@@ -16,7 +16,6 @@ interface PgFixture {
   json: string
   stop(): Promise<void>
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const {startFixture} = require('../../plugins/aivault-plugin-postgres/test/fixture') as {startFixture(): Promise<PgFixture>}
 
 const PLUGIN = path.join(REPO_ROOT, 'plugins', 'aivault-plugin-postgres')
