@@ -7,7 +7,10 @@ import {plural} from './text'
 
 export function renderInit(result: InitResult): string {
   const lines = [`Vault created at ${result.paths.root}`, `  vault id:     ${result.vaultId}`, `  key provider: ${result.provider}`, `  key id:       ${result.kekId}`]
-  if (result.paths.keyFile) lines.push(`  key file:     ${result.paths.keyFile} (keep it safe; it is outside the vault folder on purpose)`)
+  if (result.identity) {
+    lines.push(`  identity:     ${result.identity.file}${result.identity.created ? ' (created now; keep it private)' : ''}`)
+    for (const r of result.recipients ?? []) lines.push(`  recipient:    ${r.name} (${r.fingerprint})`)
+  } else if (result.paths.keyFile) lines.push(`  key file:     ${result.paths.keyFile} (keep it safe; it is outside the vault folder on purpose)`)
   if (result.testing) lines.push('  testing:      yes (test overrides such as AIVAULT_DEV_RESOLVE are honoured)')
   if (result.locked) lines.push('The vault is locked until "aivault unlock".')
   return lines.join('\n')
@@ -37,6 +40,10 @@ export function renderRotateMaster(result: RotateMasterResult): string {
     `Re-wrapped ${plural(result.rewrapped, 'data key')}; all ${plural(result.secrets, 'secret')} verified under the new key.`,
   ]
   if (result.provider === 'file' && result.keyLocation) lines.push(`New key stored in ${result.keyLocation}`)
+  if (result.provider === 'recipients' && result.settings.type === 'recipients') {
+    const count = result.settings.recipients.length
+    lines.push(`The new key is sealed to ${count === 1 ? 'the one recipient' : `each of the ${count} recipients`}; commit and push vault.yaml with the records.`)
+  }
   if (result.provider === 'env' && result.keyLocation) lines.push(`From now on set ${result.keyLocation} to the new key you passed with --new-key.`)
   return lines.join('\n')
 }

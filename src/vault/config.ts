@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import {writeFileAtomic} from './store/atomic-file'
 import type {KeyProviderSettings} from './keys/key-providers/types'
 import {KEY_PROVIDER_TYPES} from './keys/key-providers/types'
+import {parseRecipientsSettings} from './keys/key-providers/recipients'
 import type {VaultPaths} from './store/paths'
 import type {Kek} from './keys/seal'
 import {configMac, verifyConfigMac} from './keys/seal'
@@ -44,6 +45,7 @@ function parseKeyProvider(value: unknown): KeyProviderSettings {
     if (typeof v.envVar !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.envVar)) throw tampered('has an invalid keyProvider.envVar')
     return {type: 'env', envVar: v.envVar}
   }
+  if (v.type === 'recipients') return parseRecipientsSettings(v, tampered)
   if (v.kdf !== 'argon2id13' || typeof v.salt !== 'string' || !Number.isInteger(v.opsLimit) || !Number.isInteger(v.memLimit)) {
     throw tampered('has invalid passphrase key settings')
   }
@@ -82,10 +84,10 @@ export async function signVaultConfig(config: Omit<VaultConfig, 'mac' | 'kekId'>
   return {...unsigned, mac: await configMac(kek, macMessage(unsigned))}
 }
 
-/** Fails closed when vault.yaml's security settings were edited (provider, testing flag, key id). */
+/** Fails closed when vault.yaml's security settings were edited (provider and its recipients, testing flag, key id). */
 export async function verifyVaultConfig(config: VaultConfig, kek: Kek): Promise<void> {
   if (config.kekId !== kek.id || !(await verifyConfigMac(kek, macMessage(config), config.mac))) {
-    throw tampered('security settings do not match their MAC (provider, testing flag or key id was changed)')
+    throw tampered('security settings do not match their MAC (provider, recipients, testing flag or key id was changed)')
   }
 }
 

@@ -9,6 +9,9 @@ import {derivePassphraseKek, newPassphraseSettings} from './keys/key-providers/p
 import type {KeyProviderSettings, KeyProviderType} from './keys/key-providers/types'
 import {defaultKeyFile} from './store/paths'
 import {makeKek, randomKey} from './keys/seal'
+import type {IdentityInfo} from './keys/identity'
+import {publicKeyFingerprint} from './keys/identity'
+import {firstRecipient} from './recipients'
 import type {Vault} from './vault'
 
 export interface InitOptions {
@@ -17,6 +20,8 @@ export interface InitOptions {
   envVar?: string
   passphrase?: string
   testing?: boolean
+  /** The first recipient's name (recipients provider; default: the OS user name). */
+  name?: string
 }
 
 export interface InitResult {
@@ -26,6 +31,9 @@ export interface InitResult {
   testing: boolean
   locked: boolean
   paths: {root: string; keyFile: string | null}
+  /** Recipients vaults: the identity that opens it (made by init when it was missing) and the first recipient. */
+  identity?: IdentityInfo & {created: boolean}
+  recipients?: {name: string; fingerprint: string}[]
 }
 
 function describe(vault: Vault, config: VaultConfig): InitResult {
@@ -50,6 +58,7 @@ export async function initVault(vault: Vault, options: InitOptions): Promise<Ini
   // Keys that come from outside are checked before anything is created on disk.
   let key: Uint8Array | undefined
   let settings: KeyProviderSettings | undefined
+  let identity: (IdentityInfo & {created: boolean}) | undefined
   if (options.provider === 'env') {
     const envVar = options.envVar ?? 'AIVAULT_KEY'
     settings = {type: 'env', envVar}
@@ -59,6 +68,11 @@ export async function initVault(vault: Vault, options: InitOptions): Promise<Ini
     const passphraseSettings = await newPassphraseSettings()
     settings = passphraseSettings
     key = await derivePassphraseKek(options.passphrase, passphraseSettings)
+  } else if (options.provider === 'recipients') {
+    key = await randomKey()
+    const first = await firstRecipient(vault, key, options.name)
+    settings = first.settings
+    identity = first.identity
   }
   return vault.withLock(async () => {
     if (vault.exists()) throw refuse()
@@ -87,7 +101,11 @@ export async function initVault(vault: Vault, options: InitOptions): Promise<Ini
     writeVaultConfig(vault.paths, config)
     vault.reload()
     await vault.audit.append('vault.init', {vaultId, provider: config.keyProvider.type, testing: config.testing})
-    return describe(vault, config)
+    const result = describe(vault, config)
+    if (config.keyProvider.type !== 'recipients' || !identity) return result
+    const recipients = config.keyProvider.recipients.map((r) => ({name: r.name, fingerprint: publicKeyFingerprint(r.publicKey)}))
+    for (const r of recipients) await vault.audit.append('recipient.add', {name: r.name, fingerprint: r.fingerprint, kekId: config.kekId})
+    return {...result, identity, recipients}
   })
 }
 

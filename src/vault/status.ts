@@ -2,6 +2,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {DIR_MODE, FILE_MODE, listRecordFiles} from './store/atomic-file'
+import {readIdentityInfo} from './keys/identity'
+import type {RecipientEntry} from './keys/key-providers/types'
 import type {Vault} from './vault'
 
 export interface VaultStatus {
@@ -22,6 +24,16 @@ export interface VaultStatus {
 function looserThan(file: string, want: number, follow = false): boolean {
   const st = follow ? fs.statSync(file, {throwIfNoEntry: false}) : fs.lstatSync(file, {throwIfNoEntry: false})
   return st !== undefined && (st.isFile() || st.isDirectory()) && (st.mode & 0o777 & ~want) !== 0
+}
+
+/** Whether the identity at `file` is one of `recipients` (its public key, read without libsodium). */
+function isRecipient(recipients: RecipientEntry[], file: string): boolean {
+  try {
+    const mine = readIdentityInfo(file)?.publicKey
+    return mine !== undefined && recipients.some((r) => r.publicKey === mine)
+  } catch {
+    return false // malformed: the commands that need the key say so
+  }
 }
 
 /** Read-only: never initializes, never loads a key or libsodium (SPEC §15). */
@@ -51,7 +63,11 @@ export function vaultStatus(vault: Vault, customCapabilities: () => number, regi
   const config = vault.config()
   const keyFile = vault.keyFilePath(config) ?? null
   const settings = config.keyProvider
-  const locked = settings.type === 'file' ? !(keyFile && fs.existsSync(keyFile)) : settings.type === 'env' ? !vault.env[settings.envVar] : !daemonView.unlocked
+  let locked: boolean
+  if (settings.type === 'file') locked = !(keyFile && fs.existsSync(keyFile))
+  else if (settings.type === 'env') locked = !vault.env[settings.envVar]
+  else if (settings.type === 'recipients') locked = !isRecipient(settings.recipients, keyFile as string)
+  else locked = !daemonView.unlocked
   const secretFiles = listRecordFiles(vault.paths.secretsDir)
   const credentials = vault.credentials.list().records
   const permissionWarnings: string[] = []

@@ -10,6 +10,8 @@ import {EnvKeyProvider} from './keys/key-providers/env'
 import {FileKeyProvider} from './keys/key-providers/file'
 import {heldKeyProvider} from './keys/key-providers/held'
 import {PassphraseKeyProvider} from './keys/key-providers/passphrase'
+import {RecipientsKeyProvider} from './keys/key-providers/recipients'
+import {identityPath} from './keys/identity'
 import type {KeyProvider} from './keys/key-providers/types'
 import type {Keyring} from './keys/keyring'
 import {loadKeyring} from './keys/keyring'
@@ -119,8 +121,10 @@ export class Vault {
     this.cachedKeyring = undefined
   }
 
+  /** The file that holds this process's key: a `file` vault's key file, or a recipients vault's identity. */
   keyFilePath(config = this.config()): string | undefined {
     const settings = config.keyProvider
+    if (settings.type === 'recipients') return identityPath(this.env)
     if (settings.type !== 'file') return undefined
     return settings.keyFile ?? defaultKeyFile(this.paths, config.vaultId)
   }
@@ -134,6 +138,8 @@ export class Vault {
         return new EnvKeyProvider(settings.envVar, this.env)
       case 'passphrase':
         return new PassphraseKeyProvider(settings)
+      case 'recipients':
+        return new RecipientsKeyProvider(settings, identityPath(this.env))
     }
   }
 
@@ -216,8 +222,8 @@ export class Vault {
     try {
       keyring = await this.keyring()
     } catch (error) {
-      if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer)) throw error
-      return this.remoteSealer.seal({secretId, scope, pinnedProvider, tenantHost, plaintext})
+      if (!this.sealsRemotely(error)) throw error
+      return this.remoteSealer!.seal({secretId, scope, pinnedProvider, tenantHost, plaintext})
     }
     return sealValue(keyring.current, plaintext, associatedData(this.config().vaultId, secretId, scope, pinnedProvider ?? undefined, tenantHost))
   }
@@ -238,8 +244,8 @@ export class Vault {
     try {
       keyring = await this.keyring()
     } catch (error) {
-      if (!(error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer)) throw error
-      return this.remoteSealer.sealForTenant({secretId: record.id, nonce: record.sealed.nonce, tenantHost})
+      if (!this.sealsRemotely(error)) throw error
+      return this.remoteSealer!.sealForTenant({secretId: record.id, nonce: record.sealed.nonce, tenantHost})
     }
     const vaultId = this.config().vaultId
     const value = await this.secrets.open(record, keyring, vaultId)
@@ -248,6 +254,11 @@ export class Vault {
     } finally {
       value.fill(0)
     }
+  }
+
+  /** Only a locked passphrase vault seals through aivaultd; any other provider's error is the answer. */
+  private sealsRemotely(error: unknown): boolean {
+    return error instanceof AivaultError && error.code === 'vault_locked' && this.remoteSealer !== undefined && this.config().keyProvider.type === 'passphrase'
   }
 
   /** Hold an unlocked keyring, verified against `config`, in memory (aivaultd only) until `lock()` or the TTL. */

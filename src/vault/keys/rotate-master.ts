@@ -1,7 +1,8 @@
 import {AivaultError} from '../../errors'
 import {signVaultConfig, writeVaultConfig} from '../config'
 import type {Kek} from './seal'
-import {removeBridge, writeBridge} from './rotation-bridge'
+import type {KeyProviderSettings} from './key-providers/types'
+import {bridgeSettings, readBridge, removeBridge, writeBridge} from './rotation-bridge'
 import {makeKek, randomKey, rewrapDek} from './seal'
 import type {Vault} from '../vault'
 
@@ -9,6 +10,13 @@ export interface RotateMasterOptions {
   /** The new key (required for `env` vaults; `file` vaults generate one when absent). */
   newKey?: Uint8Array
   onProgress?: (done: number, total: number) => void
+  /**
+   * vault.yaml's key provider settings under the new key (recipients remove, the switch to
+   * recipients). Called under the vault lock before anything changes, so it may refuse; not
+   * called when an interrupted rotation is resumed (that one finishes with what it started).
+   * Default: the provider's own (`settingsFor`), else unchanged.
+   */
+  nextSettings?: (target: Kek, current: KeyProviderSettings) => Promise<KeyProviderSettings>
 }
 
 export interface RotateMasterResult {
@@ -18,7 +26,10 @@ export interface RotateMasterResult {
   rewrapped: number
   /** True when this run finished a rotation that an earlier, interrupted run had started. */
   resumed: boolean
+  /** The key provider vault.yaml names afterwards. */
   provider: string
+  /** vault.yaml's key provider settings afterwards (never a key). */
+  settings: KeyProviderSettings
   /** Where the new key now lives (a key file) or must be supplied (an env variable). */
   keyLocation: string | null
 }
@@ -31,12 +42,13 @@ export interface RotateMasterResult {
  *    every record names the key that wraps it (`dek.kekId`), so each opens in either state;
  * 3. every re-wrapped record is verified to open under the new key alone before it is written;
  * 4. vault.yaml is re-signed for the new key, then the staged key replaces the old one.
- * A run after a crash resumes: records already under the target key are skipped.
+ * A run after a crash resumes: records already under the target key are skipped. The bridge
+ * also records the settings vault.yaml will carry (a recipients list), so a resumed run makes
+ * the same change. A change of provider (file -> recipients) stages nothing in the old one: the
+ * bridge alone carries the new key until vault.yaml names it.
  */
 export async function rotateMaster(vault: Vault, options: RotateMasterOptions = {}): Promise<RotateMasterResult> {
-  const config = vault.config()
-  const provider = vault.keyProvider(config)
-  if (provider.type === 'passphrase') {
+  if (vault.config().keyProvider.type === 'passphrase') {
     throw new AivaultError('invalid_request', 'rotate-master of a passphrase vault needs the vault unlocked in aivaultd', {
       hint: 'run "aivault unlock" and retry once the daemon is available',
     })
@@ -44,6 +56,7 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
   return vault.withLock(async () => {
     vault.reload()
     const current = vault.config()
+    const provider = vault.keyProvider(current)
     const keyring = await vault.keyring()
     let target: Kek
     let resumed = false
@@ -65,7 +78,7 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     if (target.id === keyring.current.id && !keyring.previous) {
       // Re-running a rotation that already finished: nothing to do, and nothing is wrong.
       const total = vault.secrets.list().records.length
-      return {previousKekId: target.id, kekId: target.id, secrets: total, rewrapped: 0, resumed: true, provider: provider.type, keyLocation: provider.location ?? null}
+      return {previousKekId: target.id, kekId: target.id, secrets: total, rewrapped: 0, resumed: true, provider: provider.type, settings: current.keyProvider, keyLocation: provider.location ?? null}
     }
 
     const {records: loaded, problems} = vault.secrets.readAll()
@@ -74,6 +87,15 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
         hint: 'repair or remove the record before rotating the master key (it would become unreadable)',
       })
     }
+    const bridge = keyring.previous || keyring.pending ? readBridge(vault.paths) : undefined
+    const resumedSettings = bridge ? await bridgeSettings(bridge, target) : undefined
+    let settings: KeyProviderSettings
+    if (resumedSettings) settings = resumedSettings
+    else if (options.nextSettings && !resumed) settings = await options.nextSettings(target, current.keyProvider)
+    else if (provider.settingsFor) settings = await provider.settingsFor(target.key)
+    else settings = current.keyProvider
+    // The provider that stages and commits the key file is the one vault.yaml keeps naming.
+    const sameProvider = settings.type === provider.type
     const keys = new Map(keyring.keys)
     keys.set(target.id, target)
     // Each record is read and parsed once. Nothing changes until every record is known to
@@ -81,8 +103,8 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     for (const record of loaded) await vault.secrets.open(record, {...keyring, keys}, current.vaultId)
 
     if (!keyring.previous) {
-      await provider.stagePendingKek(target.key)
-      await writeBridge(vault.paths, keyring.current, target)
+      if (sameProvider) await provider.stagePendingKek(target.key)
+      await writeBridge(vault.paths, keyring.current, target, settings)
     }
     let rewrapped = 0
     const total = loaded.length
@@ -105,15 +127,16 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     vault.secrets.syncFolder() // every rename is durable before the old key stops being current
     if (!keyring.previous) {
       const {mac: _mac, kekId: _kekId, ...unsigned} = current
-      writeVaultConfig(vault.paths, await signVaultConfig(unsigned, target))
+      writeVaultConfig(vault.paths, await signVaultConfig({...unsigned, keyProvider: settings}, target))
     }
     // The bridge goes before the key swap: once the staged key is the key, nothing is pending.
     removeBridge(vault.paths)
-    await provider.commitPendingKek()
+    if (sameProvider) await provider.commitPendingKek()
     vault.reload()
     const previousKekId = keyring.previous?.id ?? keyring.current.id
     await vault.audit.append('vault.rotate_master', {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed})
-    return {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed, provider: provider.type, keyLocation: provider.location ?? null}
+    const after = vault.keyProvider()
+    return {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed, provider: after.type, settings: vault.config().keyProvider, keyLocation: after.location ?? null}
   })
 }
 

@@ -1,9 +1,11 @@
 import * as path from 'node:path'
 
+import {AivaultError} from '../../errors'
+import type {KeyProviderSettings} from './key-providers/types'
 import {removeFileDurably, writeFileAtomic} from '../store/atomic-file'
 import type {VaultPaths} from '../store/paths'
 import type {Kek, SealedValue} from './seal'
-import {makeKek, unwrapDek, wrapDek} from './seal'
+import {configMac, makeKek, unwrapDek, verifyConfigMac, wrapDek} from './seal'
 import {readVaultFile} from '../store/vault-file'
 
 /**
@@ -13,11 +15,18 @@ import {readVaultFile} from '../store/vault-file'
  * rotation usable: aivault cannot stage a key in an environment variable. It protects nothing
  * more than the keys themselves do, and is removed when the rotation completes.
  */
-interface Bridge {
+export interface Bridge {
   fromKekId: string
   toKekId: string
   toUnderFrom: SealedValue['dek']
   fromUnderTo: SealedValue['dek']
+  /**
+   * The key provider settings vault.yaml will carry under the new key (a recipients list
+   * without the removed member, or the first recipient of a vault switching to recipients),
+   * MACed with the new key, so a resumed run finishes the same change and not another.
+   */
+  settings?: KeyProviderSettings
+  settingsMac?: string
 }
 
 export function bridgeFile(paths: VaultPaths): string {
@@ -33,8 +42,15 @@ export function readBridge(paths: VaultPaths): Bridge | undefined {
   }
 }
 
-export async function writeBridge(paths: VaultPaths, from: Kek, to: Kek): Promise<void> {
-  const bridge: Bridge = {fromKekId: from.id, toKekId: to.id, toUnderFrom: await wrapDek(from, to.key), fromUnderTo: await wrapDek(to, from.key)}
+export async function writeBridge(paths: VaultPaths, from: Kek, to: Kek, settings: KeyProviderSettings): Promise<void> {
+  const bridge: Bridge = {
+    fromKekId: from.id,
+    toKekId: to.id,
+    toUnderFrom: await wrapDek(from, to.key),
+    fromUnderTo: await wrapDek(to, from.key),
+    settings,
+    settingsMac: await configMac(to, bridgeSettingsMessage(settings)),
+  }
   writeFileAtomic(bridgeFile(paths), JSON.stringify(bridge) + '\n', {root: paths.root})
 }
 
@@ -47,6 +63,24 @@ export async function crossBridge(bridge: Bridge, keys: ReadonlyMap<string, Kek>
     return undefined // a bridge that does not open is ignored; the keys on hand still work
   }
   return undefined
+}
+
+function bridgeSettingsMessage(settings: KeyProviderSettings): string {
+  return JSON.stringify(['aivault rotation settings v1', settings])
+}
+
+/**
+ * The settings an interrupted rotation to `target` will finish with: undefined for a bridge
+ * written before bridges carried them; `vault_tampered` when they do not match their MAC.
+ */
+export async function bridgeSettings(bridge: Bridge, target: Kek): Promise<KeyProviderSettings | undefined> {
+  if (bridge.settings === undefined) return undefined
+  if (bridge.toKekId !== target.id || typeof bridge.settingsMac !== 'string' || !(await verifyConfigMac(target, bridgeSettingsMessage(bridge.settings), bridge.settingsMac))) {
+    throw new AivaultError('vault_tampered', 'run/rotation.json: the key provider settings of the interrupted rotation do not match their MAC', {
+      hint: 'remove run/rotation.json only if no record was re-wrapped yet ("aivault doctor" lists records that do not open)',
+    })
+  }
+  return bridge.settings
 }
 
 export function removeBridge(paths: VaultPaths): void {

@@ -1,13 +1,23 @@
 /** How a vault's KEK is kept. One small interface; one file per kind (SPEC §2). */
-export type KeyProviderType = 'file' | 'env' | 'passphrase'
+export type KeyProviderType = 'file' | 'env' | 'passphrase' | 'recipients'
 
-export const KEY_PROVIDER_TYPES: readonly KeyProviderType[] = ['file', 'env', 'passphrase']
+export const KEY_PROVIDER_TYPES: readonly KeyProviderType[] = ['file', 'env', 'passphrase', 'recipients']
+
+/** One member of a recipients vault: the KEK sealed (crypto_box_seal) to their X25519 public key. */
+export interface RecipientEntry {
+  name: string
+  /** Standard base64 of the 32-byte public key. */
+  publicKey: string
+  /** Standard base64 of the sealed box holding the KEK. */
+  sealedKek: string
+}
 
 /** Key provider settings as stored in vault.yaml (never a key). */
 export type KeyProviderSettings =
   | {type: 'file'; keyFile?: string}
   | {type: 'env'; envVar: string}
   | {type: 'passphrase'; kdf: 'argon2id13'; salt: string; opsLimit: number; memLimit: number}
+  | {type: 'recipients'; recipients: RecipientEntry[]}
 
 export interface KeyProvider {
   readonly type: KeyProviderType
@@ -21,4 +31,9 @@ export interface KeyProvider {
   stagePendingKek(key: Uint8Array): Promise<void>
   /** Make the staged KEK the current one (last step of rotate-master). */
   commitPendingKek(): Promise<void>
+  /**
+   * vault.yaml's settings for a new KEK, for providers that keep the KEK in vault.yaml itself
+   * (recipients: the new KEK sealed to each member). Absent: the settings do not change.
+   */
+  settingsFor?(key: Uint8Array): Promise<KeyProviderSettings>
 }
