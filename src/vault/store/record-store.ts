@@ -3,6 +3,7 @@ import * as path from 'node:path'
 import {AivaultError} from '../../errors'
 import {removeFileDurably, writeFileAtomic} from './atomic-file'
 import {decodeRecordFileName, encodeRecordFileName} from './paths'
+import type {RecordFolderOptions} from './record-folder'
 import {ParsedFileMemo, RecordFolder} from './record-folder'
 import {fromYaml, toYaml} from './yaml-codec'
 
@@ -25,7 +26,8 @@ export function decodeRecord<T>(text: string, file: string, parse: (raw: unknown
  * A folder of small YAML records keyed by id (credentials, custom capabilities, policies,
  * bindings): one file per record, deterministic bytes, atomic writes. `parse` validates a
  * record read from disk and throws `vault_tampered` naming the file; `serialize` fixes the key
- * order. `listingCache` keeps the parsed listing under run/ (a folder listed on most commands).
+ * order. `folder.cache` keeps the parsed listing under run/ (a folder listed on most commands);
+ * `folder.listingReuseMs` is the run mode's.
  */
 export class RecordStore<T extends {id: string}> {
   private readonly folder: RecordFolder<T>
@@ -35,9 +37,9 @@ export class RecordStore<T extends {id: string}> {
     private readonly label: string,
     private readonly parse: (raw: unknown, file: string, id: string) => T,
     private readonly serialize: (record: T) => Record<string, unknown>,
-    listingCache?: {file: string; root: string},
+    folder: RecordFolderOptions = {},
   ) {
-    this.folder = new RecordFolder<T>(dir, (name) => `${label}/${name}`, (raw, file, name) => parse(raw, file, decodeRecordFileName(name)), listingCache)
+    this.folder = new RecordFolder<T>(dir, (name) => `${label}/${name}`, (raw, file, name) => parse(raw, file, decodeRecordFileName(name)), folder)
   }
 
   file(id: string): string {

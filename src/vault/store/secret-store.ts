@@ -18,12 +18,15 @@ import {toYaml} from './yaml-codec'
 export class SecretStore {
   private readonly folder: RecordFolder<SecretMeta>
 
-  constructor(private readonly paths: VaultPaths) {
+  constructor(
+    private readonly paths: VaultPaths,
+    listingReuseMs = 0,
+  ) {
     this.folder = new RecordFolder<SecretMeta>(
       paths.secretsDir,
       (name) => `secrets/${name}`,
       (raw, file, name) => secretMeta(this.parse(raw, file, name)),
-      {file: path.join(paths.cacheDir, 'secrets.json'), root: paths.root},
+      {cache: {file: path.join(paths.cacheDir, 'secrets.json'), root: paths.root}, listingReuseMs},
     )
   }
 
