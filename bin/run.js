@@ -15,7 +15,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(`aivault/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else if (argv[0] === 'invoke') {
   // A warm aivaultd serves `invoke` without loading oclif; anything unusual falls back.
-  require('../dist/cli/thin-invoke.js')
+  require('../dist/cli/invoke/thin-invoke.js')
     .thinInvoke(argv)
     .then((handled) => handled || runCli())
 } else {
