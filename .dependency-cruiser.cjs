@@ -41,6 +41,20 @@ module.exports = {
       to: {path: '^src/', pathNot: '^src/render/', dependencyTypesNot: ['type-only']},
     },
     {
+      name: 'plugins-below-broker',
+      severity: 'error',
+      comment: 'src/plugins loads and runs plugins for every entry point: it builds on the registry and never reaches up into the broker, servers, daemon, CLI, commands or rendering.',
+      from: {path: '^src/plugins/'},
+      to: {path: '^src/(broker|server|daemon|cli|commands|render)/'},
+    },
+    {
+      name: 'plugins-vault-types-only',
+      severity: 'error',
+      comment: 'Plugins never touch the vault: a hook gets secrets only from the broker, which asks the vault.',
+      from: {path: '^src/plugins/'},
+      to: {path: '^src/vault/', dependencyTypesNot: ['type-only']},
+    },
+    {
       name: 'nothing-imports-commands',
       severity: 'error',
       comment: 'A command is an entry point: shared code lives in src/cli or a service, never in another command.',

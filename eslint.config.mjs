@@ -16,6 +16,19 @@ export default tseslint.config(
     },
   },
   {
+    // First-party plugins are plain CommonJS run by Node; their tests run under mocha.
+    files: ['plugins/**/*.js'],
+    languageOptions: {
+      globals: {AbortController: 'readonly', AbortSignal: 'readonly', setInterval: 'readonly', clearInterval: 'readonly'},
+    },
+  },
+  {
+    files: ['plugins/*/test/**/*.js'],
+    languageOptions: {
+      globals: {describe: 'readonly', it: 'readonly', before: 'readonly', after: 'readonly', beforeEach: 'readonly', afterEach: 'readonly'},
+    },
+  },
+  {
     // Tests read JSON output of many shapes.
     files: ['test/**/*.ts'],
     rules: {'@typescript-eslint/no-explicit-any': 'off'},

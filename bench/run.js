@@ -93,6 +93,7 @@ async function main() {
   big.dispose()
 
   rows.push(...(await require('./invoke').main(quick)))
+  rows.push(...(await require('./plugins').main(quick)))
   const serveRows = await require('./serve').main(quick)
   const table = ['| measurement | median | vs node -e 0 | target |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
   const serveTable = ['| aivault serve | throughput | latency | note |', '|---|---|---|---|', ...serveRows.map((r) => `| ${r.join(' | ')} |`)].join('\n')

@@ -32,7 +32,27 @@ async function writeManifest() {
   const manifest = plugin.manifest
   fs.writeFileSync(path.join(root, 'oclif.manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
   console.log(`oclif.manifest.json: ${Object.keys(manifest.commands).length} commands`)
+  await writePluginManifests(Plugin)
   writeCodeCache()
+}
+
+/**
+ * The first-party plugins' manifests (plugins/<name>/oclif.manifest.json, as `oclif manifest`
+ * writes before publishing): without one, oclif loads every command of a plugin, and a linked
+ * one's TypeScript set-up, on every start of aivault, whatever command runs.
+ */
+async function writePluginManifests(Plugin) {
+  const dir = path.join(root, 'plugins')
+  for (const name of fs.readdirSync(dir).sort()) {
+    const pluginRoot = path.join(dir, name)
+    const pjson = JSON.parse(fs.readFileSync(path.join(pluginRoot, 'package.json'), 'utf8'))
+    fs.rmSync(path.join(pluginRoot, 'oclif.manifest.json'), {force: true})
+    if (!pjson.oclif || !pjson.oclif.commands) continue
+    const plugin = new Plugin({root: pluginRoot, type: 'core', ignoreManifest: true, errorOnManifestCreate: true})
+    await plugin.load()
+    fs.writeFileSync(path.join(pluginRoot, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n')
+    console.log(`plugins/${name}/oclif.manifest.json: ${Object.keys(plugin.manifest.commands).length} commands`)
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
 import {AivaultError} from './errors'
+import {pluginWarnings} from './plugins/runtime'
 
 /**
  * Every aivault command: `--json` (and `-v/--verbose`, kept for compatibility) prints the
@@ -19,6 +20,16 @@ export abstract class AivaultCommand extends Command {
     const end = this.argv.indexOf('--')
     const args = end === -1 ? this.argv : this.argv.slice(0, end)
     return args.includes('-v') || args.includes('--verbose')
+  }
+
+  /** A refused plugin provider is named on every command, once (SPEC §15 Plugins). */
+  public async init(): Promise<void> {
+    await super.init()
+    try {
+      for (const line of pluginWarnings()) this.note(line)
+    } catch (error) {
+      this.note(`plugins: ${(error as Error).message}`)
+    }
   }
 
   /** Warnings go to stderr in both modes: JSON on stdout stays one parseable value. */

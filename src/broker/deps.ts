@@ -1,5 +1,6 @@
+import type {PluginHooks} from '../plugins/hook-runner'
+import {loadPluginRuntime} from '../plugins/runtime'
 import type {Registry} from '../registry/registry'
-import {loadBuiltinRegistry} from '../registry/registry'
 import type {RunMode} from '../run-mode'
 import {ONE_SHOT} from '../run-mode'
 import {Vault} from '../vault/vault'
@@ -10,12 +11,19 @@ import {Vault} from '../vault/vault'
  */
 export interface BrokerDeps {
   vault: Vault
+  /** The built-in registry plus the providers installed plugins add. */
   registry: Registry
   env: NodeJS.ProcessEnv
+  /** The installed plugins' hooks; undefined when no plugin has any. */
+  hooks?: PluginHooks
   mode: RunMode
 }
 
-/** The broker's dependencies for this process's environment; long-lived processes use broker/long-lived.ts. */
+/**
+ * The broker's dependencies for this process's environment, with its installed plugins;
+ * long-lived processes use broker/long-lived.ts.
+ */
 export function brokerDepsFromEnv(env: NodeJS.ProcessEnv = process.env, mode: RunMode = ONE_SHOT): BrokerDeps {
-  return {vault: Vault.fromEnv(env, {mode}), registry: loadBuiltinRegistry(), env, mode}
+  const {registry, hooks} = loadPluginRuntime(env)
+  return {vault: Vault.fromEnv(env, {mode}), registry, env, hooks, mode}
 }

@@ -29,6 +29,7 @@ import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith}
 import type {UpstreamResponse} from './upstream/upstream'
 import {sendUpstream} from './upstream/send'
 import {BufferedBody, headerValue} from './upstream/upstream'
+import {invokeProviderHook, runAfterInvoke, runBeforeInvoke} from './plugin-hooks'
 
 export interface InvokeOptions {
   context: InvocationContext
@@ -114,6 +115,8 @@ function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, f
   return {route, request, timeoutMs: envelope.timeoutMs ?? DEFAULT_TIMEOUT_MS}
 }
 
+const NO_AUTH: AuthInjection = {headers: [], query: [], redact: []}
+
 function targetOf(request: OutgoingRequest, auth: AuthInjection): string {
   const path = (auth.pathPrefix ?? '') + request.path
   const query = encodeQuery([...request.query, ...auth.query])
@@ -139,10 +142,31 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     verifyRegistryOnce(started)
     const {route, request, timeoutMs} = prepare(deps, envelope, options, facts)
     const {capability, credential, policy, overrides} = route
-    const streamed = envelope.request.bodyStream
+    let streamed = envelope.request.bodyStream
     // Size first (a streamed body's declared length), then the rate limit (a refused request does not use up the budget).
     checkRequestSize(policy, capability.id, streamed?.length ?? request.body.length)
     if (policy.rateLimitPerMinute !== null) await takeRateLimit(vault, policy.rateLimitPerMinute, capability.id)
+    const {hooks} = deps
+    if (hooks?.has('aivault:before-invoke')) {
+      // The hooks see the whole body (a passthrough or upload streams it): read it first.
+      if (streamed) request.body = await readWhole(streamed.stream, policy.maxRequestBodyBytes, requestTooLarge(policy, capability.id))
+      streamed = undefined
+      await runBeforeInvoke(hooks, route, request, options.context)
+    }
+    const afterHooks = hooks?.has('aivault:after-invoke') ? hooks : undefined
+    if (capability.transport === 'plugin') {
+      // No HTTP: the provider's plugin answers with the decrypted secrets (trusted plugins only).
+      material = heldMaterial(vault, route) ?? (await routeMaterial(vault, route, options.context))
+      spellings = requestSpellings(material, [])
+      if (streamed) request.body = await readWhole(streamed.stream, policy.maxRequestBodyBytes, requestTooLarge(policy, capability.id))
+      planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(`plugin://${capability.provider}${targetOf(request, NO_AUTH)}`, spellings)}
+      const answer = await invokeProviderHook(deps, route, request, material.values.values, options.context, timeoutMs, spellings, options.signal)
+      let body = withinLimit(answer.body, policy.maxResponseBodyBytes)
+      if (policy.responseBlock.length > 0) body = scrubBytes(applyResponseBlock(body, policy.responseBlock, headerValue(answer.headers, 'content-type')), spellings)
+      if (afterHooks) body = await runAfterInvoke(afterHooks, capability, answer.status, answer.headers, body, spellings)
+      const done = vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath(planned), answer.status, Date.now() - started))
+      return new BufferedBrokerResponse(planned, answer.status, answer.headers, done, body)
+    }
     // From memory when nothing needs a DNS query, a key or the time (a long-lived process's usual call).
     const address = checkedAddressNow(request.host, request.port, overrides, mode.dnsCacheMs) ?? (await checkUpstreamAddress(request.host, request.port, overrides, mode.dnsCacheMs))
     material = heldMaterial(vault, route) ?? (await routeMaterial(vault, route, options.context))
@@ -195,13 +219,15 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     // secret scrubber and response policies see plain bytes.
     const codings = codingsOf(response)
     let whole = codings.length === 0 && response.bytes !== undefined ? withinLimit(response.bytes, policy.maxResponseBodyBytes) : undefined
-    if (whole === undefined && (!options.stream || policy.responseBlock.length > 0)) {
+    if (whole === undefined && (!options.stream || policy.responseBlock.length > 0 || afterHooks)) {
       whole = await readResponseBody(decoded(response, codings), policy.maxResponseBodyBytes)
     }
     if (whole !== undefined) {
       if (policy.responseBlock.length > 0) whole = applyResponseBlock(whole, policy.responseBlock, headerValue(headers, 'content-type'))
+      let bytes = scrubBytes(whole, spellings)
+      if (afterHooks) bytes = await runAfterInvoke(afterHooks, capability, status, headers, bytes, spellings)
       // The body is complete: callers may send the bytes in one write.
-      return new BufferedBrokerResponse(planned, status, headers, audit(), scrubBytes(whole, spellings))
+      return new BufferedBrokerResponse(planned, status, headers, audit(), bytes)
     }
     // Streamed: one transform scrubs and enforces the size limit; an upstream error ends it too.
     const body = pipeInto(decoded(response, codings), responseFilter(spellings, policy.maxResponseBodyBytes))
@@ -264,7 +290,8 @@ function invokeEventJson(route: Route, capability: string, ctx: InvocationContex
 /** The planned URL's path for the audit log: already scrubbed, without its query. */
 function plannedPath(planned: PlannedRequest): string {
   const url = planned.url
-  const rest = url.slice(url.indexOf('/', 'https://'.length))
+  // `https://host/...`, or `plugin://provider/...` for a capability a plugin serves.
+  const rest = url.slice(url.indexOf('/', url.indexOf('://') + 3))
   const query = rest.indexOf('?')
   return query === -1 ? rest : rest.slice(0, query)
 }

@@ -1,5 +1,4 @@
 import {AivaultCommand} from '../base-command'
-import {loadBuiltinRegistry} from '../registry/registry'
 import {renderStatus} from '../render/vault'
 import {listRecordFiles} from '../vault/store/atomic-file'
 import type {VaultStatus} from '../vault/status'
@@ -7,6 +6,7 @@ import {vaultStatus} from '../vault/status'
 import {DaemonClient} from '../daemon/client'
 import {daemonSocketPath} from '../daemon/socket-path'
 import {Vault} from '../vault/vault'
+import {loadRegistry} from '../plugins/runtime'
 
 export default class Status extends AivaultCommand {
   static summary = 'Show the vault: key provider, lock state, key id, counts, daemon (never creates anything).'
@@ -27,7 +27,7 @@ export default class Status extends AivaultCommand {
       vault,
       () => listRecordFiles(vault.paths.capabilitiesDir).length,
       (providers) => {
-        const registry = loadBuiltinRegistry()
+        const registry = loadRegistry()
         return providers.reduce((sum, p) => sum + registry.capabilitiesOf(p).length, 0)
       },
       {running: client !== undefined, socket, unlocked},

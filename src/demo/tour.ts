@@ -6,7 +6,6 @@ import {describeCapability, listCapabilities} from '../broker/credential/capabil
 import {invoke} from '../broker/pipeline'
 import {parseInvocation} from '../broker/request/refusals'
 import {AivaultError} from '../errors'
-import {loadBuiltinRegistry} from '../registry/registry'
 import {catalogOf} from '../registry/vault-catalog'
 import {renderCapabilityDescription} from '../render/capabilities'
 import {renderCreated} from '../render/secrets'
@@ -15,6 +14,7 @@ import {GLOBAL_SCOPE} from '../vault/scope'
 import {createSecret} from '../vault/secrets-service'
 import {Vault} from '../vault/vault'
 import {startDemoUpstream} from './demo-upstream'
+import {loadRegistry} from '../plugins/runtime'
 
 export interface DemoResult {
   invoked: {status: number; upstreamSawAuth: boolean; callerSawKey: boolean}
@@ -49,7 +49,7 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
       AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS: '1',
     }
     const vault = Vault.fromEnv(env)
-    const registry = loadBuiltinRegistry()
+    const registry = loadRegistry()
     const demoKey = `sk-demo-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`
 
     log('1. A throwaway testing vault, and an offline HTTPS API that answers like api.openai.com')

@@ -76,7 +76,11 @@ export interface ProviderPayload {
   credential: {
     id: string
     provider: string
-    /** The credential's hosts: the only servers the provider may connect to. */
+    /**
+     * The credential's hosts, as the registry and the credential record give them. A provider
+     * connects only to servers these or its secrets name, never to one a request names (the
+     * postgres plugin uses the server in its secret; its `hosts` entry is a label).
+     */
     hosts: string[]
   }
   /** The credential's secrets, decrypted, by placeholder (the values of the provider's `vaultSecrets`). */

@@ -1,10 +1,10 @@
 /**
  * Build-time compilation of the registry (run by scripts/build-registry.js after tsc): parse
  * every registry/*.yaml, validate it against the schema with ajv, apply the rules of
- * ./rules, and write dist/registry.json plus a standalone validator module (for the plugin
- * registries to come: nothing loads it yet).
+ * ./rules, and write dist/registry.json plus a standalone validator module, which validates
+ * plugin registries at run time (src/plugins/plugin-registry.ts, through compileProviderFiles).
  *
- * yaml and ajv are required inside the functions: nothing at run time loads this module.
+ * yaml and ajv are required inside the functions, only when they are used.
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -53,22 +53,19 @@ function parseProviderYaml(text: string, file: string): {data?: unknown; issues:
   return {data: doc.toJS({maxAliasCount: 100}), issues: []}
 }
 
-/** Reads, validates and checks a registry folder. Nothing is written. */
-export function compileRegistry(registryDir: string, options: CompileOptions = {}): CompileResult {
-  const shownDir = options.displayDir ?? displayName(registryDir)
-  const label = (name: string) => `${shownDir}/${name}`
-  const sources = readRegistrySources(registryDir)
-  const schemaSource = sources.find((s) => s.name === SCHEMA_FILE)
-  if (!schemaSource) return {issues: [{file: label(SCHEMA_FILE), pointer: '', message: 'schema file is missing'}]}
+/** A schema validator: ajv's compiled function at build time, its standalone module at run time. */
+export type ProviderValidator = ((data: unknown) => boolean) & {errors?: unknown[] | null}
 
-  const {validate, source: validatorSource} = compileSchema(JSON.parse(schemaSource.bytes.toString('utf8')) as object)
+/**
+ * Parse and validate provider YAML files (`name` is the file's base name, shown through
+ * `label`), then apply the rules across them. Shared by the build and by plugin registries.
+ */
+export function compileProviderFiles(files: ReadonlyArray<{name: string; text: string}>, validate: ProviderValidator, label: (name: string) => string): {entries: RegistryEntry[]; issues: RegistryIssue[]} {
   const issues: RegistryIssue[] = []
   const entries: RegistryEntry[] = []
-  const yamlSources = sources.filter((s) => s !== schemaSource)
-  if (yamlSources.length === 0) issues.push({file: label('*.yaml'), pointer: '', message: 'no provider files'})
-  for (const source of yamlSources) {
+  for (const source of files) {
     const file = label(source.name)
-    const parsed = parseProviderYaml(source.bytes.toString('utf8'), file)
+    const parsed = parseProviderYaml(source.text, file)
     issues.push(...parsed.issues)
     if (parsed.data === undefined) continue
     if (!validate(parsed.data)) {
@@ -78,6 +75,25 @@ export function compileRegistry(registryDir: string, options: CompileOptions = {
     entries.push({file, fileName: source.name, def: parsed.data as ProviderDef})
   }
   issues.push(...checkRegistry(entries))
+  return {entries, issues}
+}
+
+/** Reads, validates and checks a registry folder. Nothing is written. */
+export function compileRegistry(registryDir: string, options: CompileOptions = {}): CompileResult {
+  const shownDir = options.displayDir ?? displayName(registryDir)
+  const label = (name: string) => `${shownDir}/${name}`
+  const sources = readRegistrySources(registryDir)
+  const schemaSource = sources.find((s) => s.name === SCHEMA_FILE)
+  if (!schemaSource) return {issues: [{file: label(SCHEMA_FILE), pointer: '', message: 'schema file is missing'}]}
+
+  const {validate, source: validatorSource} = compileSchema(JSON.parse(schemaSource.bytes.toString('utf8')) as object)
+  const yamlSources = sources.filter((s) => s !== schemaSource)
+  const {entries, issues} = compileProviderFiles(
+    yamlSources.map((s) => ({name: s.name, text: s.bytes.toString('utf8')})),
+    validate,
+    label,
+  )
+  if (yamlSources.length === 0) issues.unshift({file: label('*.yaml'), pointer: '', message: 'no provider files'})
   if (issues.length > 0) return {issues, validatorSource}
 
   const files = hashRegistrySources(sources)

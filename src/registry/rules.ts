@@ -19,6 +19,7 @@ export const AUTH_KINDS = [
   'aws_sig_v4',
   'hmac',
   'mtls',
+  'plugin',
 ] as const
 
 /** `file: /pointer: message`; the document itself (pointer '') is shown as `(root)`. */
@@ -223,6 +224,18 @@ function checkCapabilities(file: string, provider: string, capabilities: Capabil
   return issues
 }
 
+/** `auth: {plugin: {}}` and `transport: plugin` go together: a plugin hook serves all of the provider's capabilities or none. */
+function checkTransports(file: string, def: ProviderDef): RegistryIssue[] {
+  const viaPlugin = 'plugin' in def.auth
+  const issues: RegistryIssue[] = []
+  def.capabilities.forEach((capability, i) => {
+    if ((capability.transport === 'plugin') === viaPlugin) return
+    const message = viaPlugin ? 'must be "plugin": the provider\'s auth is {plugin: {}}' : 'transport "plugin" needs the provider\'s auth to be {plugin: {}}'
+    issues.push({file, pointer: `/capabilities/${i}/transport`, message})
+  })
+  return issues
+}
+
 /**
  * Rules for one schema-valid provider. `fileName` (the base name, e.g. `openai.yaml`), when
  * given, must be `<provider>.yaml`.
@@ -235,6 +248,7 @@ export function checkProvider(file: string, def: ProviderDef, fileName?: string)
   issues.push(...checkVaultSecrets(file, def.vaultSecrets, '/vaultSecrets'))
   issues.push(...checkAuth(file, def.auth, new Set(Object.values(def.vaultSecrets)), def.hosts, '/auth'))
   issues.push(...checkCapabilities(file, def.provider, def.capabilities, def.hosts, '/capabilities'))
+  issues.push(...checkTransports(file, def))
 
   const altIds = new Set<string>()
   ;(def.credentialAlternatives ?? []).forEach((alt, k) => {

@@ -19,6 +19,8 @@ export interface HmacAuth {
   hmac: {algorithm: 'sha256' | 'sha512'; header_name: string; value_template: string; input?: 'canonical' | 'body'}
 }
 export interface MtlsAuth {mtls: Record<string, never>}
+/** No HTTP auth: the plugin's `aivault:provider` hook receives the secrets and serves the capability. */
+export interface PluginAuth {plugin: Record<string, never>}
 
 export type AuthSpec =
   | HeaderAuth
@@ -31,8 +33,9 @@ export type AuthSpec =
   | AwsSigV4Auth
   | HmacAuth
   | MtlsAuth
+  | PluginAuth
 
-export type AuthKind = 'header' | 'query' | 'path' | 'basic' | 'multi_header' | 'multi_query' | 'o_auth2' | 'aws_sig_v4' | 'hmac' | 'mtls'
+export type AuthKind = 'header' | 'query' | 'path' | 'basic' | 'multi_header' | 'multi_query' | 'o_auth2' | 'aws_sig_v4' | 'hmac' | 'mtls' | 'plugin'
 
 export interface CapabilityAllow {
   hosts: string[]
@@ -71,6 +74,8 @@ export interface ProviderDef {
   hosts: string[]
   capabilities: CapabilityDef[]
   credentialAlternatives?: CredentialAlternative[]
+  /** Set at load time (never from YAML) on a provider a plugin adds: the plugin's package name. */
+  plugin?: string
 }
 
 /** A secret name claimed by a provider, and the placeholder it fills in the auth templates. */

@@ -27,10 +27,10 @@ export function catalogOf(registry: Registry): ProviderCatalog {
   }
 }
 
-/** The built-in registry's catalog, loaded on first use (a JSON read, no YAML or ajv). */
-export function builtinCatalog(): ProviderCatalog {
+/** A registry's catalog, the registry loaded on first use (by default the built-in one: a JSON read, no YAML or ajv). */
+export function lazyCatalog(load: () => Registry = () => loadBuiltinRegistry()): ProviderCatalog {
   let catalog: ProviderCatalog | undefined
-  const get = () => (catalog ??= catalogOf(loadBuiltinRegistry()))
+  const get = () => (catalog ??= catalogOf(load()))
   return {
     claimFor: (name) => get().claimFor(name),
     provider: (id) => get().provider(id),

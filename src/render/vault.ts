@@ -1,4 +1,5 @@
 import type {DoctorReport} from '../vault/doctor/doctor'
+import type {GitSetupResult} from '../vault/git/git-setup'
 import type {InitResult} from '../vault/init'
 import type {RotateMasterResult} from '../vault/keys/rotate-master'
 import type {VaultStatus} from '../vault/status'
@@ -45,7 +46,22 @@ export function renderDoctor(report: DoctorReport): string {
   for (const f of report.findings) {
     const state = f.fixed ? 'fixed' : f.warning ? 'note' : 'problem'
     lines.push(`${state}: [${f.check}]${f.file ? ` ${f.file}:` : ''} ${f.problem}`)
+    if (f.fix && !f.fixed) lines.push(`  fix: ${f.fix}`)
   }
-  lines.push(report.ok ? 'No problems left.' : `${plural(report.findings.filter((f) => !f.fixed && !f.warning).length, 'problem')} left${report.findings.some((f) => !f.fixed && f.check !== 'conflicts') ? '; "aivault doctor --fix" repairs permissions, temp files and interrupted rotations' : ''}.`)
+  const repairable = report.findings.some((f) => !f.fixed && ['permissions', 'temp-files', 'rotation'].includes(f.check))
+  lines.push(report.ok ? 'No problems left.' : `${plural(report.findings.filter((f) => !f.fixed && !f.warning).length, 'problem')} left${repairable ? '; "aivault doctor --fix" repairs permissions, temp files and interrupted rotations' : ''}.`)
   return lines.join('\n')
+}
+
+export function renderGitSetup(result: GitSetupResult): string {
+  const attributes = {
+    created: 'created (commit it, so every clone marks records the same way)',
+    updated: 'updated (commit it, so every clone marks records the same way)',
+    unchanged: 'already set up',
+  }[result.attributes]
+  return [
+    `Git diffs of the vault in ${result.repository} now show records readably.`,
+    `  ${result.attributesFile}: ${attributes}`,
+    `  git config diff.aivault.textconv: ${result.config === 'set' ? 'set' : 'already set'} (local to this clone: each member runs "aivault git setup" once)`,
+  ].join('\n')
 }

@@ -64,9 +64,14 @@ export function findSecret(secrets: SecretMeta[], ref: SecretRef): SecretMeta {
     throw new AivaultError('secret_not_found', `no secret named ${name}${ref.scope ? ` in scope ${scopeLabel(ref.scope)}` : ''}`, {hint: 'see "aivault secrets list"'})
   }
   if (matches.length > 1) {
-    throw new AivaultError('invalid_request', `${matches.length} secrets are named ${name} (${matches.map((s) => scopeLabel(s.scope)).join(', ')})`, {
-      hint: 'add --scope with --workspace-id/--group-id, or use --id',
-    })
+    const listed = matches.map((s) => `${s.id} in ${scopeLabel(s.scope)}`).join(', ')
+    // One scope holding the name twice is what a merge of two clones can leave (doctor names the fix).
+    if (new Set(matches.map((s) => scopeKey(s.scope))).size === 1) {
+      throw new AivaultError('conflict', `${matches.length} secrets answer to ${name} in one scope: ${listed}`, {
+        hint: 'address one with --id; "aivault doctor" prints the command that gives each its own name',
+      })
+    }
+    throw new AivaultError('invalid_request', `${matches.length} secrets are named ${name}: ${listed}`, {hint: 'add --scope with --workspace-id/--group-id, or use --id'})
   }
   return matches[0]
 }

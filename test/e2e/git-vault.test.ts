@@ -4,64 +4,10 @@
  * with a bare repository in the temp folder as origin (no network).
  */
 import * as assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import * as path from 'node:path'
 
-import type {TempVault} from './fixture'
 import {parseJson, useTempVault} from './fixture'
-
-function gitEnv(tv: TempVault): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: tv.home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: path.join(tv.home, '.gitconfig-none'),
-    GIT_AUTHOR_NAME: 'Vault Tester',
-    GIT_AUTHOR_EMAIL: 'tester@example.invalid',
-    GIT_COMMITTER_NAME: 'Vault Tester',
-    GIT_COMMITTER_EMAIL: 'tester@example.invalid',
-    GIT_MERGE_AUTOEDIT: 'no',
-    GIT_TERMINAL_PROMPT: '0',
-  }
-}
-
-/**
- * Run git in `cwd` with umask 077, as anyone keeping a vault in git would: a checkout then
- * writes 0600 files and 0700 folders, the modes the vault wants (git does not store them).
- */
-function git(tv: TempVault, cwd: string, args: string[]): string {
-  const result = spawnSync('sh', ['-c', 'umask 077 && exec git -c init.defaultBranch=main -c commit.gpgsign=false "$@"', 'git', ...args], {
-    cwd,
-    env: gitEnv(tv),
-    encoding: 'utf8',
-  })
-  if (result.error) throw result.error
-  if (result.status !== 0) throw new Error(`git ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`)
-  return result.stdout
-}
-
-function commitAll(tv: TempVault, cwd: string, message: string): void {
-  git(tv, cwd, ['add', '-A'])
-  git(tv, cwd, ['commit', '-q', '-m', message])
-}
-
-/** The CLI against another vault folder (a clone), with the same keys folder. */
-function inClone(tv: TempVault, root: string) {
-  const run = (args: string[], input?: string) => tv.run(args, {env: {AIVAULT_DIR: root}, ...(input === undefined ? {} : {input})})
-  return {
-    run,
-    ok(args: string[], input?: string): string {
-      const result = run(args, input)
-      assert.equal(result.status, 0, `aivault ${args.join(' ')} in ${root}\n${result.stdout}\n${result.stderr}`)
-      return result.stdout
-    },
-    json(args: string[], input?: string): any {
-      const result = run([...args, '--json'], input)
-      assert.equal(result.status, 0, `aivault ${args.join(' ')} --json in ${root}\n${result.stdout}\n${result.stderr}`)
-      return parseJson(result)
-    },
-  }
-}
+import {commitAll, git, inClone} from './git-helpers'
 
 describe('vaults in git (SPEC §1, §11)', () => {
   const vault = useTempVault()

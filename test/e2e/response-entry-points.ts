@@ -19,6 +19,8 @@ export interface Call {
   body?: string
   followRedirects?: boolean
   stream?: boolean
+  /** The envelope's timeoutMs (`--timeout-ms` for the CLI). */
+  timeoutMs?: number
 }
 
 /** What the caller saw: an answer, or an error; `text` is everything it could read, for leak checks. */
@@ -36,7 +38,8 @@ function outcome(parts: Omit<Outcome, 'text'>): Outcome {
 }
 
 function envelopeOf(call: Call) {
-  return {capability: call.capability, request: {method: call.method, path: call.path, ...(call.body === undefined ? {} : {body: call.body})}}
+  const request = {method: call.method, path: call.path, ...(call.body === undefined ? {} : {body: call.body})}
+  return {capability: call.capability, request, ...(call.timeoutMs === undefined ? {} : {timeoutMs: call.timeoutMs})}
 }
 
 /** The broker library, in this process (node:https, as one-shot CLI processes send). */
@@ -59,6 +62,7 @@ export async function viaCli(tv: TempVault, env: Record<string, string>, call: C
   if (call.body !== undefined) args.push('--body', call.body)
   if (call.followRedirects) args.push('--follow-redirects')
   if (call.stream) args.push('--stream')
+  if (call.timeoutMs !== undefined) args.push('--timeout-ms', String(call.timeoutMs))
   const result = await tv.runAsync(args, {env: {...env, ...(where === 'in-process' ? {AIVAULTD_DISABLE: '1'} : {})}})
   const failed = result.status !== 0
   const error = failed ? {code: 'cli', message: result.stderr} : undefined

@@ -62,6 +62,7 @@ describe('lint: layer rules (dependency-cruiser)', () => {
     'src/broker/leak.ts': "import {show} from '../render/text'\nimport {flags} from '../cli/flags'\nimport * as fs from 'node:fs'\nimport {readFileSync} from 'fs'\nexport const leak = [show, flags, fs, readFileSync]\n",
     'src/render/leak.ts': "import {Vault} from '../vault/vault'\nexport const make = () => new Vault()\n",
     'src/cli/leak.ts': "import run from '../commands/invoke'\nexport const leak = run\n",
+    'src/plugins/leak.ts': "import {invoke} from '../broker/pipeline'\nimport {Vault} from '../vault/vault'\nexport const leak = [invoke, new Vault()]\n",
   }
   let leaky: string[]
 
@@ -96,12 +97,17 @@ describe('lint: layer rules (dependency-cruiser)', () => {
     assert.deepEqual(ofRule('render-types-only'), ['render-types-only src/render/leak.ts -> src/vault/vault.ts'])
   })
 
+  it('keeps src/plugins below the broker, and off the vault except for types', () => {
+    assert.deepEqual(ofRule('plugins-below-broker'), ['plugins-below-broker src/plugins/leak.ts -> src/broker/pipeline.ts'])
+    assert.deepEqual(ofRule('plugins-vault-types-only'), ['plugins-vault-types-only src/plugins/leak.ts -> src/vault/vault.ts'])
+  })
+
   it('catches any module importing a command', () => {
     assert.deepEqual(ofRule('nothing-imports-commands'), ['nothing-imports-commands src/cli/leak.ts -> src/commands/invoke.ts'])
   })
 
   it('reports nothing else in the leaky tree', () => {
-    const rules = ['no-cycles', 'vault-stays-below', 'broker-not-ui', 'broker-no-files', 'render-types-only', 'nothing-imports-commands']
+    const rules = ['no-cycles', 'vault-stays-below', 'broker-not-ui', 'broker-no-files', 'render-types-only', 'plugins-below-broker', 'plugins-vault-types-only', 'nothing-imports-commands']
     assert.deepEqual(leaky.filter((v) => !rules.some((rule) => v.startsWith(`${rule} `))), [])
   })
 

@@ -46,7 +46,7 @@ describe('registry: validation rules', () => {
 
     it('an unknown auth kind', () => {
       assert.deepEqual(problems({'acme.yaml': fixture('unknown-auth.yaml')}), [
-        'registry/acme.yaml: /auth/bearer_token: unknown auth kind "bearer_token" (expected one of header, query, path, basic, multi_header, multi_query, o_auth2, aws_sig_v4, hmac, mtls)',
+        'registry/acme.yaml: /auth/bearer_token: unknown auth kind "bearer_token" (expected one of header, query, path, basic, multi_header, multi_query, o_auth2, aws_sig_v4, hmac, mtls, plugin)',
       ])
     })
 

@@ -11,11 +11,20 @@ import type {CredentialRecord} from '../../vault/store/credential-record'
 import type {Vault} from '../../vault/vault'
 import {findCapability} from './capabilities'
 
+/**
+ * `plugin`: the package that adds the capability's provider, and `transport: 'plugin'` when its
+ * provider hook answers instead of HTTP; both present only for plugin providers.
+ */
+interface FromPlugin {
+  plugin?: string
+  transport?: 'plugin'
+}
+
 export interface CapabilityListing {
-  ready: Array<{id: string; provider: string; credential: string}>
+  ready: Array<{id: string; provider: string; credential: string} & FromPlugin>
   /** Per-tenant providers whose credentials name no tenant host yet: `setup` completes one. */
-  waiting: Array<{id: string; provider: string; credential: string; setup: string[]}>
-  available: Array<{id: string; provider: string; setup: string[]}>
+  waiting: Array<{id: string; provider: string; credential: string; setup: string[]} & FromPlugin>
+  available: Array<{id: string; provider: string; setup: string[]} & FromPlugin>
 }
 
 /** How to enable a provider from nothing: store its secrets, and for a per-tenant one name the tenant. */
@@ -52,9 +61,11 @@ export function listCapabilities(vault: Vault, registry: Registry, filter: {prov
   for (const capability of all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const {id, provider} = capability
     const found = byProvider.get(provider)
-    if (found?.serving) listing.ready.push({id, provider, credential: found.serving})
-    else if (found?.waiting) listing.waiting.push({id, provider, credential: found.waiting, setup: [completeTenantCommand(found.waiting, registry.provider(provider)!)]})
-    else listing.available.push({id, provider, setup: setupCommands(registry, provider)})
+    const plugin = registry.provider(provider)?.plugin
+    const from: FromPlugin = plugin ? {plugin, ...(capability.transport === 'plugin' ? {transport: 'plugin' as const} : {})} : {}
+    if (found?.serving) listing.ready.push({id, provider, credential: found.serving, ...from})
+    else if (found?.waiting) listing.waiting.push({id, provider, credential: found.waiting, setup: [completeTenantCommand(found.waiting, registry.provider(provider)!)], ...from})
+    else listing.available.push({id, provider, setup: setupCommands(registry, provider), ...from})
   }
   return listing
 }
@@ -65,6 +76,10 @@ export interface CapabilityDescription {
   title: string | null
   description: string | null
   docsUrl: string | null
+  /** The plugin package that adds the provider; null for built-in and vault-defined capabilities. */
+  plugin: string | null
+  /** `plugin`: the plugin's provider hook answers instead of an HTTP upstream. */
+  transport: 'http' | 'plugin'
   methods: string[]
   hosts: string[]
   pathPrefixes: string[]
@@ -92,6 +107,8 @@ export function describeCapability(vault: Vault, registry: Registry, id: string)
     title: capability.title ?? null,
     description: capability.description ?? null,
     docsUrl: provider?.docsUrl ?? null,
+    plugin: provider?.plugin ?? null,
+    transport: capability.transport === 'plugin' ? 'plugin' : 'http',
     methods: [...methods],
     hosts: [...hosts],
     pathPrefixes: [...pathPrefixes],

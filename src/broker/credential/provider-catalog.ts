@@ -13,6 +13,8 @@ export type ProviderState = 'ready' | 'waiting' | 'not set up'
 export interface ProviderSummary {
   provider: string
   title: string | null
+  /** The plugin package that adds the provider; null for a built-in one. */
+  plugin: string | null
   auth: string
   secrets: string[]
   hosts: string[]
@@ -26,7 +28,7 @@ export interface ProviderDetail extends ProviderSummary {
   description: string | null
   /** The commands that make the provider ready from its current state (none when ready). */
   setup: string[]
-  capabilityList: Array<{id: string; title: string | null; methods: string[]; pathPrefixes: string[]}>
+  capabilityList: Array<{id: string; title: string | null; methods: string[]; pathPrefixes: string[]; transport: 'http' | 'plugin'}>
 }
 
 interface ProviderCredentials {
@@ -51,6 +53,7 @@ function summarize(p: ProviderDef, registry: Registry, credentials: Map<string, 
   return {
     provider: p.provider,
     title: p.title ?? null,
+    plugin: p.plugin ?? null,
     auth: authKind(p.auth),
     secrets: Object.keys(p.vaultSecrets),
     hosts: [...p.hosts],
@@ -77,6 +80,6 @@ export function showProvider(vault: Vault, registry: Registry, id: string): Prov
     docsUrl: p.docsUrl ?? null,
     description: p.description ?? null,
     setup,
-    capabilityList: registry.capabilitiesOf(p.provider).map((c) => ({id: c.id, title: c.title ?? null, methods: [...c.allow.methods], pathPrefixes: [...c.allow.pathPrefixes]})),
+    capabilityList: registry.capabilitiesOf(p.provider).map((c) => ({id: c.id, title: c.title ?? null, methods: [...c.allow.methods], pathPrefixes: [...c.allow.pathPrefixes], transport: c.transport === 'plugin' ? 'plugin' : 'http'})),
   }
 }

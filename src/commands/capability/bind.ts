@@ -5,10 +5,10 @@ import {bindCapability} from '../../broker/admin'
 import {bindingScope, bindingScopeFlags} from '../../cli/binding-flags'
 import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
-import {loadBuiltinRegistry} from '../../registry/registry'
 import type {Binding} from '../../vault/store/broker-records'
 import {SECRET_REF} from '../../vault/store/credential-record'
 import {Vault} from '../../vault/vault'
+import {loadRegistry} from '../../plugins/runtime'
 
 export default class CapabilityBind extends AivaultCommand {
   static summary = 'Bind a capability to a credential or a secret, for a scope and optionally one consumer.'
@@ -32,7 +32,7 @@ consumer-specific > generic); then the most specific scoped credential of the pr
     if (!flags.credential && !flags['secret-ref']) throw usageError('a binding needs --credential or --secret-ref')
     if (flags['secret-ref'] && !SECRET_REF.test(flags['secret-ref'])) throw usageError('--secret-ref must be vault:secret:<id>')
     if (flags.credential !== undefined) checkName('credential', flags.credential, '--credential')
-    const binding = await bindCapability(Vault.fromEnv(), loadBuiltinRegistry(), {...bindingScope(flags), credential: flags.credential, secretRef: flags['secret-ref']})
+    const binding = await bindCapability(Vault.fromEnv(), loadRegistry(), {...bindingScope(flags), credential: flags.credential, secretRef: flags['secret-ref']})
     this.log(`Binding ${binding.id}: ${binding.capability} -> ${binding.credential ?? binding.secretRef}`)
     return binding
   }

@@ -4,10 +4,10 @@ import {AivaultCommand} from '../../base-command'
 import {parseCapabilityHosts} from '../../cli/hosts'
 import {checkName} from '../../cli/flags'
 import {usageError} from '../../errors'
-import {loadBuiltinRegistry} from '../../registry/registry'
 import type {CustomCapability} from '../../vault/store/broker-records'
 import {createCustomCapability} from '../../broker/admin'
 import {Vault} from '../../vault/vault'
+import {loadRegistry} from '../../plugins/runtime'
 
 export default class CapabilityCreate extends AivaultCommand {
   static summary = "Create a custom capability: which methods and path prefixes a provider's credentials may be used for."
@@ -38,7 +38,7 @@ export default class CapabilityCreate extends AivaultCommand {
       return m.toUpperCase()
     })
     for (const p of flags.path) if (!p.startsWith('/') || p.includes('..') || p.includes('?')) throw usageError(`--path ${JSON.stringify(p)} must be a path prefix starting with "/"`)
-    const capability = await createCustomCapability(Vault.fromEnv(), loadBuiltinRegistry(), {
+    const capability = await createCustomCapability(Vault.fromEnv(), loadRegistry(), {
       id: args.id,
       provider: flags.provider,
       credential: flags.credential,

@@ -3,9 +3,9 @@ import {Args} from '@oclif/core'
 import {AivaultCommand} from '../../base-command'
 import type {CapabilityDescription} from '../../broker/credential/capability-catalog'
 import {describeCapability} from '../../broker/credential/capability-catalog'
-import {loadBuiltinRegistry} from '../../registry/registry'
 import {renderCapabilityDescription} from '../../render/capabilities'
 import {Vault} from '../../vault/vault'
+import {loadRegistry} from '../../plugins/runtime'
 
 export default class CapabilityDescribe extends AivaultCommand {
   static summary = 'Show what a capability allows, the secrets it needs and how to call it (works without a credential).'
@@ -18,7 +18,7 @@ export default class CapabilityDescribe extends AivaultCommand {
 
   async run(): Promise<CapabilityDescription> {
     const {args} = await this.parse(CapabilityDescribe)
-    const description = describeCapability(Vault.fromEnv(), loadBuiltinRegistry(), args.id)
+    const description = describeCapability(Vault.fromEnv(), loadRegistry(), args.id)
     this.log(renderCapabilityDescription(description))
     return description
   }

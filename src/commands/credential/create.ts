@@ -6,7 +6,7 @@ import {checkName, parseTenantTarget} from '../../cli/flags'
 import {parseCredentialHosts} from '../../cli/hosts'
 import {parseCredentialSecretRefs} from '../../cli/secret-ref'
 import {sealingVault} from '../../cli/vault-access'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderCredentialCreated} from '../../render/credentials'
 import type {CredentialView} from '../../vault/credentials-service'
 import {createCredential, credentialView, waitingCommand} from '../../vault/credentials-service'
@@ -45,7 +45,7 @@ Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per 
     const hosts = parseCredentialHosts(flags.host ?? [])
     const secretRefs = parseCredentialSecretRefs(flags['secret-ref'])
     const auth = authFromFlags(flags, hosts)
-    const catalog = builtinCatalog()
+    const catalog = registryCatalog()
     const record = await createCredential(sealingVault(), catalog, {
       id: args.id,
       provider: flags.provider,

@@ -1,5 +1,5 @@
 import {AivaultCommand} from '../../base-command'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderCredentialList} from '../../render/credentials'
 import type {CredentialView} from '../../vault/credentials-service'
 import {credentialListing} from '../../vault/credentials-service'
@@ -12,7 +12,7 @@ export default class CredentialList extends AivaultCommand {
 
   async run(): Promise<{credentials: CredentialView[]}> {
     await this.parse(CredentialList)
-    const listing = credentialListing(Vault.fromEnv(), builtinCatalog())
+    const listing = credentialListing(Vault.fromEnv(), registryCatalog())
     for (const problem of listing.problems) this.note(`skipped ${problem.file}: ${problem.message}`)
     this.log(renderCredentialList(listing))
     return {credentials: listing.credentials}

@@ -5,7 +5,7 @@ import {authFlags, authFromFlags} from '../../cli/auth-flags'
 import {parseCredentialHosts} from '../../cli/hosts'
 import {sealingVault} from '../../cli/vault-access'
 import {usageError} from '../../errors'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderCredentialUpdated} from '../../render/credentials'
 import type {CredentialView} from '../../vault/credentials-service'
 import {credentialView, updateCredential, waitingCommand} from '../../vault/credentials-service'
@@ -36,7 +36,7 @@ may also change --auth and the auth flags (an oauth2 --token-endpoint needs its 
     const hosts = flags.host ? parseCredentialHosts(flags.host) : undefined
     const auth = authFromFlags(flags, hosts ?? [])
     if (!hosts && !auth) throw usageError('nothing to update', 'pass --host, or --auth with its flags')
-    const catalog = builtinCatalog()
+    const catalog = registryCatalog()
     const {credential, changed} = await updateCredential(sealingVault(), catalog, args.id, {hosts, auth})
     const view = credentialView(credential, catalog)
     this.log(renderCredentialUpdated(view, changed, waitingCommand(credential, catalog)))

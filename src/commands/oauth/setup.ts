@@ -4,7 +4,7 @@ import {AivaultCommand} from '../../base-command'
 import type {ConsentPlan} from '../../broker/credential/oauth-setup'
 import {buildConsent} from '../../broker/credential/oauth-setup'
 import {usageError} from '../../errors'
-import {loadBuiltinRegistry} from '../../registry/registry'
+import {loadRegistry} from '../../plugins/runtime'
 
 export default class OAuthSetup extends AivaultCommand {
   static summary = 'Print the OAuth consent URL for a provider; store the refresh token you get as its secret.'
@@ -29,7 +29,7 @@ export default class OAuthSetup extends AivaultCommand {
   async run(): Promise<ConsentPlan> {
     const {flags} = await this.parse(OAuthSetup)
     if (!flags.provider && !flags['auth-url']) throw usageError('pass --provider or --auth-url')
-    const plan = buildConsent(loadBuiltinRegistry(), {
+    const plan = buildConsent(loadRegistry(), {
       provider: flags.provider,
       authorizationEndpoint: flags['auth-url'],
       clientId: flags['client-id'],

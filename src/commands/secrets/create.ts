@@ -4,7 +4,7 @@ import {AivaultCommand} from '../../base-command'
 import {checkSecretNames, parseScope, readValue, requireOneValueFlag, scopeFlags, valueFlags} from '../../cli/flags'
 import type {SecretChangeJson} from '../../cli/secret-json'
 import {secretChangeJson} from '../../cli/secret-json'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderCreated} from '../../render/secrets'
 import {createSecret} from '../../vault/secrets-service'
 import {sealingVault} from '../../cli/vault-access'
@@ -29,7 +29,7 @@ export default class SecretsCreate extends AivaultCommand {
     const {name, aliases} = checkSecretNames(flags.name, flags.alias ?? [])
     const scope = parseScope(flags)
     requireOneValueFlag(flags)
-    const catalog = builtinCatalog()
+    const catalog = registryCatalog()
     const result = await createSecret(sealingVault(), catalog, {name, value: readValue(flags), scope, aliases})
     this.log(renderCreated(result))
     return secretChangeJson(result, catalog)

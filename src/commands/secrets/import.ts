@@ -4,7 +4,7 @@ import {AivaultCommand} from '../../base-command'
 import {parseDotenv} from '../../cli/dotenv'
 import {parseScope, readTextFile, scopeFlags, splitKeyValue} from '../../cli/flags'
 import {usageError} from '../../errors'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {progressReporter} from '../../render/progress'
 import {renderImport} from '../../render/secrets'
 import {isValidName} from '../../vault/names'
@@ -33,7 +33,7 @@ export default class SecretsImport extends AivaultCommand {
     const invalid = raw.filter((e) => !isValidName('secret', e.name)).map((e) => ({name: e.name, reason: 'invalid secret name'}))
     const entries = raw.filter((e) => isValidName('secret', e.name)).map((e) => ({name: e.name, value: new Uint8Array(Buffer.from(e.value, 'utf8'))}))
     const progress = progressReporter('Importing')
-    const result = await importSecrets(sealingVault(), builtinCatalog(), entries, scope, progress.update)
+    const result = await importSecrets(sealingVault(), registryCatalog(), entries, scope, progress.update)
     progress.done()
     result.skipped.unshift(...invalid)
     this.log(renderImport(result))

@@ -3,7 +3,7 @@ import {readValue, requireOneValueFlag, valueFlags} from '../../cli/flags'
 import type {SecretChangeJson} from '../../cli/secret-json'
 import {secretChangeJson} from '../../cli/secret-json'
 import {parseSecretRef, secretRefFlags} from '../../cli/secret-ref'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderRotated} from '../../render/secrets'
 import {rotateSecret} from '../../vault/secrets-service'
 import {sealingVault} from '../../cli/vault-access'
@@ -19,7 +19,7 @@ export default class SecretsRotate extends AivaultCommand {
     const {flags} = await this.parse(SecretsRotate)
     const ref = parseSecretRef(flags)
     requireOneValueFlag(flags)
-    const catalog = builtinCatalog()
+    const catalog = registryCatalog()
     const result = await rotateSecret(sealingVault(), catalog, ref, readValue(flags))
     this.log(renderRotated(result))
     return secretChangeJson(result, catalog)

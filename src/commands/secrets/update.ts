@@ -5,7 +5,7 @@ import {checkSecretName} from '../../cli/flags'
 import type {SecretChangeJson} from '../../cli/secret-json'
 import {secretChangeJson} from '../../cli/secret-json'
 import {usageError} from '../../errors'
-import {builtinCatalog} from '../../registry/vault-catalog'
+import {registryCatalog} from '../../plugins/runtime'
 import {renderUpdated} from '../../render/secrets'
 import {updateSecret} from '../../vault/secrets-service'
 import {Vault} from '../../vault/vault'
@@ -29,7 +29,7 @@ export default class SecretsUpdate extends AivaultCommand {
     }
     const name = flags.name === undefined ? undefined : checkSecretName(flags.name)
     const aliases = flags.alias?.map((a) => checkSecretName(a, '--alias'))
-    const catalog = builtinCatalog()
+    const catalog = registryCatalog()
     const result = await updateSecret(Vault.fromEnv(), catalog, {id: flags.id, name, aliases, clearAliases: flags['clear-aliases']})
     this.log(renderUpdated(result))
     return secretChangeJson(result, catalog)

@@ -6,9 +6,9 @@ import {parseDuration} from '../../cli/duration'
 import {checkName, parseTenantTarget} from '../../cli/flags'
 import {MAX_TOKEN_TTL_MS} from '../../cli/limits'
 import {AivaultError} from '../../errors'
-import {loadBuiltinRegistry} from '../../registry/registry'
 import {mintToken} from '../../server/proxy-tokens'
 import {Vault} from '../../vault/vault'
+import {loadRegistry} from '../../plugins/runtime'
 
 export default class TokenMint extends AivaultCommand {
   static summary = 'Mint a short-lived proxy token (avp_...) for `aivault serve`, limited to some capabilities.'
@@ -34,7 +34,7 @@ export default class TokenMint extends AivaultCommand {
     const {workspaceId, groupId} = parseTenantTarget(flags)
     if (flags.consumer !== undefined) checkName('consumer', flags.consumer, '--consumer')
     const vault = Vault.fromEnv()
-    const registry = loadBuiltinRegistry()
+    const registry = loadRegistry()
     for (const id of flags.capability) findCapability(vault, registry, id)
     // A token for a credential that does not exist could never be used: say so now.
     if (flags.credential !== undefined && !(vault.exists() && vault.credentials.find(flags.credential))) {

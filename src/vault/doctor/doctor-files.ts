@@ -10,9 +10,10 @@ import * as path from 'node:path'
 import {AivaultError} from '../../errors'
 import {TEMP_SUFFIX} from '../store/atomic-file'
 import type {DoctorFinding} from './doctor-finding'
+import {explainConflict} from './doctor-merges'
+import {hasConflictMarkers} from '../git/conflict-sides'
 import {chmodNoFollow, DIR_MODE, entryKind, FILE_MODE, readVaultFile} from '../store/vault-file'
 
-const CONFLICT_MARKER = /^(<{7}|={7}|>{7})( |$)/m
 const TEMP_GRACE_MS = 10_000
 
 interface Entry {
@@ -66,7 +67,7 @@ function permissionFinding(entry: Entry, fix: boolean): DoctorFinding | undefine
   return {check: 'permissions', file: entry.label, problem: `mode ${mode.toString(8)} is looser than ${want.toString(8)}`, fixed}
 }
 
-function conflictFinding(entry: Entry): DoctorFinding | undefined {
+function conflictFinding(root: string, entry: Entry): DoctorFinding | undefined {
   if (!entry.stat.isFile() || !entry.file.endsWith('.yaml')) return undefined
   let text: string | undefined
   try {
@@ -75,13 +76,8 @@ function conflictFinding(entry: Entry): DoctorFinding | undefined {
     if (error instanceof AivaultError) return undefined // oversized: the records check names it
     throw error
   }
-  if (text === undefined || !CONFLICT_MARKER.test(text)) return undefined
-  return {
-    check: 'conflicts',
-    file: entry.label,
-    problem: 'git conflict markers: two branches changed this record; keep one side with "git checkout --ours/--theirs" and commit',
-    fixed: false,
-  }
+  if (text === undefined || !hasConflictMarkers(text)) return undefined
+  return explainConflict(root, entry.label, text)
 }
 
 function tempFinding(entry: Entry, fix: boolean): DoctorFinding | undefined {
@@ -108,7 +104,7 @@ export function checkVaultFiles(root: string, keyFile: string | undefined, fix: 
       findings.push(link)
       continue
     }
-    for (const finding of [permissionFinding(entry, fix), tempFinding(entry, fix), conflictFinding(entry)]) if (finding) findings.push(finding)
+    for (const finding of [permissionFinding(entry, fix), tempFinding(entry, fix), conflictFinding(root, entry)]) if (finding) findings.push(finding)
   }
   return findings
 }

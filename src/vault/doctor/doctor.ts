@@ -1,7 +1,7 @@
 import {AivaultError} from '../../errors'
 import type {ProviderCatalog} from '../catalog'
-import {secretIdOfRef} from '../store/credential-record'
 import {checkVaultFiles, listingOrRefusal} from './doctor-files'
+import {checkNames, checkReferences, checkUnmerged, secretsInUse} from './doctor-merges'
 import {checkHosts} from './doctor-hosts'
 import {relativeToVault} from '../store/paths'
 import {rotateMaster} from '../keys/rotate-master'
@@ -39,6 +39,8 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
     keyFile = undefined // an unreadable vault.yaml is reported below
   }
   findings.push(...checkVaultFiles(vault.paths.root, keyFile, options.fix))
+  const explained = new Set(findings.filter((f) => f.check === 'conflicts').map((f) => f.file as string))
+  findings.push(...checkUnmerged(vault.paths.root, explained))
 
   // Records: every secret parses and opens; every credential parses and points at real secrets.
   const secrets = listingOrRefusal(() => vault.secrets.list())
@@ -48,13 +50,19 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   for (const problem of [...secrets.problems, ...credentials.problems]) {
     if (!findings.some((f) => f.file === problem.file && (f.check === 'conflicts' || f.check === 'links'))) add({check: 'records', file: problem.file, problem: problem.message, fixed: false, code: 'vault_tampered'})
   }
-  const secretIds = new Set(secrets.records.map((s) => s.id))
-  for (const credential of credentials.records) {
-    for (const ref of Object.values(credential.secretRefs)) {
-      const id = secretIdOfRef(ref)
-      if (!id || !secretIds.has(id)) add({check: 'references', file: rel(vault.credentials.file(credential.id)), problem: `refers to missing secret ${ref}`, fixed: false})
-    }
+  // What a merge can leave even without conflicts: one name for two secrets, dangling references.
+  const bindings = listingOrRefusal(() => vault.bindings.list()).records
+  const listed = new Set(secrets.records.map((s) => s.id))
+  // A conflicted record is explained by its conflict finding: what uses it is not dangling.
+  const conflicted = new Set(findings.filter((f) => f.check === 'conflicts').map((f) => f.file))
+  const unreadable = new Set(secrets.problems.map((p) => p.file))
+  const secretState = (id: string) => {
+    const file = vault.secrets.relativeFile(id)
+    return listed.has(id) || conflicted.has(file) ? 'listed' : unreadable.has(file) ? 'unreadable' : 'missing'
   }
+  const inUse = secretsInUse(credentials.records, bindings)
+  findings.push(...checkNames(secrets.records, inUse, (id) => vault.secrets.relativeFile(id)))
+  findings.push(...checkReferences(secretState, credentials.records, bindings, {credential: (id) => rel(vault.credentials.file(id)), binding: (id) => rel(vault.bindings.file(id))}))
 
   if (options.catalog) findings.push(...checkHosts(vault, options.catalog))
 

@@ -5,9 +5,9 @@ import {setPolicy} from '../../../broker/admin'
 import {checkName, within} from '../../../cli/flags'
 import {MAX_BODY_LIMIT_BYTES, MAX_RATE_LIMIT_PER_MINUTE} from '../../../cli/limits'
 import {usageError} from '../../../errors'
-import {loadBuiltinRegistry} from '../../../registry/registry'
 import type {CapabilityPolicy} from '../../../vault/store/broker-records'
 import {Vault} from '../../../vault/vault'
+import {loadRegistry} from '../../../plugins/runtime'
 
 export default class CapabilityPolicySet extends AivaultCommand {
   static summary = "Set a capability's policy: rate limit, request/response size, response field blocklist."
@@ -38,7 +38,7 @@ export default class CapabilityPolicySet extends AivaultCommand {
       responseBlock: flags['response-block'],
     }
     if (Object.values(input).every((v) => v === undefined)) throw usageError('nothing to set', 'pass at least one policy flag')
-    const policy = await setPolicy(Vault.fromEnv(), loadBuiltinRegistry(), flags.capability, input)
+    const policy = await setPolicy(Vault.fromEnv(), loadRegistry(), flags.capability, input)
     const parts = [
       `rate limit ${policy.rateLimitPerMinute ?? 'none'}/min`,
       `request ≤ ${policy.maxRequestBodyBytes ?? '∞'} bytes`,
