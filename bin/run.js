@@ -18,7 +18,7 @@ if (argv.length === 1 && argv[0] === '--version') {
   process.stdout.write(require('../dist/vault/git/record-text.js').textconvFile(argv[2]))
 } else if (argv[0] === 'invoke') {
   // A warm aivaultd serves `invoke` without loading oclif; anything unusual falls back.
-  require('../dist/cli/thin-invoke.js')
+  require('../dist/cli/invoke/thin-invoke.js')
     .thinInvoke(argv)
     .then((handled) => handled || runCli())
 } else {

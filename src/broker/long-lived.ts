@@ -1,27 +1,26 @@
 import * as path from 'node:path'
 
+import {longLivedMode} from '../run-mode'
 import {ensureDir} from '../vault/store/atomic-file'
-import {reuseListings} from '../vault/store/record-folder'
 import {stopWatching, watchFolders} from '../vault/store/stat-cache'
 import type {BrokerDeps} from './deps'
-import {enableDnsCache} from './request/ssrf'
-import {closePools, usePooledConnections} from './upstream/upstream-pool'
+import {brokerDepsFromEnv} from './deps'
+import {closePools} from './upstream/upstream-pool'
 
 /**
- * aivaultd and `aivault serve` handle many calls in one process: keep upstream connections
- * open (undici pools), cache checked DNS answers for 30 s, remember record stat stamps until
- * the folder changes (inotify, or at most a second), reuse listings of unchanged folders and
- * commit audit events in groups at most every `auditGroupMs`.
+ * The broker's dependencies for aivaultd and `aivault serve`, which handle many calls in one
+ * process: made in the long-lived run mode (run-mode.ts: pooled connections, a DNS answer cache,
+ * reused listings, audit events committed in groups at most every `auditGroupMs`), with the
+ * vault's record folders watched so record stat stamps are remembered until a folder changes
+ * (inotify, or at most a second). Call releaseLongLived when the process stops.
  */
-export function tuneForLongLived(deps: BrokerDeps, auditGroupMs: number): void {
+export function longLivedDeps(env: NodeJS.ProcessEnv, auditGroupMs: number): BrokerDeps {
+  const deps = brokerDepsFromEnv(env, longLivedMode(auditGroupMs))
   const {paths} = deps.vault
-  reuseListings()
-  usePooledConnections()
-  enableDnsCache()
-  deps.vault.audit.groupIntervalMs = auditGroupMs
   const tokens = path.join(paths.runDir, 'tokens')
   if (deps.vault.exists()) ensureDir(tokens)
   watchFolders(paths.root, [paths.secretsDir, paths.credentialsDir, paths.capabilitiesDir, paths.policiesDir, paths.bindingsDir, tokens])
+  return deps
 }
 
 /** Let go of kept connections and folder watches when a long-lived process stops. */

@@ -27,7 +27,8 @@ import {checkedAddressNow, checkUpstreamAddress} from './request/ssrf'
 import type {Route, RouteMaterial} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
 import type {UpstreamResponse} from './upstream/upstream'
-import {BufferedBody, headerValue, sendUpstream} from './upstream/upstream'
+import {sendUpstream} from './upstream/send'
+import {BufferedBody, headerValue} from './upstream/upstream'
 import {invokeProviderHook, runAfterInvoke, runBeforeInvoke} from './plugin-hooks'
 
 export interface InvokeOptions {
@@ -131,7 +132,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
   const started = Date.now()
   // libsodium compiles its WebAssembly off the main thread: start now, it is needed at step 10.
   prefetchSodium()
-  const {vault} = deps
+  const {vault, mode} = deps
   const facts: AuditFacts = {method: envelope.request.method}
   let planned: PlannedRequest | undefined
   // Once known, no error message may show them (SPEC §7: messages carry no secret material).
@@ -167,9 +168,9 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
       return new BufferedBrokerResponse(planned, answer.status, answer.headers, done, body)
     }
     // From memory when nothing needs a DNS query, a key or the time (a long-lived process's usual call).
-    const address = checkedAddressNow(request.host, request.port, overrides) ?? (await checkUpstreamAddress(request.host, request.port, overrides))
+    const address = checkedAddressNow(request.host, request.port, overrides, mode.dnsCacheMs) ?? (await checkUpstreamAddress(request.host, request.port, overrides, mode.dnsCacheMs))
     material = heldMaterial(vault, route) ?? (await routeMaterial(vault, route, options.context))
-    const oauth = oauthRuntime(vault, credential, overrides)
+    const oauth = oauthRuntime(deps, credential, overrides)
     let upload: {stream: Readable; length?: number} | undefined
     if (streamed) {
       // A streamed body goes on as it arrives when the auth does not depend on it; a signature
@@ -186,7 +187,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     spellings = material.fixed?.spellings ?? requestSpellings(material, auth.redact)
     planned = {capability: capability.id, credential: credential.id, method: request.method, url: scrubText(urlOf(request, target), spellings)}
     const send = (method: string, t: string, a: AuthInjection, body: Buffer, streamedBody?: typeof upload) =>
-      sendUpstream({method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides, signal: options.signal})
+      sendUpstream(mode, {method, host: request.host, port: request.port, target: t, headers: [...request.headers, ['accept-encoding', 'identity'], ...a.headers], body, upload: streamedBody, address, tls: a.tls, timeoutMs, overrides, signal: options.signal})
 
     let response = await send(request.method, target, auth, request.body, upload)
     if (response.statusCode === 401 && oauth) {

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {renderGroupChange} from '../render/secrets'
+import {scopeLabel} from '../vault/scope'
 import type {SecretMeta} from '../vault/store/secret-record'
 import {setGroupAttachment} from '../vault/secrets-service'
 import {Vault} from '../vault/vault'
@@ -22,5 +23,5 @@ export async function changeGroup(
   const ref = parseSecretRef({id: flags.id, name: flags.name})
   const group = {workspaceId: checkName('workspace', flags['workspace-id'], '--workspace-id'), groupId: checkName('group', flags['group-id'], '--group-id')}
   const secret = await setGroupAttachment(Vault.fromEnv(), ref, group, attach)
-  return {secret, text: renderGroupChange(secret, group, attach)}
+  return {secret, text: renderGroupChange(secret, scopeLabel({type: 'group', ...group}), attach)}
 }

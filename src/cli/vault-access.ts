@@ -10,7 +10,7 @@ import {Vault} from '../vault/vault'
  * sealing goes to the running aivaultd that was unlocked; without one the error says how to unlock.
  */
 export function sealingVault(env: NodeJS.ProcessEnv = process.env): Vault {
-  return Vault.fromEnv(env, daemonSealer(env))
+  return Vault.fromEnv(env, {remoteSealer: daemonSealer(env)})
 }
 
 /** Seals through aivaultd's `seal` and `seal_tenant` ops: the key never comes to this process. */

@@ -1,8 +1,8 @@
 import {Args} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
-import type {InvokeJson} from '../cli/run-invoke'
-import {failExit, failFlag, invokeFlags, invokeJson, invokeRaw} from '../cli/run-invoke'
+import type {InvokeJson} from '../cli/invoke/run-invoke'
+import {failExit, failFlag, invokeFlags, invokeJson, invokeRaw} from '../cli/invoke/run-invoke'
 
 export default class Invoke extends AivaultCommand {
   static summary = 'Call a capability: the broker checks the request, injects the credential and prints the response body.'

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
-import {failExit, failFlag, invokeFlags, invokeJson} from '../cli/run-invoke'
+import {failExit, failFlag, invokeFlags, invokeJson} from '../cli/invoke/run-invoke'
 
 export default class Json extends AivaultCommand {
   static summary = 'Call a capability and print {planned, response: {status, json}}.'

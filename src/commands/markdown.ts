@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
-import {failExit, failFlag, invokeFlags, invokeMarkdown} from '../cli/run-invoke'
+import {failExit, failFlag, invokeFlags, invokeMarkdown} from '../cli/invoke/run-invoke'
 
 export default class Markdown extends AivaultCommand {
   static summary = 'Call a capability and render its JSON response as markdown (for agents to read).'

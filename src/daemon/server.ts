@@ -4,7 +4,7 @@ import * as path from 'node:path'
 
 import {CallerSignal} from '../broker/upstream/caller-signal'
 import type {BrokerDeps} from '../broker/deps'
-import {tuneForLongLived} from '../broker/long-lived'
+import {longLivedDeps, releaseLongLived} from '../broker/long-lived'
 import {invoke} from '../broker/pipeline'
 import {auditRefusal, parseInvocation} from '../broker/request/refusals'
 import {AivaultError} from '../errors'
@@ -12,13 +12,12 @@ import {heldKeyProvider} from '../vault/keys/key-providers/held'
 import {derivePassphraseKek} from '../vault/keys/key-providers/passphrase'
 import {loadKeyring} from '../vault/keys/keyring'
 import {associatedData, sealValue} from '../vault/keys/seal'
-import {Vault} from '../vault/vault'
+import type {Vault} from '../vault/vault'
 import type {OverrideClaim} from './overrides'
 import {checkClientOverrides, testOverridesOf} from './overrides'
 import type {DaemonOp, Reply} from './protocol'
 import {lineSplitter, SHARED_OPS} from './protocol'
 import {clearStaleSocket, createSocketFolder, removePidFile, socketModeFromEnv, withStartLock, writePidFile} from './socket-files'
-import {loadPluginRuntime} from '../plugins/runtime'
 
 export interface DaemonOptions {
   socket: string
@@ -57,11 +56,9 @@ export class Daemon {
 
   constructor(private readonly options: DaemonOptions) {
     const env = options.env ?? process.env
-    this.vault = Vault.fromEnv(env)
-    const {registry, hooks} = loadPluginRuntime(env)
-    this.deps = {vault: this.vault, registry, env, hooks}
+    this.deps = longLivedDeps(env, DAEMON_AUDIT_GROUP_MS)
+    this.vault = this.deps.vault
     this.overrides = testOverridesOf(env)
-    tuneForLongLived(this.deps, DAEMON_AUDIT_GROUP_MS)
   }
 
   async start(): Promise<void> {
@@ -105,6 +102,7 @@ export class Daemon {
     await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))))
     removePidFile(this.options.socket)
     this.vault.lock()
+    await releaseLongLived()
   }
 
   private serve(conn: net.Socket, shared: boolean): void {

@@ -71,7 +71,7 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
     const question = 'What is aivault?'
     log(`   $ aivault invoke openai/chat-completions --method POST --body '{"messages":[{"role":"user","content":"${question}"}]}'`)
     const result = await invoke(
-      {vault, registry, env},
+      {vault, registry, env, mode: vault.mode},
       {capability: 'openai/chat-completions', request: {method: 'POST', path: '/v1/chat/completions', headers: [{name: 'content-type', value: 'application/json'}], body: JSON.stringify({model: 'gpt-demo', messages: [{role: 'user', content: question}]})}},
       {context: {consumer: 'demo'}},
     )
@@ -88,7 +88,7 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
     // Each attempt arrives as JSON, as an envelope does through aivaultd or `aivault serve`.
     const attempt = async (raw: unknown) => {
       const {envelope, context} = await parseInvocation(vault, {envelope: raw, context: {consumer: 'demo'}})
-      return invoke({vault, registry, env}, envelope, {context})
+      return invoke({vault, registry, env, mode: vault.mode}, envelope, {context})
     }
     const attempts: Array<[string, () => Promise<unknown>]> = [
       ['path traversal  --path /v1/chat/completions/../../admin', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', path: '/v1/chat/completions/../../admin'}})],

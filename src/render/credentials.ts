@@ -1,11 +1,5 @@
-import type {CredentialView} from '../vault/credentials-service'
+import type {CredentialListing, CredentialView} from '../vault/credentials-service'
 import {plural, table} from './text'
-
-function scopeOf(c: CredentialView): string {
-  if (c.groupId) return `group:${c.workspaceId}/${c.groupId}`
-  if (c.workspaceId) return `workspace:${c.workspaceId}`
-  return 'global'
-}
 
 /** `waiting`: the command that completes a per-tenant credential that has no tenant host yet. */
 export function renderCredentialCreated(c: CredentialView, waiting?: string): string {
@@ -26,8 +20,8 @@ export function tenantWaitLines(provider: string, command: string): string {
   return `Waiting for a tenant host to complete ${provider} credential\nRun: ${command}`
 }
 
-export function renderCredentialList(credentials: CredentialView[]): string {
+export function renderCredentialList({credentials, scopeLabels}: CredentialListing): string {
   if (credentials.length === 0) return 'No credentials.\n0 credentials'
-  const rows = credentials.map((c) => [c.id, c.provider, c.auth.type, c.hosts.join(','), scopeOf(c), Object.keys(c.secretRefs).join(',')])
+  const rows = credentials.map((c, i) => [c.id, c.provider, c.auth.type, c.hosts.join(','), scopeLabels[i], Object.keys(c.secretRefs).join(',')])
   return `${table(['ID', 'PROVIDER', 'AUTH', 'HOSTS', 'SCOPE', 'SECRETS'], rows)}\n${plural(credentials.length, 'credential')}`
 }

@@ -1,20 +1,8 @@
-import type {SecretScope} from '../vault/scope'
 import type {DeleteResult, ImportResult, SecretChange, SecretListing} from '../vault/secrets-service'
 import type {ProvisionOutcome} from '../vault/provisioning'
 import type {SecretMeta} from '../vault/store/secret-record'
 import {tenantWaitLines} from './credentials'
 import {plural, table} from './text'
-
-export function scopeLabel(scope: SecretScope): string {
-  switch (scope.type) {
-    case 'global':
-      return 'global'
-    case 'workspace':
-      return `workspace:${scope.workspaceId}`
-    case 'group':
-      return `group:${scope.workspaceId}/${scope.groupId}`
-  }
-}
 
 /** The provisioning line of SPEC §3/§15, or nothing for an unpinned secret. */
 export function provisionLine(outcome: Pick<ProvisionOutcome, 'provider' | 'credential' | 'created' | 'waitingFor' | 'completeWith' | 'capabilitiesEnabled'>): string | undefined {
@@ -58,13 +46,14 @@ export function renderDeleted(result: DeleteResult): string {
   ].join('\n')
 }
 
-export function renderGroupChange(secret: SecretMeta, group: {workspaceId: string; groupId: string}, attach: boolean): string {
-  return `${attach ? 'Attached' : 'Detached'} ${secret.name} ${attach ? 'to' : 'from'} group ${group.workspaceId}/${group.groupId}`
+/** `groupLabel`: scopeLabel of the group (`group:<w>/<g>`). */
+export function renderGroupChange(secret: SecretMeta, groupLabel: string, attach: boolean): string {
+  return `${attach ? 'Attached' : 'Detached'} ${secret.name} ${attach ? 'to' : 'from'} ${groupLabel}`
 }
 
 export function renderList(listing: SecretListing): string {
   if (listing.secrets.length === 0) return 'No secrets.\n0 secrets'
-  const rows = listing.secrets.map((s) => [s.name, scopeLabel(s.scope), s.pinnedProvider ?? '-', `v${s.valueVersion}`, s.aliases.join(',') || '-', s.id])
+  const rows = listing.secrets.map((s, i) => [s.name, listing.scopeLabels[i], s.pinnedProvider ?? '-', `v${s.valueVersion}`, s.aliases.join(',') || '-', s.id])
   return `${table(['NAME', 'SCOPE', 'PROVIDER', 'VERSION', 'ALIASES', 'ID'], rows)}\n${plural(listing.secrets.length, 'secret')}`
 }
 

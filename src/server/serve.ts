@@ -1,7 +1,6 @@
 import cluster, {type Worker} from 'node:cluster'
 
-import {brokerDepsFromEnv} from '../broker/deps'
-import {releaseLongLived, tuneForLongLived} from '../broker/long-lived'
+import {longLivedDeps, releaseLongLived} from '../broker/long-lived'
 import {AivaultError} from '../errors'
 import {createBrokerServer, listen} from './http-server'
 
@@ -26,8 +25,7 @@ export interface ServeOptions {
  */
 export async function serveBroker({workers, ...options}: ServeOptions): Promise<void> {
   if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, options)
-  const deps = brokerDepsFromEnv()
-  tuneForLongLived(deps, SERVE_AUDIT_GROUP_MS)
+  const deps = longLivedDeps(process.env, SERVE_AUDIT_GROUP_MS)
   const server = createBrokerServer(deps, options)
   const address = await listen(server, options).catch((error: NodeJS.ErrnoException) => {
     throw listenError(error, options)

@@ -6,6 +6,7 @@ import type {CredentialRecord} from './store/credential-record'
 import {secretIdOfRef} from './store/credential-record'
 import {ensureVault} from './init'
 import {removeBindingsFor} from './bindings'
+import {scopeLabel, scopeOfIds} from './scope'
 import type {SecretMeta} from './store/secret-record'
 import {bindSecretsToTenant} from './tenant-binding'
 import type {Vault} from './vault'
@@ -58,6 +59,20 @@ export function waitingCommand(record: Pick<CredentialRecord, 'id' | 'provider' 
   const provider = catalog.provider(record.provider)
   if (!provider?.perTenant || provider.narrowHosts(record.hosts).tenants.length > 0) return undefined
   return completeTenantCommand(record.id, provider)
+}
+
+export interface CredentialListing {
+  credentials: CredentialView[]
+  /** scopeLabel of each credential's scope, in the same order (render/ cannot call it). */
+  scopeLabels: string[]
+  problems: {file: string; message: string}[]
+}
+
+/** Every readable credential as shown to people, sorted by id, plus the files that could not be read. */
+export function credentialListing(vault: Vault, catalog: ProviderCatalog): CredentialListing {
+  const {credentials, problems} = listCredentials(vault)
+  const views = credentials.map((c) => credentialView(c, catalog))
+  return {credentials: views, scopeLabels: views.map((c) => scopeLabel(scopeOfIds(c.workspaceId, c.groupId))), problems}
 }
 
 export function listCredentials(vault: Vault): {credentials: CredentialRecord[]; problems: {file: string; message: string}[]} {

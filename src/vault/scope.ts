@@ -34,7 +34,10 @@ export function scopeFromFlags(flags: {scope?: string; 'workspace-id'?: string; 
   }
 }
 
-/** A stable text form, used in associated data and for comparing scopes. */
+/**
+ * The machine form, sealed into every secret's associated data (seal.ts) and used to compare
+ * scopes: it must never change, or sealed values stop opening. People read scopeLabel instead.
+ */
 export function scopeKey(scope: SecretScope): string {
   switch (scope.type) {
     case 'global':
@@ -44,6 +47,28 @@ export function scopeKey(scope: SecretScope): string {
     case 'group':
       return `group:${scope.workspaceId}:${scope.groupId}`
   }
+}
+
+/**
+ * The one text form people read, in every listing and message: `global`, `workspace:<w>`,
+ * `group:<w>/<g>`. The slash reads as "group g inside workspace w" and keeps the label apart
+ * from the `:`-joined machine forms (scopeKey, credential ids like `openai:group:w:g`).
+ */
+export function scopeLabel(scope: SecretScope): string {
+  switch (scope.type) {
+    case 'global':
+      return 'global'
+    case 'workspace':
+      return `workspace:${scope.workspaceId}`
+    case 'group':
+      return `group:${scope.workspaceId}/${scope.groupId}`
+  }
+}
+
+/** The scope a record's workspace and group ids name (credentials, bindings); a group without its workspace stays a group. */
+export function scopeOfIds(workspaceId: string | null, groupId: string | null): SecretScope {
+  if (groupId) return {type: 'group', workspaceId: workspaceId ?? '', groupId}
+  return workspaceId ? {type: 'workspace', workspaceId} : GLOBAL_SCOPE
 }
 
 export function sameScope(a: SecretScope, b: SecretScope): boolean {

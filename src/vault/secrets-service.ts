@@ -8,7 +8,7 @@ import {ensureVault} from './init'
 import type {ProvisionOutcome} from './provisioning'
 import {provisionProvider} from './provisioning'
 import type {SecretScope} from './scope'
-import {sameScope, scopeKey} from './scope'
+import {sameScope, scopeKey, scopeLabel} from './scope'
 import type {AttachedGroup, SecretMeta, SecretRecord} from './store/secret-record'
 import {secretMeta, sortGroups} from './store/secret-record'
 import {removeBindingsFor} from './bindings'
@@ -36,6 +36,8 @@ export interface SecretChange {
 
 export interface SecretListing {
   secrets: SecretMeta[]
+  /** scopeLabel of each secret's scope, in the same order (render/ cannot call it). */
+  scopeLabels: string[]
   problems: {file: string; message: string}[]
 }
 
@@ -44,10 +46,10 @@ const byName = (a: SecretMeta, b: SecretMeta) =>
 
 /** Metadata only, sorted by name; never decrypts and never writes a record. */
 export function listSecrets(vault: Vault, filter: {scope?: SecretScope} = {}): SecretListing {
-  if (!vault.exists()) return {secrets: [], problems: []}
+  if (!vault.exists()) return {secrets: [], scopeLabels: [], problems: []}
   const {records, problems} = vault.secrets.list()
-  const secrets = filter.scope ? records.filter((s) => sameScope(s.scope, filter.scope as SecretScope)) : records
-  return {secrets: secrets.sort(byName), problems}
+  const secrets = (filter.scope ? records.filter((s) => sameScope(s.scope, filter.scope as SecretScope)) : records).sort(byName)
+  return {secrets, scopeLabels: secrets.map((s) => scopeLabel(s.scope)), problems}
 }
 
 export function findSecret(secrets: SecretMeta[], ref: SecretRef): SecretMeta {
@@ -59,10 +61,10 @@ export function findSecret(secrets: SecretMeta[], ref: SecretRef): SecretMeta {
   const name = ref.name as string
   const matches = secrets.filter((s) => (s.name === name || s.aliases.includes(name)) && (!ref.scope || sameScope(s.scope, ref.scope)))
   if (matches.length === 0) {
-    throw new AivaultError('secret_not_found', `no secret named ${name}${ref.scope ? ` in scope ${scopeKey(ref.scope)}` : ''}`, {hint: 'see "aivault secrets list"'})
+    throw new AivaultError('secret_not_found', `no secret named ${name}${ref.scope ? ` in scope ${scopeLabel(ref.scope)}` : ''}`, {hint: 'see "aivault secrets list"'})
   }
   if (matches.length > 1) {
-    const listed = matches.map((s) => `${s.id} in ${scopeKey(s.scope)}`).join(', ')
+    const listed = matches.map((s) => `${s.id} in ${scopeLabel(s.scope)}`).join(', ')
     // One scope holding the name twice is what a merge of two clones can leave (doctor names the fix).
     if (new Set(matches.map((s) => scopeKey(s.scope))).size === 1) {
       throw new AivaultError('conflict', `${matches.length} secrets answer to ${name} in one scope: ${listed}`, {
@@ -103,7 +105,7 @@ function assertNamesFree(secrets: SecretMeta[], scope: SecretScope, names: strin
     if (other.id === exceptId || !sameScope(other.scope, scope)) continue
     const taken = names.find((n) => other.name === n || other.aliases.includes(n))
     if (taken) {
-      throw new AivaultError('conflict', `${taken} is already used by secret ${other.name} (${other.id}) in scope ${scopeKey(scope)}`, {
+      throw new AivaultError('conflict', `${taken} is already used by secret ${other.name} (${other.id}) in scope ${scopeLabel(scope)}`, {
         hint: `rotate it with "aivault secrets rotate --id ${other.id}", or choose another name`,
       })
     }

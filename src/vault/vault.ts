@@ -1,6 +1,8 @@
 import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
+import type {RunMode} from '../run-mode'
+import {ONE_SHOT} from '../run-mode'
 import {writeFileAtomic} from './store/atomic-file'
 import {AuditLog} from './audit/audit'
 import type {VaultConfig} from './config'
@@ -52,6 +54,12 @@ export interface RemoteSealer {
   sealForTenant(request: {secretId: string; nonce: string; tenantHost: string}): Promise<SealedValue>
 }
 
+export interface VaultOptions {
+  /** One-shot CLI (the default) or long-lived server (aivaultd, serve). */
+  mode?: RunMode
+  remoteSealer?: RemoteSealer
+}
+
 /**
  * One vault folder: its paths, config, record stores, keys and audit log. Nothing here is
  * read until asked for, so a command pays only for what it uses.
@@ -76,21 +84,31 @@ export class Vault {
   /** The vault.yaml (stat stamp) whose MAC failed under the held key: vault_tampered until it changes. */
   private tamperedStamp?: string
 
+  /** How this process runs (one-shot CLI or long-lived server): given to the stores and the audit log. */
+  readonly mode: RunMode
+  private readonly remoteSealer?: RemoteSealer
+
   constructor(
     readonly paths: VaultPaths,
     readonly env: NodeJS.ProcessEnv = process.env,
-    private readonly remoteSealer?: RemoteSealer,
+    options: VaultOptions = {},
   ) {
-    this.secrets = new SecretStore(paths)
-    this.credentials = new CredentialStore(paths)
-    this.capabilities = new RecordStore(paths.capabilitiesDir, 'capabilities', parseCustomCapability, serializeCustomCapability)
-    this.policies = new RecordStore(paths.policiesDir, 'policies', parsePolicy, serializePolicy)
-    this.bindings = new RecordStore(paths.bindingsDir, 'bindings', parseBinding, serializeBinding)
-    this.audit = new AuditLog(paths.auditDir, path.join(paths.runDir, 'audit.lock'), env.AIVAULT_DISABLE_DISK_LOGS === '1')
+    this.mode = options.mode ?? ONE_SHOT
+    this.remoteSealer = options.remoteSealer
+    const {listingReuseMs} = this.mode
+    this.secrets = new SecretStore(paths, listingReuseMs)
+    this.credentials = new CredentialStore(paths, listingReuseMs)
+    this.capabilities = new RecordStore(paths.capabilitiesDir, 'capabilities', parseCustomCapability, serializeCustomCapability, {listingReuseMs})
+    this.policies = new RecordStore(paths.policiesDir, 'policies', parsePolicy, serializePolicy, {listingReuseMs})
+    this.bindings = new RecordStore(paths.bindingsDir, 'bindings', parseBinding, serializeBinding, {listingReuseMs})
+    this.audit = new AuditLog(paths.auditDir, path.join(paths.runDir, 'audit.lock'), {
+      disabled: env.AIVAULT_DISABLE_DISK_LOGS === '1',
+      groupIntervalMs: this.mode.auditGroupMs,
+    })
   }
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env, remoteSealer?: RemoteSealer): Vault {
-    return new Vault(resolveVaultPaths(env), env, remoteSealer)
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, options: VaultOptions = {}): Vault {
+    return new Vault(resolveVaultPaths(env), env, options)
   }
 
   exists(): boolean {

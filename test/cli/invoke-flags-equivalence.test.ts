@@ -1,9 +1,9 @@
 /**
- * One definition per protocol (issue 13 part 3): the thin client (cli/thin-invoke.ts, no oclif)
- * and the full CLI (oclif's parser with the flags built in cli/invoke-flags.ts, then
+ * One definition per protocol (issue 13 part 3): the thin client (cli/invoke/thin-invoke.ts, no oclif)
+ * and the full CLI (oclif's parser with the flags built in cli/invoke/invoke-flags.ts, then
  * envelopeFromFlags/contextFromFlags) must give the same envelope and options for every
  * command line the thin client accepts; every other line it must hand over (undefined).
- * Both tables come from cli/invoke-flag-table.ts; the cases below cover every flag in it.
+ * Both tables come from cli/invoke/invoke-flag-table.ts; the cases below cover every flag in it.
  */
 import * as assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
@@ -14,9 +14,9 @@ import * as path from 'node:path'
 import {Args, Flags, Parser} from '@oclif/core'
 
 import {AivaultCommand} from '../../src/base-command'
-import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from '../../src/cli/invoke-flag-table'
-import {contextFromFlags, envelopeFromFlags, failFlag, invokeFlags} from '../../src/cli/invoke-flags'
-import {parseThinInvoke} from '../../src/cli/thin-invoke'
+import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from '../../src/cli/invoke/invoke-flag-table'
+import {contextFromFlags, envelopeFromFlags, failFlag, invokeFlags} from '../../src/cli/invoke/invoke-flags'
+import {parseThinInvoke} from '../../src/cli/invoke/thin-invoke'
 
 const ROOT = path.resolve(__dirname, '..', '..')
 const TABLE = {...INVOKE_FLAG_TABLE, ...FAIL_FLAG_TABLE} as Record<string, {char?: string; kind: string; thin: boolean}>
@@ -153,14 +153,14 @@ describe('invoke flags: the thin client and the full CLI agree (issue 13 part 3)
     }
   })
 
-  it('the thin entry the launcher loads (dist/cli/thin-invoke.js) loads no package, oclif least of all', () => {
-    const entry = path.join(ROOT, 'dist', 'cli', 'thin-invoke.js')
+  it('the thin entry the launcher loads (dist/cli/invoke/thin-invoke.js) loads no package, oclif least of all', () => {
+    const entry = path.join(ROOT, 'dist', 'cli', 'invoke', 'thin-invoke.js')
     assert.ok(fs.existsSync(entry), `${entry} is missing: run npm run build first`)
     const script = `require(${JSON.stringify(entry)}); process.stdout.write(JSON.stringify(Object.keys(require.cache)))`
     const run = spawnSync(process.execPath, ['-e', script], {encoding: 'utf8'})
     assert.equal(run.status, 0, run.stderr)
     const loaded = JSON.parse(run.stdout) as string[]
     assert.deepEqual(loaded.filter((file) => file.includes(`${path.sep}node_modules${path.sep}`)), [])
-    assert.ok(loaded.some((file) => file.endsWith(path.join('cli', 'invoke-flag-table.js'))), 'the thin client reads the shared table')
+    assert.ok(loaded.some((file) => file.endsWith(path.join('cli', 'invoke', 'invoke-flag-table.js'))), 'the thin client reads the shared table')
   })
 })

@@ -103,6 +103,16 @@ describe('secrets CLI: creating and provisioning (SPEC §3)', () => {
     assert.deepEqual(byId['openai:ws:personal'].secretRefs, {secret: `vault:secret:${wsSecret.id}`})
     // The credential files encode ':' in their names but exist one per credential.
     assert.equal(fs.readdirSync(path.join(tv.root, 'credentials')).filter((f) => f.endsWith('.yaml')).length, 2)
+
+    // One text form for a scope in lists and messages (scopeLabel): group:<w>/<g>.
+    const scopeColumn = (out: string) => lines(out).filter((l) => l.includes('OPENAI_API_KEY') || l.startsWith('openai')).map((l) => l.split(/\s{2,}/).find((cell) => /^(global|workspace:|group:)/.test(cell)))
+    assert.deepEqual(scopeColumn(tv.ok(['secrets', 'list'])).sort(), ['group:w/g', 'workspace:personal'])
+    assert.deepEqual(scopeColumn(tv.ok(['credential', 'list'])).sort(), ['group:w/g', 'workspace:personal'])
+    const ambiguous = expectJsonError(tv.run(['secrets', 'delete', '--name', 'OPENAI_API_KEY', '--json']), 1, 'invalid_request')
+    assert.match(ambiguous.message, /^2 secrets are named OPENAI_API_KEY: [0-9a-f-]{36} in \S+, [0-9a-f-]{36} in \S+$/)
+    assert.deepEqual([...ambiguous.message.matchAll(/ in (\S+?)(?:,|$)/g)].map((m) => m[1]).sort(), ['group:w/g', 'workspace:personal'])
+    const missing = expectJsonError(tv.run(['secrets', 'delete', '--name', 'OPENAI_API_KEY', '--scope', 'group', '--workspace-id', 'w', '--group-id', 'other', '--json']), 1, 'secret_not_found')
+    assert.equal(missing.message, 'no secret named OPENAI_API_KEY in scope group:w/other')
   })
 
   it('create and list JSON have the SPEC §15 shapes; -v prints the same JSON as --json', () => {

@@ -87,6 +87,9 @@ describe('secrets CLI: rotate, update, groups, delete, import (SPEC §3, §15)',
     assert.ok(!detachedBytes.equals(bytes))
     tv.ok(detach)
     assert.ok(fs.readFileSync(file).equals(detachedBytes), 'detaching a detached group rewrote the record')
+    // The human lines name the group as every list does (scopeLabel).
+    assert.equal(tv.ok(attach.slice(0, -1)).trim(), 'Attached MY_KEY to group:w/g')
+    assert.equal(tv.ok(detach.slice(0, -1)).trim(), 'Detached MY_KEY from group:w/g')
   })
 
   it('delete cascades to the auto-provisioned credential, lists what it removed, and frees the name', () => {

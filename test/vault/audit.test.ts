@@ -46,7 +46,7 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
     base = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-audit-unit-'))
     dir = path.join(base, 'audit')
     lockFile = path.join(base, 'run', 'audit.lock')
-    log = new AuditLog(dir, lockFile, false)
+    log = new AuditLog(dir, lockFile, {disabled: false})
   })
 
   afterEach(() => {
@@ -92,7 +92,7 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
       {quote: 'say "hi"\\ \n\t', unicode: 'héllo ✓ \u2028', skipped: undefined},
       {nested: {a: [1, null, true], b: {c: 'd'}}, n: -1.5e-7, empty: ''},
     ]
-    log.groupIntervalMs = 20
+    log = new AuditLog(dir, lockFile, {disabled: false, groupIntervalMs: 20})
     await Promise.all(fieldSets.map((fields) => log.append('kind.with "quote"', fields)))
     const lines = readLines(onlyFile())
     assert.equal(lines.length, 3)
@@ -105,7 +105,7 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
 
   it('appendJson writes the same line as append given the same fields as JSON', async () => {
     const fields = {capability: 'openai/models', clientIp: '127.0.0.1', path: '/v1/models', status: 200, durationMs: 3}
-    log.groupIntervalMs = 20
+    log = new AuditLog(dir, lockFile, {disabled: false, groupIntervalMs: 20})
     await log.append('capability.invoke', fields)
     await log.appendJson('capability.invoke', JSON.stringify(fields))
     const [first, second] = readLines(onlyFile()).map((line) => JSON.parse(line) as AuditEvent)
@@ -329,7 +329,7 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
   it('chains to a last line longer than the tail it first reads, written by another process', async () => {
     await log.append('big.event', {blob: 'x'.repeat(100_000)})
     // A second log object (another process) has no memory of what the first wrote.
-    const other = new AuditLog(dir, lockFile, false)
+    const other = new AuditLog(dir, lockFile, {disabled: false})
     await other.append('after.big', {n: 1})
     await other.append('after.after', {n: 2})
     const lines = readLines(onlyFile())
@@ -339,7 +339,7 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
   })
 
   it('keeps one valid chain when a group commit writes many events at once', async () => {
-    log.groupIntervalMs = 20
+    log = new AuditLog(dir, lockFile, {disabled: false, groupIntervalMs: 20})
     await Promise.all(Array.from({length: 300}, (_, n) => log.append('grouped', {n})))
     const lines = readLines(onlyFile())
     assert.equal(lines.length, 300)
@@ -361,7 +361,7 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
   })
 
   it('writes nothing when disabled', async () => {
-    const disabled = new AuditLog(dir, lockFile, true)
+    const disabled = new AuditLog(dir, lockFile, {disabled: true})
     await disabled.append('secret.create', {secretId: 'x'})
     assert.equal(fs.existsSync(dir), false)
     assert.deepEqual(disabled.verify(), {events: 0, files: 0})

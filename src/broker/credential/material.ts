@@ -3,11 +3,12 @@ import {matchHostPattern} from '../../registry/host-pattern'
 import {canUseSecret, openSecret, updateSecretValue} from '../../vault/secret-value'
 import type {Vault} from '../../vault/vault'
 import type {AuthRuntime} from '../auth'
+import type {BrokerDeps} from '../deps'
 import type {AuthMaterial} from '../auth/types'
 import type {InvocationContext, ResolvedCredential} from './resolve-credential'
 import {checkUpstreamAddress} from '../request/ssrf'
 import type {TestOverrides} from '../request/test-mode'
-import {sendUpstream} from '../upstream/upstream'
+import {sendUpstream} from '../upstream/send'
 
 /**
  * Decrypt only the chosen credential's secrets (SPEC §7 step 10), after checking that this
@@ -45,7 +46,7 @@ function checkTenant(record: {name: string; tenantHost?: string}, credential: Re
 const MAX_TOKEN_REPLY = 1 << 20
 
 /** For OAuth2 credentials: the token store (the secret record) and the token endpoint client. */
-export function oauthRuntime(vault: Vault, credential: ResolvedCredential, overrides: TestOverrides): AuthRuntime['oauth'] {
+export function oauthRuntime({vault, mode}: BrokerDeps, credential: ResolvedCredential, overrides: TestOverrides): AuthRuntime['oauth'] {
   if (!('o_auth2' in credential.auth)) return undefined
   const secretId = Object.values(credential.secrets)[0]
   return {
@@ -60,9 +61,9 @@ export function oauthRuntime(vault: Vault, credential: ResolvedCredential, overr
         throw new AivaultError('policy_violation', `the token endpoint ${url.host} must be https on one of the credential's hosts`)
       }
       const port = url.port === '' ? 443 : Number(url.port)
-      const address = await checkUpstreamAddress(url.hostname, port, overrides)
+      const address = await checkUpstreamAddress(url.hostname, port, overrides, mode.dnsCacheMs)
       const body = Buffer.from(form.toString())
-      const response = await sendUpstream({
+      const response = await sendUpstream(mode, {
         method: 'POST',
         host: url.hostname,
         port,

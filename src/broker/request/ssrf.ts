@@ -93,21 +93,20 @@ function checkBlocklist(address: string): boolean {
   return true // not an IP address at all: never connect to it
 }
 
-/** Long-lived processes cache checked DNS answers briefly; the CLI resolves every time. */
-let dnsCacheMs = 0
+/**
+ * Long-lived processes reuse checked DNS answers for `dnsCacheMs` (RunMode.dnsCacheMs); the
+ * CLI (0) resolves every time and remembers nothing.
+ */
 const dnsCache = new Map<string, {at: number; candidates: Array<{address: string; family: number}>}>()
 
-export function enableDnsCache(ttlMs = 30_000): void {
-  dnsCacheMs = ttlMs
-}
-
-/** A fresh cached DNS answer for `host`, if any. */
-function cachedLookup(host: string): Array<{address: string; family: number}> | undefined {
+/** A cached DNS answer for `host` younger than `dnsCacheMs`, if any. */
+function cachedLookup(host: string, dnsCacheMs: number): Array<{address: string; family: number}> | undefined {
+  if (dnsCacheMs <= 0) return undefined
   const cached = dnsCache.get(host)
   return cached && Date.now() - cached.at < dnsCacheMs ? cached.candidates : undefined
 }
 
-async function lookupAll(host: string): Promise<Array<{address: string; family: number}>> {
+async function lookupAll(host: string, dnsCacheMs: number): Promise<Array<{address: string; family: number}>> {
   const candidates = await dns.promises.lookup(host, {all: true, verbatim: true})
   if (dnsCacheMs > 0) dnsCache.set(host, {at: Date.now(), candidates})
   return candidates
@@ -121,14 +120,15 @@ export interface CheckedAddress {
 
 /**
  * The checked address when no DNS query is needed: a pinned test host, an IP literal, or a
- * fresh cached answer (long-lived processes). Undefined when the name must be resolved.
+ * cached answer younger than `dnsCacheMs` (long-lived processes). Undefined when the name must
+ * be resolved.
  */
-export function checkedAddressNow(host: string, port: number, overrides: TestOverrides): CheckedAddress | undefined {
+export function checkedAddressNow(host: string, port: number, overrides: TestOverrides, dnsCacheMs = 0): CheckedAddress | undefined {
   const pinned = overrides.resolve.get(host.toLowerCase())
   if (pinned) return checkCandidates(host, [{address: pinned.address, family: net.isIP(pinned.address)}], pinned.port, overrides)
   const literal = host.replace(/^\[|\]$/g, '')
   if (net.isIP(literal)) return checkCandidates(host, [{address: literal, family: net.isIP(literal)}], port, overrides)
-  const cached = cachedLookup(host)
+  const cached = cachedLookup(host, dnsCacheMs)
   return cached && checkCandidates(host, cached, port, overrides)
 }
 
@@ -137,12 +137,12 @@ export function checkedAddressNow(host: string, port: number, overrides: TestOve
  * address the name resolves to must pass (a name that also points inside is refused), and the
  * socket then connects to the checked address, so a second DNS answer cannot swap it.
  */
-export async function checkUpstreamAddress(host: string, port: number, overrides: TestOverrides): Promise<CheckedAddress> {
-  const known = checkedAddressNow(host, port, overrides)
+export async function checkUpstreamAddress(host: string, port: number, overrides: TestOverrides, dnsCacheMs = 0): Promise<CheckedAddress> {
+  const known = checkedAddressNow(host, port, overrides, dnsCacheMs)
   if (known) return known
   let candidates: Array<{address: string; family: number}>
   try {
-    candidates = await lookupAll(host)
+    candidates = await lookupAll(host, dnsCacheMs)
   } catch {
     throw new AivaultError('upstream_unreachable', `cannot resolve ${host}`)
   }

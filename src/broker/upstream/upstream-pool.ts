@@ -3,7 +3,7 @@ import type {Dispatcher, Pool} from 'undici'
 
 import type {CallerGoneListener} from './caller-signal'
 import type {UpstreamRequest, UpstreamResponse} from './upstream'
-import {BufferedUpstreamResponse, callerGone, contentLengthOf, hostHeaderOf, serverNameOf, timedOut, trustFor, unreachable, useTransport} from './upstream'
+import {BufferedUpstreamResponse, callerGone, contentLengthOf, hostHeaderOf, serverNameOf, timedOut, trustFor, unreachable} from './upstream'
 
 /**
  * Keep-alive connections for long-lived processes (aivaultd, serve): one undici pool per
@@ -142,7 +142,8 @@ class AnswerHandler implements Dispatcher.DispatchHandler, CallerGoneListener {
   }
 }
 
-function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
+/** Long-lived processes: a kept connection to exactly this peer and identity (see send.ts). */
+export function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
   const headers: string[] = ['host', hostHeaderOf(request)]
   for (const [name, value] of request.headers) headers.push(name, value)
   const length = contentLengthOf(request)
@@ -161,10 +162,6 @@ function sendPooled(request: UpstreamRequest): Promise<UpstreamResponse> {
       new AnswerHandler(request, resolve, reject),
     )
   })
-}
-
-export function usePooledConnections(): void {
-  useTransport(sendPooled)
 }
 
 /** Drop every kept connection (a stopping server must not linger on idle sockets). */

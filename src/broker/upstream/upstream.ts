@@ -60,27 +60,6 @@ export class BufferedUpstreamResponse extends BufferedBody implements UpstreamRe
   }
 }
 
-/**
- * How requests leave. One-shot CLI processes use node:https and let the connection go;
- * long-lived ones (aivaultd, serve) switch to pooled keep-alive connections (upstream-pool.ts).
- */
-type Transport = (request: UpstreamRequest) => Promise<UpstreamResponse>
-let transport: Transport = sendOnce
-
-export function useTransport(next: Transport): void {
-  transport = next
-}
-
-/**
- * Send one request over HTTPS to the address the SSRF guard checked (never a fresh DNS
- * answer), with the real host name in the Host header and TLS SNI. Resolves when the response
- * headers arrive; the body is the live stream, and it too ends if the upstream stalls for
- * `timeoutMs`. Redirects are never followed here.
- */
-export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
-  return transport(request)
-}
-
 /** The first value of a header, or undefined. */
 export function headerValue(headers: Array<[string, string]>, name: string): string | undefined {
   for (const [n, v] of headers) if (n === name) return v
@@ -127,7 +106,8 @@ export function timedOut(request: UpstreamRequest, phase: 'answer' | 'stall'): A
   return new AivaultError('upstream_timeout', phase === 'answer' ? `${request.host} did not answer within ${request.timeoutMs} ms` : `${request.host} stalled for ${request.timeoutMs} ms`)
 }
 
-function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
+/** One-shot processes: node:https, one connection per request, let go afterwards (see send.ts). */
+export function sendOnce(request: UpstreamRequest): Promise<UpstreamResponse> {
   const {address, signal} = request
   if (signal?.aborted) return Promise.reject(callerGone(request))
   const headers: Record<string, string | string[]> = {host: hostHeaderOf(request)}

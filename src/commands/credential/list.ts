@@ -2,7 +2,7 @@ import {AivaultCommand} from '../../base-command'
 import {registryCatalog} from '../../plugins/runtime'
 import {renderCredentialList} from '../../render/credentials'
 import type {CredentialView} from '../../vault/credentials-service'
-import {credentialView, listCredentials} from '../../vault/credentials-service'
+import {credentialListing} from '../../vault/credentials-service'
 import {Vault} from '../../vault/vault'
 
 export default class CredentialList extends AivaultCommand {
@@ -12,11 +12,9 @@ export default class CredentialList extends AivaultCommand {
 
   async run(): Promise<{credentials: CredentialView[]}> {
     await this.parse(CredentialList)
-    const {credentials, problems} = listCredentials(Vault.fromEnv())
-    for (const problem of problems) this.note(`skipped ${problem.file}: ${problem.message}`)
-    const catalog = registryCatalog()
-    const views = credentials.map((c) => credentialView(c, catalog))
-    this.log(renderCredentialList(views))
-    return {credentials: views}
+    const listing = credentialListing(Vault.fromEnv(), registryCatalog())
+    for (const problem of listing.problems) this.note(`skipped ${problem.file}: ${problem.message}`)
+    this.log(renderCredentialList(listing))
+    return {credentials: listing.credentials}
   }
 }

@@ -79,13 +79,25 @@ const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
 export class AuditLog {
   /** The vault root: audit/ and run/ are its folders. */
   private readonly root: string
+  private readonly disabled: boolean
+  /**
+   * Long-lived processes (aivaultd, serve) commit events in groups: while one group is being
+   * written (lock, append, fsync), every event that arrives joins the next one, and under load
+   * groups start at most every `groupIntervalMs`. The fixed cost of a group (mostly the kernel's
+   * work for two fdatasyncs) was serve's largest cost per call at 20 ms groups. Every append of
+   * a group gets the group's promise, settled when the group is on disk. Undefined (a one-shot
+   * process, RunMode.auditGroupMs): each append is written before it returns.
+   */
+  private readonly groupIntervalMs?: number
 
   constructor(
     readonly dir: string,
     private readonly lockFile: string,
-    private readonly disabled = process.env.AIVAULT_DISABLE_DISK_LOGS === '1',
+    options: {disabled?: boolean; groupIntervalMs?: number} = {},
   ) {
     this.root = path.dirname(dir)
+    this.disabled = options.disabled ?? process.env.AIVAULT_DISABLE_DISK_LOGS === '1'
+    this.groupIntervalMs = options.groupIntervalMs
   }
 
   private get headFile(): string {
@@ -126,15 +138,6 @@ export class AuditLog {
     return this.write([event])
   }
 
-  /**
-   * Long-lived processes (aivaultd, serve) commit events in groups: while one group is being
-   * written (lock, append, fsync), every event that arrives joins the next one, and under load
-   * groups start at most every `groupIntervalMs`. The fixed cost of a group (mostly the kernel's
-   * work for two fdatasyncs) was serve's largest cost per call at 20 ms groups. Every append of
-   * a group gets the group's promise, settled when the group is on disk. Undefined (the
-   * default): each append is written before it returns.
-   */
-  groupIntervalMs?: number
   private next?: {events: PendingEvent[]; written: Promise<void>; settle: (error?: Error) => void}
   private writer?: Promise<void>
   private lastGroupAt = 0

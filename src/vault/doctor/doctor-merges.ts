@@ -12,7 +12,7 @@ import type {Binding} from '../store/broker-records'
 import type {CredentialRecord} from '../store/credential-record'
 import {secretIdOfRef} from '../store/credential-record'
 import {SECRET_NAME} from '../names'
-import {scopeKey} from '../scope'
+import {scopeKey, scopeLabel} from '../scope'
 import type {SecretMeta} from '../store/secret-record'
 import {fromYaml} from '../store/yaml-codec'
 import type {DoctorFinding} from './doctor-finding'
@@ -172,7 +172,7 @@ export function checkNames(secrets: SecretMeta[], inUse: ReadonlySet<string>, fi
         how = `the fix renames this one (or delete it: "aivault secrets delete --id ${secret.id}")`
       }
       const problem =
-        `${name} names two secrets in scope ${scope}: ${keeperText} and this one, ${secret.name} (created ${secret.createdAt}), ` +
+        `${name} names two secrets in scope ${scopeLabel(secret.scope)}: ${keeperText} and this one, ${secret.name} (created ${secret.createdAt}), ` +
         `most likely from merging two clones; commands addressing ${name} by name are refused until one changes (--id still works); ${how}`
       findings.push({check: 'names', file: fileOf(secret.id), problem, fixed: false, fix})
     }

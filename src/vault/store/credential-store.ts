@@ -12,8 +12,11 @@ export class CredentialStore extends RecordStore<CredentialRecord> {
   /** Long-lived processes look a credential up on every call: reused while the folder is unchanged. */
   private readonly recent = new VersionedMemo<CredentialRecord | undefined>(recordsVersion)
 
-  constructor(paths: VaultPaths) {
-    super(paths.credentialsDir, 'credentials', parseCredentialRecord, serializeCredential, {file: path.join(paths.cacheDir, 'credentials.json'), root: paths.root})
+  constructor(paths: VaultPaths, listingReuseMs = 0) {
+    super(paths.credentialsDir, 'credentials', parseCredentialRecord, serializeCredential, {
+      cache: {file: path.join(paths.cacheDir, 'credentials.json'), root: paths.root},
+      listingReuseMs,
+    })
   }
 
   override find(id: string): CredentialRecord | undefined {

@@ -27,11 +27,12 @@ const CACHE_VERSION = 1
 
 export {statStamp} from './stat-cache'
 
-/** How long a long-lived process may reuse a listing of an unchanged folder (0: never). */
-let listingReuseMs = 0
-
-export function reuseListings(ms = 1000): void {
-  listingReuseMs = ms
+/** Where a folder keeps its parsed records, and how long a listing may be reused. */
+export interface RecordFolderOptions {
+  /** The machine-local cache of parsed records (under the vault root's run/cache). */
+  cache?: {file: string; root: string}
+  /** How long a listing of the unchanged folder may be reused (RunMode.listingReuseMs; 0: never). */
+  listingReuseMs?: number
 }
 
 /**
@@ -47,9 +48,14 @@ export class RecordFolder<T> {
     private readonly relative: (fileName: string) => string,
     /** Parse and validate one record; throw to report it as a problem. */
     private readonly project: (raw: unknown, relativeFile: string, fileName: string) => T,
-    /** The machine-local cache of parsed records (under the vault root's run/cache). */
-    private readonly cache?: {file: string; root: string},
-  ) {}
+    options: RecordFolderOptions = {},
+  ) {
+    this.cache = options.cache
+    this.listingReuseMs = options.listingReuseMs ?? 0
+  }
+
+  private readonly cache?: {file: string; root: string}
+  private readonly listingReuseMs: number
 
   /** The last listing, kept in memory by long-lived processes (aivaultd, serve). */
   private memory?: CacheFile<T>
@@ -58,13 +64,14 @@ export class RecordFolder<T> {
   list(): {records: T[]; problems: RecordProblem[]} {
     // Long-lived processes: every write is a rename, which changes the folder's mtime, so an
     // unchanged folder means unchanged records; in-place edits are caught within a second.
-    const dirStamp = listingReuseMs > 0 ? statStamp(this.dir) : undefined
+    const reuseMs = this.listingReuseMs
+    const dirStamp = reuseMs > 0 ? statStamp(this.dir) : undefined
     const last = this.lastListing
-    if (last && listingReuseMs > 0 && last.dirStamp === dirStamp && Date.now() - last.at < listingReuseMs) {
+    if (last && reuseMs > 0 && last.dirStamp === dirStamp && Date.now() - last.at < reuseMs) {
       return {records: [...last.result.records], problems: [...last.result.problems]} // callers may sort or extend
     }
     const result = this.listFresh()
-    if (listingReuseMs > 0) this.lastListing = {dirStamp, at: Date.now(), result}
+    if (reuseMs > 0) this.lastListing = {dirStamp, at: Date.now(), result}
     return result
   }
 

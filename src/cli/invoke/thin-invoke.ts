@@ -7,13 +7,13 @@
  */
 import * as net from 'node:net'
 
-import {testOverridesOf} from '../daemon/override-claim'
-import {lineSplitter} from '../daemon/protocol'
-import {daemonSocketPath} from '../daemon/socket-path'
-import {isValidName} from '../vault/names'
+import {testOverridesOf} from '../../daemon/override-claim'
+import {lineSplitter} from '../../daemon/protocol'
+import {daemonSocketPath} from '../../daemon/socket-path'
+import {isValidName} from '../../vault/names'
 import type {InvokeFlagSpec} from './invoke-flag-table'
 import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
-import {MAX_TIMEOUT_MS} from './limits'
+import {MAX_TIMEOUT_MS} from '../limits'
 
 /** What the thin client sends to aivaultd, and how it reports the outcome. */
 export interface ThinInvocation {

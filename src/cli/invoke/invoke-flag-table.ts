@@ -4,7 +4,7 @@
  * (thin-invoke.ts) parses the command line by it without loading oclif, so this module must
  * stay free of heavy imports (it is loaded on every warm `invoke`).
  */
-import {MAX_TIMEOUT_MS} from './limits'
+import {MAX_TIMEOUT_MS} from '../limits'
 
 export interface InvokeFlagSpec {
   /** How the value is read: a boolean flag takes none. */

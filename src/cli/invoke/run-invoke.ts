@@ -1,7 +1,7 @@
-import type {PlannedRequest} from '../broker/pipeline'
-import {AivaultError} from '../errors'
-import type {MarkdownOptions} from '../render/markdown'
-import {renderMarkdown} from '../render/markdown'
+import type {PlannedRequest} from '../../broker/pipeline'
+import {AivaultError} from '../../errors'
+import type {MarkdownOptions} from '../../render/markdown'
+import {renderMarkdown} from '../../render/markdown'
 import {routeInvocation} from './broker-route'
 import {failFlag, invocationFromFlags, invokeFlags} from './invoke-flags'
 

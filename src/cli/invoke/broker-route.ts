@@ -1,16 +1,16 @@
 import {Readable} from 'node:stream'
 
-import {brokerDepsFromEnv} from '../broker/deps'
-import type {Envelope} from '../broker/request/envelope'
-import type {BrokerResponse} from '../broker/pipeline'
-import {invoke} from '../broker/pipeline'
-import type {InvocationContext} from '../broker/credential/resolve-credential'
-import {DaemonClient, replyError, startDaemon} from '../daemon/client'
-import type {OverrideClaim} from '../daemon/overrides'
-import {testOverridesOf} from '../daemon/overrides'
-import type {StreamFrame} from '../daemon/protocol'
-import {daemonSocketPath} from '../daemon/socket-path'
-import {AivaultError} from '../errors'
+import {brokerDepsFromEnv} from '../../broker/deps'
+import type {Envelope} from '../../broker/request/envelope'
+import type {BrokerResponse} from '../../broker/pipeline'
+import {invoke} from '../../broker/pipeline'
+import type {InvocationContext} from '../../broker/credential/resolve-credential'
+import {DaemonClient, replyError, startDaemon} from '../../daemon/client'
+import type {OverrideClaim} from '../../daemon/overrides'
+import {testOverridesOf} from '../../daemon/overrides'
+import type {StreamFrame} from '../../daemon/protocol'
+import {daemonSocketPath} from '../../daemon/socket-path'
+import {AivaultError} from '../../errors'
 
 export interface RouteOptions {
   context: InvocationContext
