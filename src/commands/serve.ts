@@ -10,10 +10,13 @@ export default class Serve extends AivaultCommand {
 
   static description = `Routes: POST /aivault/proxy (an envelope, with "Authorization: Bearer <proxy token>"),
 GET /aivault/health, and ANY /v/<credential>/<path>: point an SDK's base URL at it and give it a proxy
-token (aivault token mint) where it expects its API key. The token is removed before anything leaves.`
+token (aivault token mint) where it expects its API key. The token is removed before anything leaves.
+Once listening it records its address in the vault's run/serve.json (read by "aivault env --serve")
+and removes it on exit; --json prints {url, host, port, pid} then.`
 
   static examples = [
     '<%= config.bin %> serve --port 8787',
+    '<%= config.bin %> serve --port 0 --json',
     'OPENAI_BASE_URL=http://127.0.0.1:8787/v/openai/v1 OPENAI_API_KEY=$(<%= config.bin %> token mint --capability openai/chat-completions --json | jq -r .token) python app.py',
   ]
 
@@ -29,6 +32,14 @@ token (aivault token mint) where it expects its API key. The token is removed be
     if (!flags['allow-remote'] && !['127.0.0.1', '::1', 'localhost'].includes(flags.host)) {
       throw usageError(`--host ${flags.host} is not a loopback address`, 'add --allow-remote to listen beyond this machine')
     }
-    await serveBroker({host: flags.host, port: flags.port, allowRemote: flags['allow-remote'], workers: flags.workers})
+    // --json: one object on stdout once listening; the address is also in run/serve.json until serve stops.
+    const json = this.jsonEnabled()
+    await serveBroker({
+      host: flags.host,
+      port: flags.port,
+      allowRemote: flags['allow-remote'],
+      workers: flags.workers,
+      onListening: json ? (address) => process.stdout.write(JSON.stringify(address) + '\n') : undefined,
+    })
   }
 }

@@ -1,3 +1,4 @@
+import type {ServerResponse} from 'node:http'
 import * as https from 'node:https'
 import type {AddressInfo} from 'node:net'
 
@@ -9,9 +10,10 @@ export interface SeenRequest {
 }
 
 /**
- * A tiny HTTPS API that answers like OpenAI for `aivault demo`, on 127.0.0.1 with a throwaway
- * self-signed certificate for api.openai.com (generated on the spot, never written anywhere
- * but the demo's temporary folder).
+ * A tiny HTTPS API that answers like OpenAI for `aivault demo` and `aivault sandbox` (chat
+ * completions, as server-sent events with `stream: true`, and the model list), on 127.0.0.1
+ * with a throwaway self-signed certificate for api.openai.com (generated on the spot, never
+ * written anywhere but the demo's or sandbox's temporary folder).
  */
 export async function startDemoUpstream(): Promise<{port: number; certPem: string; seen: SeenRequest[]; close: () => Promise<void>}> {
   const selfsigned = require('selfsigned') as {generate: (attrs: unknown, options: unknown) => Promise<{private: string; cert: string}>}
@@ -28,14 +30,17 @@ export async function startDemoUpstream(): Promise<{port: number; certPem: strin
     req.on('end', () => {
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]))
       seen.push({method: req.method ?? '', path: req.url ?? '', headers})
-      res.setHeader('content-type', 'application/json')
       res.setHeader('set-cookie', 'session=demo-cookie')
       if (req.url?.startsWith('/v1/chat/completions')) {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as {messages?: Array<{content?: string}>}
+        const body = parseBody(Buffer.concat(chunks))
         const question = body.messages?.at(-1)?.content ?? ''
-        res.end(JSON.stringify({id: 'chatcmpl-demo', object: 'chat.completion', choices: [{index: 0, message: {role: 'assistant', content: `You asked: "${question}". I never saw your API key.`}}]}))
+        const answer = `You asked: "${question}". I never saw your API key.`
+        if (body.stream === true) return streamAnswer(res, answer)
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({...completionHead('chat.completion'), choices: [{index: 0, message: {role: 'assistant', content: answer, refusal: null}, logprobs: null, finish_reason: 'stop'}], usage: {prompt_tokens: 5, completion_tokens: 12, total_tokens: 17}}))
       } else {
-        res.end(JSON.stringify({object: 'list', data: [{id: 'gpt-demo', owned_by: 'aivault-demo'}]}))
+        res.setHeader('content-type', 'application/json')
+        res.end(JSON.stringify({object: 'list', data: [{id: 'gpt-demo', object: 'model', created: 0, owned_by: 'aivault-demo'}]}))
       }
     })
   })
@@ -44,6 +49,31 @@ export async function startDemoUpstream(): Promise<{port: number; certPem: strin
     port: (server.address() as AddressInfo).port,
     certPem: pems.cert,
     seen,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections() // kept-alive connections of a broker that is stopping
+      }),
   }
+}
+
+function parseBody(raw: Buffer): {messages?: Array<{content?: string}>; stream?: boolean} {
+  try {
+    return JSON.parse(raw.toString('utf8') || '{}') as {messages?: Array<{content?: string}>; stream?: boolean}
+  } catch {
+    return {}
+  }
+}
+
+const completionHead = (object: string) => ({id: 'chatcmpl-demo', object, created: Math.floor(Date.now() / 1000), model: 'gpt-demo'})
+
+/** `stream: true`: the answer word by word as server-sent events, as the OpenAI API sends them. */
+function streamAnswer(res: ServerResponse, answer: string): void {
+  res.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache'})
+  const event = (delta: Record<string, unknown>, finish: string | null) =>
+    `data: ${JSON.stringify({...completionHead('chat.completion.chunk'), choices: [{index: 0, delta, logprobs: null, finish_reason: finish}]})}\n\n`
+  const words = answer.split(/(?<= )/)
+  for (const [i, word] of words.entries()) res.write(event(i === 0 ? {role: 'assistant', content: word} : {content: word}, null))
+  res.write(event({}, 'stop'))
+  res.end('data: [DONE]\n\n')
 }

@@ -2,7 +2,9 @@ import cluster, {type Worker} from 'node:cluster'
 
 import {longLivedDeps, releaseLongLived} from '../broker/long-lived'
 import {AivaultError} from '../errors'
+import {resolveVaultPaths} from '../vault/store/paths'
 import {createBrokerServer, listen} from './http-server'
+import {type ServeAddress, removeServeAddress, serveAddressOf, writeServeAddress} from './serve-address'
 
 /**
  * Serve answers before a call's audit event is on disk, so its groups can be longer than
@@ -17,14 +19,16 @@ export interface ServeOptions {
   allowRemote: boolean
   /** Worker processes sharing the port; 1 serves in this process. */
   workers: number
+  /** Told once serve listens (by the primary process only), after run/serve.json is written. */
+  onListening?: (address: ServeAddress) => void
 }
 
 /**
  * `aivault serve`: the broker behind the loopback HTTP server until SIGINT or SIGTERM. With
  * more than one worker, this (primary) process supervises workers that each run the server.
  */
-export async function serveBroker({workers, ...options}: ServeOptions): Promise<void> {
-  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, options)
+export async function serveBroker({workers, onListening, ...options}: ServeOptions): Promise<void> {
+  if (workers > 1 && cluster.isPrimary) return superviseWorkers(workers, options, onListening)
   const deps = longLivedDeps(process.env, SERVE_AUDIT_GROUP_MS)
   const server = createBrokerServer(deps, options)
   const address = await listen(server, options).catch((error: NodeJS.ErrnoException) => {
@@ -32,22 +36,40 @@ export async function serveBroker({workers, ...options}: ServeOptions): Promise<
   })
   // The primary announces the address once; every process stops the same way, so the audit
   // events still queued are written before it exits.
-  if (cluster.isPrimary) announce(address)
+  if (cluster.isPrimary) announce(address, '', onListening)
   await new Promise<void>((resolve) => {
     const stop = () => server.close(() => resolve())
     process.once('SIGINT', stop)
     process.once('SIGTERM', stop)
   })
+  if (cluster.isPrimary) forgetAddress()
   await deps.vault.audit.flush()
   await releaseLongLived()
   // A worker's channel to the primary would keep it alive.
   if (cluster.isWorker) process.exit(0)
 }
 
-/** The one line that says where serve listens (tests and scripts wait for it). */
-function announce(address: {address: string; port: number}, suffix = ''): void {
-  const host = address.address.includes(':') ? `[${address.address}]` : address.address
-  process.stderr.write(`aivault serve listening on http://${host}:${address.port}${suffix}\n`)
+/**
+ * The one line that says where serve listens (tests and scripts wait for it), after the
+ * address is in run/serve.json for `env --serve`.
+ */
+function announce(at: {address: string; port: number}, suffix: string, onListening: ServeOptions['onListening']): void {
+  const address = serveAddressOf(at)
+  try {
+    writeServeAddress(resolveVaultPaths(process.env), address)
+  } catch (error) {
+    process.stderr.write(`aivault serve: could not record its address under run/: ${(error as Error).message}\n`)
+  }
+  process.stderr.write(`aivault serve listening on ${address.url}${suffix}\n`)
+  onListening?.(address)
+}
+
+function forgetAddress(): void {
+  try {
+    removeServeAddress(resolveVaultPaths(process.env))
+  } catch {
+    // A vault folder removed under a running serve has no address left to forget.
+  }
 }
 
 /** A worker that dies this often within a minute is not restarted again: a restart will not fix it. */
@@ -65,7 +87,7 @@ function listenError(error: NodeJS.ErrnoException, options: {host: string; port:
  * dies while serving is replaced (at most MAX_RESTARTS_PER_MINUTE a minute; past that serve
  * stops with exit code 1); a stop ends them all.
  */
-async function superviseWorkers(count: number, options: {host: string; port: number}): Promise<void> {
+async function superviseWorkers(count: number, options: {host: string; port: number}, onListening: ServeOptions['onListening']): Promise<void> {
   const workers = new Set<Worker>()
   const fork = () => workers.add(cluster.fork())
   for (let i = 0; i < count; i++) fork()
@@ -89,7 +111,7 @@ async function superviseWorkers(count: number, options: {host: string; port: num
     cluster.on('exit', onExit)
     cluster.on('listening', onListening)
   })
-  announce(address, ` (${count} workers)`)
+  announce(address, ` (${count} workers)`, onListening)
   const exits: number[] = []
   await new Promise<void>((resolve) => {
     let stopping = false
@@ -117,4 +139,5 @@ async function superviseWorkers(count: number, options: {host: string; port: num
       fork()
     })
   })
+  forgetAddress()
 }
