@@ -6,6 +6,7 @@ import {describeCapability, listCapabilities} from '../broker/credential/capabil
 import {invoke} from '../broker/pipeline'
 import {parseInvocation} from '../broker/request/refusals'
 import {AivaultError} from '../errors'
+import {packageRoot} from '../package-root'
 import {catalogOf} from '../registry/vault-catalog'
 import {renderCapabilityDescription} from '../render/capabilities'
 import {renderCreated} from '../render/secrets'
@@ -19,8 +20,26 @@ import {loadRegistry} from '../plugins/runtime'
 export interface DemoResult {
   invoked: {status: number; upstreamSawAuth: boolean; callerSawKey: boolean}
   refused: Array<{attempt: string; code: string}>
-  /** Calls made, and the capability.invoke events they left: one each, refused or not. */
-  audited: {calls: number; events: number}
+  /** Calls made, and the capability.invoke events they left (one each, refused or not), as the audit log counts them. */
+  audited: {calls: number; events: number; answered: number; refused: number}
+}
+
+/**
+ * How to run aivault from here: `aivault` when it is on PATH, else this package's bin/run.js
+ * relative to the current folder (a fresh clone has no `aivault` until `npm link`).
+ */
+export function cliCommand(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): {command: string; note?: string} {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    try {
+      fs.accessSync(path.join(dir, 'aivault'), fs.constants.X_OK)
+      return {command: 'aivault'}
+    } catch {
+      // not in this folder
+    }
+  }
+  const relative = path.relative(cwd, path.join(packageRoot(), 'bin', 'run.js'))
+  const command = relative.startsWith('..') || path.isAbsolute(relative) ? path.join(packageRoot(), 'bin', 'run.js') : `./${relative}`
+  return {command, note: '"aivault" is not on your PATH: run "npm link" in the aivault folder to use that name'}
 }
 
 async function readAll(body: NodeJS.ReadableStream): Promise<string> {
@@ -110,11 +129,16 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
     log(`   requests that reached the API: ${upstream.seen.length - before}\n`)
     log('6. Every call is in the hash-chained audit log ($ aivault audit), with no secret in it.')
     const calls = 1 + attempts.length
-    const events = vault.audit.read({limit: 50, kind: 'capability.invoke'}).length
-    log(`   ${calls} calls, ${events} capability.invoke events: ${calls - refused.length} answered, ${refused.length} refused; "aivault audit verify" checks the chain.\n`)
+    await vault.audit.flush()
+    const events = vault.audit.read({limit: 50, kind: 'capability.invoke'})
+    // A refused call's event names its error code (SPEC §15 audit).
+    const audited = {calls, events: events.length, answered: events.filter((e) => e.error === undefined).length, refused: events.filter((e) => e.error !== undefined).length}
+    log(`   ${calls} calls, ${audited.events} capability.invoke events: ${audited.answered} answered, ${audited.refused} refused; "aivault audit verify" checks the chain.\n`)
+    const cli = cliCommand()
     log('Done. The demo vault and its key were removed. Start for real with:')
-    log('   printf %s "$OPENAI_API_KEY" | aivault secrets create --name OPENAI_API_KEY --value-stdin')
-    return {invoked: {status: result.status, upstreamSawAuth, callerSawKey: body.includes(demoKey)}, refused, audited: {calls, events}}
+    log(`   printf %s "$OPENAI_API_KEY" | ${cli.command} secrets create --name OPENAI_API_KEY --value-stdin`)
+    if (cli.note) log(`   (${cli.note})`)
+    return {invoked: {status: result.status, upstreamSawAuth, callerSawKey: body.includes(demoKey)}, refused, audited}
   } finally {
     await upstream.close()
     fs.rmSync(base, {recursive: true, force: true})
