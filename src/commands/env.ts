@@ -10,9 +10,10 @@ import {Vault} from '../vault/vault'
 export default class Env extends AivaultCommand {
   static summary = 'Print the environment variables that point common SDKs at `aivault serve`.'
 
-  static description = `The address is the running serve's (recorded in the vault's run/serve.json), else
---host/--port, else 127.0.0.1:8787. One credential per provider: the global one first, then by id.
-With --token, only the providers the token's capabilities cover, with the token as their API key.`
+  static description = [
+    "The address is --host/--port when given, else the running serve's (recorded in the vault's run/serve.json), else 127.0.0.1:8787.",
+    "One credential per provider: the global one first, then by id. With --token, only the providers the token's capabilities cover, with the token as their API key.",
+  ].join('\n\n')
 
   static examples = ['eval "$(<%= config.bin %> env --serve --token $(<%= config.bin %> token mint --capability openai/chat-completions --json | jq -r .token))"']
 

@@ -7,10 +7,10 @@ import {runSandbox, type SandboxReady} from '../sandbox/sandbox'
 export default class Sandbox extends AivaultCommand {
   static summary = 'Try an SDK against aivault in one command: an offline API, a throwaway vault and `serve`, until Ctrl-C.'
 
-  static description = `Starts an embedded HTTPS API that answers like api.openai.com (chat completions, streamed or
-not, and the model list), a throwaway --testing vault holding a fake OPENAI_API_KEY, and "aivault serve"
-in front of them, mints a proxy token and prints the lines to try. Touches nothing of yours; Ctrl-C
-stops everything and removes the temporary folder. --json prints one object once ready.`
+  static description = [
+    'Starts an embedded HTTPS API that answers like api.openai.com (chat completions, streamed or not, and the model list), a throwaway --testing vault holding a fake OPENAI_API_KEY, and "aivault serve" in front of them, mints a proxy token and prints the lines to try.',
+    'Touches nothing of yours; Ctrl-C (or SIGTERM) stops everything and removes the temporary folder. --json prints one object once ready, then keeps running. See docs/testing.md.',
+  ].join('\n\n')
 
   static examples = ['<%= config.bin %> sandbox', '<%= config.bin %> sandbox --port 8787 --json']
 
