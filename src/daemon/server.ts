@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import {CallerSignal} from '../broker/upstream/caller-signal'
 import type {BrokerDeps} from '../broker/deps'
 import {longLivedDeps, releaseLongLived} from '../broker/long-lived'
+import {pluginWarnings} from '../plugins/runtime'
 import {invoke} from '../broker/pipeline'
 import {auditRefusal, parseInvocation} from '../broker/request/refusals'
 import {AivaultError} from '../errors'
@@ -53,10 +54,13 @@ export class Daemon {
   private lastActivity = Date.now()
   private idleTimer?: NodeJS.Timeout
   private connections = new Set<net.Socket>()
+  /** Refused plugin providers, sent with each streamed answer: the thin client loads no plugin code to find them itself. */
+  private readonly pluginWarnings: string[]
 
   constructor(private readonly options: DaemonOptions) {
     const env = options.env ?? process.env
     this.deps = longLivedDeps(env, DAEMON_AUDIT_GROUP_MS)
+    this.pluginWarnings = pluginWarnings(env)
     this.vault = this.deps.vault
     this.overrides = testOverridesOf(env)
   }
@@ -251,7 +255,8 @@ export class Daemon {
       send({id, ok: true, value: {planned: result.planned, status: result.status, headers: result.headers, bodyBase64: body.toString('base64')}})
       return
     }
-    send({id, ok: true, value: {type: 'head', planned: result.planned, status: result.status, headers: result.headers}})
+    const warnings = this.pluginWarnings.length > 0 ? {warnings: this.pluginWarnings} : {}
+    send({id, ok: true, value: {type: 'head', planned: result.planned, status: result.status, headers: result.headers, ...warnings}})
     try {
       for await (const chunk of result.body) send({id, ok: true, value: {type: 'chunk', data: (chunk as Buffer).toString('base64')}})
     } catch (error) {

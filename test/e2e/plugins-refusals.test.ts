@@ -122,6 +122,10 @@ describe('e2e plugins: provider rules and refusals (issue 14)', function () {
       await run({AIVAULTD_DISABLE: '1'})
       await startDaemon(tv, env)
       await run({AIVAULTD_AUTOSTART: '0'})
+      // The warm-daemon fast path (no --json: the thin client, no oclif, no plugin code) names them too, from aivaultd.
+      const thin = await tv.runAsync(['invoke', 'openai/models', '--path', '/v1/models'], {env: {...env, AIVAULTD_AUTOSTART: '0'}})
+      assert.equal(thin.status, 0, thin.stderr)
+      assert.equal(warnings(thin.stderr).length, 2, `the thin client warns too: ${thin.stderr}`)
     })
   })
 

@@ -133,8 +133,12 @@ export function thinInvoke(argv: string[], env: NodeJS.ProcessEnv = process.env)
           process.stderr.write(`Error: ${reply.error?.message ?? 'aivaultd failed'}\n${reply.error?.hint ? `Hint: ${reply.error.hint}\n` : ''}`)
           return finish(1)
         }
-        const frame = reply.value as {type: string; status?: number; data?: string}
-        if (frame.type === 'head') status = frame.status ?? 0
+        const frame = reply.value as {type: string; status?: number; data?: string; warnings?: string[]}
+        if (frame.type === 'head') {
+          status = frame.status ?? 0
+          // Refused plugin providers, as every other command names them (SPEC §15 Plugins).
+          for (const line of frame.warnings ?? []) process.stderr.write(`Warning: ${line}\n`)
+        }
         else if (frame.type === 'chunk') process.stdout.write(Buffer.from(frame.data ?? '', 'base64'))
         else finish(parsed.fail && status >= 400 ? 22 : 0)
       }),
