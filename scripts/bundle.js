@@ -38,6 +38,8 @@ async function bundle() {
     // Getters: with a manifest, oclif touches only the command it runs, so only that
     // command's modules are evaluated.
     'exports.COMMANDS = {}',
+    // Hooks, loaded only when their event fires (package.json oclif.hooks names them).
+    "Object.defineProperty(exports, 'COMMAND_NOT_FOUND', {enumerable: true, get: () => require('./hooks/command-not-found.js').default})",
     ...commands.map((c) => `Object.defineProperty(exports.COMMANDS, ${JSON.stringify(c.id)}, {enumerable: true, get: () => require(${JSON.stringify(c.file)}).default})`),
   ]
   fs.writeFileSync(entry, lines.join('\n') + '\n')

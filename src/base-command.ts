@@ -2,6 +2,7 @@ import {Command, Errors, Flags} from '@oclif/core'
 
 import {AivaultError} from './errors'
 import {pluginWarnings} from './plugins/runtime'
+import {errorLines} from './render/colour'
 
 /**
  * Every aivault command: `--json` (and `-v/--verbose`, kept for compatibility) prints the
@@ -38,24 +39,36 @@ export abstract class AivaultCommand extends Command {
   }
 
   protected async catch(error: Error & {oclif?: {exit?: number}}): Promise<never> {
-    const failure = toAivaultError(error)
+    const usage = {command: `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')}`.trim(), argv: this.argv, flags: this.ctor.flags ?? {}}
+    const failure = toAivaultError(error, usage)
     if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
     if (this.jsonEnabled()) {
       const body: Record<string, string> = {code: failure.code, message: failure.message}
       if (failure.hint) body.hint = failure.hint
       process.stdout.write(JSON.stringify({error: body}, null, 2) + '\n')
     } else {
-      process.stderr.write(`Error: ${failure.message}\n`)
-      if (failure.hint) process.stderr.write(`Hint: ${failure.hint}\n`)
+      process.stderr.write(errorLines(failure.message, failure.hint))
     }
     throw new Errors.ExitError(failure.exitCode)
   }
 }
 
-/** oclif's own parse errors (unknown or missing flags) are usage errors: exit 2. */
-function toAivaultError(error: Error & {oclif?: {exit?: number}}): AivaultError {
+interface MissingArg {
+  name: string
+  description?: string
+}
+
+interface Usage {
+  command: string
+  argv: string[]
+  flags: Record<string, {char?: string}>
+}
+
+/** oclif's own parse errors (unknown or missing flags and arguments) are usage errors: exit 2. */
+function toAivaultError(error: Error & {oclif?: {exit?: number}; args?: MissingArg[]}, usage: Usage): AivaultError {
   if (error instanceof AivaultError) return error
   if (error instanceof Errors.ExitError) throw error
+  if (/^Missing \d+ required args?\b/.test(error.message) && Array.isArray(error.args)) return missingArgs(error.args, error.message, usage)
   // oclif's parse errors span lines ("The following error occurred:", the problem, "See more help").
   const message = (error.message || String(error))
     .split('\n')
@@ -66,4 +79,19 @@ function toAivaultError(error: Error & {oclif?: {exit?: number}}): AivaultError 
     return new AivaultError('invalid_request', message, {exitCode: 2, hint: 'see --help for the accepted flags'})
   }
   return new AivaultError('invalid_request', message)
+}
+
+/**
+ * oclif's "Missing 1 required arg:" lists each argument as a padded two-column table and adds a
+ * note about multi-value flags; as one line that read as noise. Name the argument, and say
+ * where it goes when a multi-value flag may have taken it.
+ */
+function missingArgs(args: MissingArg[], oclifMessage: string, {command, argv, flags}: Usage): AivaultError {
+  const names = args.map((a) => `<${a.name}>`)
+  const described = args.length === 1 && args[0].description ? ` (${args[0].description.replace(/\.$/, '')})` : ''
+  const message = `missing ${names.join(' and ')}${described}`
+  const multi = (/Note: (.+?) allows? multiple values/.exec(oclifMessage)?.[1] ?? '').split(', ').map((f) => f.replace(/^--/, ''))
+  const given = multi.filter((name) => name && argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || (flags[name]?.char !== undefined && a.startsWith(`-${flags[name].char}`))))
+  const where = given.length > 0 ? `; ${given.map((f) => `--${f}`).join(', ')} took it as one more value: put ${names.join(' ')} first, or end the flags with --` : ''
+  return new AivaultError('invalid_request', message, {exitCode: 2, hint: `usage: "${command} ${names.join(' ')} [flags]"${where} (see "${command} --help")`})
 }

@@ -16,8 +16,7 @@ export default class Init extends AivaultCommand {
 file: a random key in a 0600 file under AIVAULT_KEYS_DIR (default ~/.aivault/keys), outside the vault folder.
 env: the base64 key in an environment variable (default AIVAULT_KEY; make one with "aivault keygen").
 passphrase: a key derived with Argon2id; the vault stays locked until "aivault unlock".
-recipients: the key sealed to each member's identity (a team vault in git); you are the first member, named
---name (default: the OS user name); your identity (AIVAULT_IDENTITY, else ~/.aivault/identity.key) is created when missing.`
+recipients: the key sealed to each member's identity (a team vault in git); you are the first member, named --name (default: the OS user name); your identity (AIVAULT_IDENTITY, else ~/.aivault/identity.key) is created when missing.`
 
   static examples = [
     '<%= config.bin %> init',

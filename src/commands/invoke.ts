@@ -10,7 +10,7 @@ export default class Invoke extends AivaultCommand {
   static description = `Prints the response body bytes only (never response headers); exits 0 for any HTTP status unless --fail.
 With --json prints {planned, response: {status, json}}. The caller never sees the credential.`
 
-  static aliases = ['capability:invoke', 'capability:call']
+  static hiddenAliases = ['capability:invoke', 'capability:call']
 
   static examples = [
     '<%= config.bin %> invoke openai/models',

@@ -6,7 +6,7 @@ import {failExit, failFlag, invokeFlags, invokeJson} from '../cli/invoke/run-inv
 export default class Json extends AivaultCommand {
   static summary = 'Call a capability and print {planned, response: {status, json}}.'
 
-  static aliases = ['capability:json']
+  static hiddenAliases = ['capability:json']
 
   static examples = ['<%= config.bin %> json openai/models']
 

@@ -6,7 +6,8 @@ import {failExit, failFlag, invokeFlags, invokeMarkdown} from '../cli/invoke/run
 export default class Markdown extends AivaultCommand {
   static summary = 'Call a capability and render its JSON response as markdown (for agents to read).'
 
-  static aliases = ['md', 'capability:markdown', 'capability:md']
+  static aliases = ['md']
+  static hiddenAliases = ['capability:markdown', 'capability:md']
 
   static examples = ['<%= config.bin %> md github/users --path /users/octocat --exclude-field node_id']
 

@@ -13,8 +13,7 @@ import {Vault} from '../vault/vault'
 export default class RotateMaster extends AivaultCommand {
   static summary = 'Replace the master key and re-wrap every data key; safe to interrupt and re-run.'
 
-  static description = `file vaults generate and store the new key themselves. env vaults need --new-key (see "aivault keygen");
-export it as the vault's variable afterwards. recipients vaults seal the new key to every recipient. Killed at any moment, the vault still opens and a later run finishes the job.`
+  static description = `file vaults generate and store the new key themselves. env vaults need --new-key (see "aivault keygen"); export it as the vault's variable afterwards. recipients vaults seal the new key to every recipient. Killed at any moment, the vault still opens and a later run finishes the job.`
 
   static examples = ['<%= config.bin %> rotate-master', '<%= config.bin %> rotate-master --new-key "$(<%= config.bin %> keygen)"']
 

@@ -108,8 +108,8 @@ export async function uninstallPlugin(config: Config, name: string, quiet: boole
   return {name, untrusted: untrustPlugin(name, env)}
 }
 
-function commandIds(commands: ReadonlyArray<{id: string; aliases?: string[]}>): string[] {
-  return commands.flatMap((c) => [c.id, ...(c.aliases ?? [])])
+function commandIds(commands: ReadonlyArray<{id: string; aliases?: string[]; hiddenAliases?: string[]}>): string[] {
+  return commands.flatMap((c) => [c.id, ...(c.aliases ?? []), ...(c.hiddenAliases ?? [])])
 }
 
 /** The rules a plugin must pass to be kept (see the module comment). */
@@ -127,7 +127,7 @@ function vet(config: Config, plugin: InstalledPlugin, commands: string[], force:
     overridden.push(...refused)
     providers = compiled.defs.map((d) => d.provider).filter((id) => !refused.some((r) => r.startsWith(`provider "${id}"`)))
   }
-  const own = new Set(config.commands.filter((c) => c.pluginType === 'core').flatMap((c) => [c.id, ...c.aliases]))
+  const own = new Set(config.commands.filter((c) => c.pluginType === 'core').flatMap((c) => [c.id, ...c.aliases, ...(c.hiddenAliases ?? [])]))
   const shadowing = commands.filter((id) => own.has(id))
   if (shadowing.length > 0 && !force) {
     throw new AivaultError('conflict', `plugin ${plugin.name} would shadow aivault's own command${shadowing.length === 1 ? '' : 's'} ${shadowing.map((id) => id.replace(/:/g, ' ')).join(', ')}`, {

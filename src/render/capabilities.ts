@@ -1,16 +1,17 @@
 import type {CapabilityDescription, CapabilityListing} from '../broker/credential/capability-catalog'
+import {bold, green} from './colour'
 import {plural} from './text'
 
 export function renderCapabilityList(listing: CapabilityListing): string {
   const lines: string[] = []
-  lines.push(`Ready (${plural(listing.ready.length, 'capability', 'capabilities')}):`)
+  lines.push(green(`Ready (${plural(listing.ready.length, 'capability', 'capabilities')}):`))
   if (listing.ready.length === 0 && listing.waiting.length === 0) lines.push('  none yet: store a provider secret to enable its capabilities')
   for (const c of listing.ready) lines.push(`  ${c.id}  (credential ${c.credential}${c.plugin ? `, plugin ${c.plugin}` : ''}${c.transport === 'plugin' ? ', served by the plugin, not HTTP' : ''})`)
   if (listing.waiting.length > 0) {
-    lines.push('', `Waiting for a tenant host (${plural(listing.waiting.length, 'capability', 'capabilities')}):`)
+    lines.push('', bold(`Waiting for a tenant host (${plural(listing.waiting.length, 'capability', 'capabilities')}):`))
     groupedByProvider(lines, listing.waiting, 'complete')
   }
-  lines.push('', `Available (${plural(listing.available.length, 'capability', 'capabilities')}):`)
+  lines.push('', bold(`Available (${plural(listing.available.length, 'capability', 'capabilities')}):`))
   groupedByProvider(lines, listing.available, 'enable')
   return lines.join('\n')
 }

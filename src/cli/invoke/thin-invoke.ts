@@ -14,6 +14,7 @@ import {isValidName} from '../../vault/names'
 import type {InvokeFlagSpec} from './invoke-flag-table'
 import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
 import {MAX_TIMEOUT_MS} from '../limits'
+import {errorLines} from '../../render/colour'
 
 /** What the thin client sends to aivaultd, and how it reports the outcome. */
 export interface ThinInvocation {
@@ -130,7 +131,7 @@ export function thinInvoke(argv: string[], env: NodeJS.ProcessEnv = process.env)
       lineSplitter((line) => {
         const reply = JSON.parse(line) as {ok: boolean; value?: {type: string; status?: number; data?: string}; error?: {message: string; hint?: string}}
         if (!reply.ok) {
-          process.stderr.write(`Error: ${reply.error?.message ?? 'aivaultd failed'}\n${reply.error?.hint ? `Hint: ${reply.error.hint}\n` : ''}`)
+          process.stderr.write(errorLines(reply.error?.message ?? 'aivaultd failed', reply.error?.hint))
           return finish(1)
         }
         const frame = reply.value as {type: string; status?: number; data?: string; warnings?: string[]}

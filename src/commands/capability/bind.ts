@@ -13,8 +13,7 @@ import {loadRegistry} from '../../plugins/runtime'
 export default class CapabilityBind extends AivaultCommand {
   static summary = 'Bind a capability to a credential or a secret, for a scope and optionally one consumer.'
 
-  static description = `Resolution order: --credential on the call; then the most specific binding (group > workspace > global,
-consumer-specific > generic); then the most specific scoped credential of the provider.`
+  static description = `Resolution order: --credential on the call; then the most specific binding (group > workspace > global, consumer-specific > generic); then the most specific scoped credential of the provider.`
 
   static examples = [
     '<%= config.bin %> capability bind --capability openai/chat-completions --credential openai:ws:team --workspace-id team',

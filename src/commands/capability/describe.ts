@@ -10,7 +10,7 @@ import {loadRegistry} from '../../plugins/runtime'
 export default class CapabilityDescribe extends AivaultCommand {
   static summary = 'Show what a capability allows, the secrets it needs and how to call it (works without a credential).'
 
-  static aliases = ['capability:args', 'capability:shape', 'capability:inspect']
+  static hiddenAliases = ['capability:args', 'capability:shape', 'capability:inspect']
 
   static examples = ['<%= config.bin %> capability describe openai/chat-completions']
 

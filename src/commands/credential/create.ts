@@ -14,8 +14,7 @@ import {createCredential, credentialView, waitingCommand} from '../../vault/cred
 export default class CredentialCreate extends AivaultCommand {
   static summary = 'Create a credential: which secret authenticates to which provider hosts, and how.'
 
-  static description = `Registry providers take their auth strategy and hosts from the built-in registry; --host may only
-narrow them (per-tenant hosts such as my-store.myshopify.com, which binds the secrets to that tenant for good).
+  static description = `Registry providers take their auth strategy and hosts from the built-in registry; --host may only narrow them (per-tenant hosts such as my-store.myshopify.com, which binds the secrets to that tenant for good).
 Custom providers need --auth and exact --host values.
 Multi-secret providers take --secret-ref PLACEHOLDER=vault:secret:<id> once per placeholder.`
 

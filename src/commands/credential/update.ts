@@ -13,9 +13,7 @@ import {credentialView, updateCredential, waitingCommand} from '../../vault/cred
 export default class CredentialUpdate extends AivaultCommand {
   static summary = "Change a credential's hosts (a per-tenant provider's tenant host) or, for a custom provider, its auth."
 
-  static description = `--host replaces the hosts. For a per-tenant registry provider (hosts such as *.zendesk.com) it names the
-tenant, which completes an auto-provisioned credential and binds its secrets to that tenant for good. Custom providers
-may also change --auth and the auth flags (an oauth2 --token-endpoint needs its --host values given too).`
+  static description = `--host replaces the hosts. For a per-tenant registry provider (hosts such as *.zendesk.com) it names the tenant, which completes an auto-provisioned credential and binds its secrets to that tenant for good. Custom providers may also change --auth and the auth flags (an oauth2 --token-endpoint needs its --host values given too).`
 
   static examples = [
     '<%= config.bin %> credential update zendesk --host acme.zendesk.com',

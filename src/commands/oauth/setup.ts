@@ -9,8 +9,7 @@ import {loadRegistry} from '../../plugins/runtime'
 export default class OAuthSetup extends AivaultCommand {
   static summary = 'Print the OAuth consent URL for a provider; store the refresh token you get as its secret.'
 
-  static description = `aivault never sees the authorization code: exchange it with your own tool, then store
-{"clientId","clientSecret","refreshToken"} as the provider's secret. The broker refreshes access tokens from then on.`
+  static description = `aivault never sees the authorization code: exchange it with your own tool, then store {"clientId","clientSecret","refreshToken"} as the provider's secret. The broker refreshes access tokens from then on.`
 
   static examples = [
     '<%= config.bin %> oauth setup --provider google-gmail --client-id 123.apps.googleusercontent.com',

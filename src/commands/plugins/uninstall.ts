@@ -7,7 +7,7 @@ import {uninstallPlugin} from '../../plugins/manage'
 export default class PluginsUninstall extends AivaultCommand {
   static summary = 'Remove an installed or linked plugin (and forget its trust).'
 
-  static aliases = ['plugins:unlink', 'plugins:remove']
+  static hiddenAliases = ['plugins:unlink', 'plugins:remove']
 
   static examples = ['<%= config.bin %> plugins uninstall aivault-plugin-example']
 

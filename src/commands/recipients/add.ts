@@ -12,8 +12,7 @@ import {Vault} from '../../vault/vault'
 export default class RecipientsAdd extends AivaultCommand {
   static summary = 'Add a member: seal the master key to their public key (fast, whatever the number of secrets).'
 
-  static description = `Run by an existing recipient (your identity must open the vault). The new member prints their key with
-"aivault identity show"; commit and push vault.yaml afterwards, and they can open the vault after pulling.`
+  static description = `Run by an existing recipient (your identity must open the vault). The new member prints their key with "aivault identity show"; commit and push vault.yaml afterwards, and they can open the vault after pulling.`
 
   static examples = ['<%= config.bin %> recipients add --name bob --public-key "$(cat bob.pub)"']
 

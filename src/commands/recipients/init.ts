@@ -12,9 +12,7 @@ import {Vault} from '../../vault/vault'
 export default class RecipientsInit extends AivaultCommand {
   static summary = 'Switch this file vault to the recipients key provider, with you as the first recipient.'
 
-  static description = `Your identity (AIVAULT_IDENTITY, else ~/.aivault/identity.key) is created when missing. The master key is
-rotated on the way, so a key file handed around before opens nothing written afterwards. Crash-safe like
-rotate-master: running it again finishes an interrupted switch. New vaults: "aivault init --provider recipients".`
+  static description = `Your identity (AIVAULT_IDENTITY, else ~/.aivault/identity.key) is created when missing. The master key is rotated on the way, so a key file handed around before opens nothing written afterwards. Crash-safe like rotate-master: running it again finishes an interrupted switch. New vaults: "aivault init --provider recipients".`
 
   static examples = ['<%= config.bin %> recipients init', '<%= config.bin %> recipients init --name alice']
 

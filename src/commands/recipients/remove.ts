@@ -12,9 +12,7 @@ import {Vault} from '../../vault/vault'
 export default class RecipientsRemove extends AivaultCommand {
   static summary = 'Remove a member: rotate the master key, re-wrap every data key, and list what to rotate upstream.'
 
-  static description = `Crash-safe like rotate-master: killed at any moment, the vault still opens, and running the command again
-finishes the job. The removed member can open nothing written afterwards, but keeps whatever they copied
-before (and old git history): rotate the listed credentials where they were issued.`
+  static description = `Crash-safe like rotate-master: killed at any moment, the vault still opens, and running the command again finishes the job. The removed member can open nothing written afterwards, but keeps whatever they copied before (and old git history): rotate the listed credentials where they were issued.`
 
   static examples = ['<%= config.bin %> recipients remove --name carol']
 
