@@ -82,12 +82,19 @@ interface AuditFacts {
   host?: string
 }
 
+/** The method when none is given: the only one allowed, or POST for a request with a body when POST is allowed (as curl -d). */
+function defaultMethod(methods: string[], request: Envelope['request']): string | undefined {
+  if (methods.length === 1) return methods[0]
+  const hasBody = request.body !== undefined || request.bodyBase64 !== undefined || request.multipart !== undefined || request.multipartFiles !== undefined
+  return hasBody && methods.includes('POST') ? 'POST' : undefined
+}
+
 /** Steps 1-9: everything that can be refused before a secret is decrypted. */
 function prepare(deps: BrokerDeps, envelope: Envelope, options: InvokeOptions, facts: AuditFacts) {
   let allowed: string[] = []
   const route = resolveRoute(deps, envelope.capability, envelope.credential, options.context, (methods) => {
     allowed = methods
-    facts.method = envelope.request.method ?? (methods.length === 1 ? methods[0] : undefined)
+    facts.method = envelope.request.method ?? defaultMethod(methods, envelope.request)
   })
   const {capability, credential, injected} = route
   const method = facts.method

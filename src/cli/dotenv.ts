@@ -2,19 +2,25 @@ import {AivaultError} from '../errors'
 
 /**
  * Parse dotenv text: `KEY=VALUE` lines, `#` comments, an optional `export ` prefix, values in
- * single quotes (literal) or double quotes (with \n, \t, \" and \\ escapes); an unquoted value
- * ends at ` #`. Errors name the line, never its content (it may hold a secret).
+ * single quotes (literal) or double quotes (with \n, \t, \" and \\ escapes); a quoted value may
+ * span lines (a PEM key), its line breaks kept; an unquoted value ends at ` #`. Errors name the
+ * line, never its content (it may hold a secret).
  */
 export function parseDotenv(text: string, source: string): {name: string; value: string}[] {
   const entries: {name: string; value: string}[] = []
   const lines = text.split(/\r?\n/)
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim()
-    if (line === '' || line.startsWith('#')) continue
+    const line = lines[i].trimStart()
+    if (line.trim() === '' || line.startsWith('#')) continue
     const match = /^(?:export\s+)?([^=\s]+)\s*=\s*(.*)$/.exec(line)
     if (!match) throw new AivaultError('invalid_request', `${source} line ${i + 1} is not KEY=VALUE`, {hint: 'fix or comment out that line'})
-    const [, name, rest] = match
-    entries.push({name, value: parseValue(rest, source, i + 1)})
+    const [, name] = match
+    let rest = match[2]
+    const first = i + 1
+    const quote = rest[0]
+    // An open quote continues on the next lines until it closes.
+    if (quote === "'" || quote === '"') while (findClosingQuote(rest, quote) === -1 && i + 1 < lines.length) rest += `\n${lines[++i]}`
+    entries.push({name, value: parseValue(rest, source, first)})
   }
   return entries
 }

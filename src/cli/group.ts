@@ -19,9 +19,9 @@ export const groupFlags = {
 export async function changeGroup(
   flags: {id?: string; name?: string; 'workspace-id': string; 'group-id': string},
   attach: boolean,
-): Promise<{secret: SecretMeta; text: string}> {
+): Promise<{secret: SecretMeta; changed: boolean; text: string}> {
   const ref = parseSecretRef({id: flags.id, name: flags.name})
   const group = {workspaceId: checkName('workspace', flags['workspace-id'], '--workspace-id'), groupId: checkName('group', flags['group-id'], '--group-id')}
-  const secret = await setGroupAttachment(Vault.fromEnv(), ref, group, attach)
-  return {secret, text: renderGroupChange(secret, scopeLabel({type: 'group', ...group}), attach)}
+  const {secret, changed} = await setGroupAttachment(Vault.fromEnv(), ref, group, attach)
+  return {secret, changed, text: renderGroupChange(secret, scopeLabel({type: 'group', ...group}), attach, changed)}
 }

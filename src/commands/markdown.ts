@@ -1,13 +1,15 @@
 import {Args, Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
-import {failExit, failFlag, invokeFlags, invokeMarkdown} from '../cli/invoke/run-invoke'
+import {failFlag, invokeFlags, invokeMarkdown, markdownStatus} from '../cli/invoke/run-invoke'
 
 export default class Markdown extends AivaultCommand {
   static summary = 'Call a capability and render its JSON response as markdown (for agents to read).'
 
   static aliases = ['md']
   static hiddenAliases = ['capability:markdown', 'capability:md']
+
+  static description = 'A non-2xx answer still has its body rendered, and the status is reported on stderr: exit 1, or 22 with --fail.'
 
   static examples = ['<%= config.bin %> md github/users --path /users/octocat --exclude-field node_id']
 
@@ -27,7 +29,8 @@ export default class Markdown extends AivaultCommand {
     // Stdout is the markdown ending in exactly one newline: a --namespace block already ends in
     // one (SPEC §15), the rest is right-trimmed.
     this.log(result.markdown.endsWith('\n') ? result.markdown.slice(0, -1) : result.markdown)
-    failExit(result.status, flags.fail)
+    const failed = markdownStatus(args.capability, result.status, flags.fail)
+    if (failed && !this.jsonEnabled()) process.stderr.write(`Error: ${failed}\n`)
     return result
   }
 }

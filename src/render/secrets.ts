@@ -47,20 +47,26 @@ export function renderDeleted(result: DeleteResult): string {
 }
 
 /** `groupLabel`: scopeLabel of the group (`group:<w>/<g>`). */
-export function renderGroupChange(secret: SecretMeta, groupLabel: string, attach: boolean): string {
+export function renderGroupChange(secret: SecretMeta, groupLabel: string, attach: boolean, changed: boolean): string {
+  if (!changed) return attach ? `${secret.name} was already attached to ${groupLabel}` : `${secret.name} was not attached to ${groupLabel}`
   return `${attach ? 'Attached' : 'Detached'} ${secret.name} ${attach ? 'to' : 'from'} ${groupLabel}`
 }
 
 export function renderList(listing: SecretListing): string {
-  if (listing.secrets.length === 0) return 'No secrets.\n0 secrets'
+  if (listing.secrets.length === 0) return 'No secrets.'
   const rows = listing.secrets.map((s, i) => [s.name, listing.scopeLabels[i], s.pinnedProvider ?? '-', `v${s.valueVersion}`, s.aliases.join(',') || '-', s.id])
   return `${table(['NAME', 'SCOPE', 'PROVIDER', 'VERSION', 'ALIASES', 'ID'], rows)}\n${plural(listing.secrets.length, 'secret')}`
 }
 
+function pinnedNote(result: ImportResult, name: string): string {
+  const provider = result.pinned[name]
+  return provider ? ` (pinned to provider: ${provider})` : ''
+}
+
 export function renderImport(result: ImportResult): string {
   const lines = [
-    ...result.created.map((name) => `Created ${name}`),
-    ...result.rotated.map((name) => `Rotated ${name}`),
+    ...result.created.map((name) => `Created ${name}${pinnedNote(result, name)}`),
+    ...result.rotated.map((name) => `Rotated ${name}${pinnedNote(result, name)}`),
     ...result.skipped.map((s) => `Skipped ${s.name}: ${s.reason}`),
     ...result.provisioned.map((p) => provisionLine(p)).filter((l): l is string => l !== undefined),
   ]

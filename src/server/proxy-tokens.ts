@@ -117,13 +117,22 @@ export function listTokens(vault: Vault): ProxyToken[] {
     .sort((a, b) => (a.createdAt < b.createdAt ? -1 : 1))
 }
 
-export async function revokeToken(vault: Vault, id: string): Promise<ProxyToken> {
+/**
+ * Revoke by token id or by the token itself (`avp_...`, matched by its hash). An error names
+ * the id only when the argument has the id's form, so a mistyped token is never echoed.
+ */
+export async function revokeToken(vault: Vault, idOrToken: string): Promise<ProxyToken> {
+  const byToken = idOrToken.startsWith(PREFIX) ? `${tokenHash(idOrToken)}.json` : undefined
   for (const {file, record} of storedTokens(vault)) {
-    if (record.id !== id) continue
+    if (byToken ? path.basename(file) !== byToken : record.id !== idOrToken) continue
     const revoked = {...record, revoked: true}
     writeFileAtomic(file, JSON.stringify(revoked) + '\n', {root: vault.paths.root})
-    await vault.audit.append('token.revoke', {tokenId: id})
+    await vault.audit.append('token.revoke', {tokenId: record.id})
     return revoked
   }
-  throw new AivaultError('not_found', `no token ${id}`, {hint: 'see "aivault token list"'})
+  const hint = 'pass a token id from "aivault token list", or the token itself'
+  if (byToken) throw new AivaultError('not_found', 'no stored token matches the token given', {hint})
+  throw new AivaultError('not_found', TOKEN_ID.test(idOrToken) ? `no token ${idOrToken}` : 'no token has that id', {hint})
 }
+
+const TOKEN_ID = /^[0-9a-f]{12}$/

@@ -17,6 +17,7 @@ export function scopeFromFlags(flags: {scope?: string; 'workspace-id'?: string; 
     const problem = value === undefined ? undefined : nameProblem(kind, value)
     if (problem) throw usageError(`${flag} ${problem.message}`, problem.hint)
   }
+  if (groupId && !workspaceId && flags.scope === undefined) throw groupNeedsWorkspace()
   const type = flags.scope ?? (groupId ? 'group' : workspaceId ? 'workspace' : 'global')
   switch (type) {
     case 'global':
@@ -32,6 +33,41 @@ export function scopeFromFlags(flags: {scope?: string; 'workspace-id'?: string; 
     default:
       throw usageError(`unknown scope ${JSON.stringify(type)}`, 'use global, workspace or group')
   }
+}
+
+function groupNeedsWorkspace() {
+  return usageError('--group-id needs --workspace-id: a group lives inside a workspace', 'add --workspace-id <id> (the --scope is then group)')
+}
+
+/** Which secrets a listing shows: one scope type, narrowed by whichever ids were given. */
+export interface ScopeFilter {
+  type: SecretScope['type']
+  workspaceId?: string
+  groupId?: string
+}
+
+/**
+ * A listing's filter from flags. Unlike scopeFromFlags, ids may be left out to list a whole
+ * kind: `--scope workspace` alone lists every workspace's secrets. Undefined lists everything.
+ */
+export function scopeFilterFromFlags(flags: {scope?: string; 'workspace-id'?: string; 'group-id'?: string}): ScopeFilter | undefined {
+  const workspaceId = flags['workspace-id']
+  const groupId = flags['group-id']
+  if (flags.scope === undefined) return workspaceId || groupId ? scopeFromFlags(flags) : undefined
+  if (flags.scope === 'workspace' && !workspaceId && !groupId) return {type: 'workspace'}
+  if (flags.scope === 'group' && !(workspaceId && groupId)) {
+    if (groupId) throw groupNeedsWorkspace()
+    // Every group of one workspace: the id is checked as scopeFromFlags checks it.
+    return workspaceId ? {...scopeFromFlags({'workspace-id': workspaceId}), type: 'group'} : {type: 'group'}
+  }
+  return scopeFromFlags(flags)
+}
+
+export function matchesFilter(scope: SecretScope, filter: ScopeFilter): boolean {
+  if (scope.type !== filter.type) return false
+  if (scope.type === 'global') return true
+  if (filter.workspaceId !== undefined && scope.workspaceId !== filter.workspaceId) return false
+  return filter.groupId === undefined || (scope.type === 'group' && scope.groupId === filter.groupId)
 }
 
 /**

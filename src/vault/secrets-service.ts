@@ -7,8 +7,8 @@ import {secretIdOfRef} from './store/credential-record'
 import {ensureVault} from './init'
 import type {ProvisionOutcome} from './provisioning'
 import {provisionProvider} from './provisioning'
-import type {SecretScope} from './scope'
-import {sameScope, scopeKey, scopeLabel} from './scope'
+import type {ScopeFilter, SecretScope} from './scope'
+import {matchesFilter, sameScope, scopeKey, scopeLabel} from './scope'
 import type {AttachedGroup, SecretMeta, SecretRecord} from './store/secret-record'
 import {secretMeta, sortGroups} from './store/secret-record'
 import {removeBindingsFor} from './bindings'
@@ -45,10 +45,10 @@ const byName = (a: SecretMeta, b: SecretMeta) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : scopeKey(a.scope) < scopeKey(b.scope) ? -1 : scopeKey(a.scope) > scopeKey(b.scope) ? 1 : 0
 
 /** Metadata only, sorted by name; never decrypts and never writes a record. */
-export function listSecrets(vault: Vault, filter: {scope?: SecretScope} = {}): SecretListing {
+export function listSecrets(vault: Vault, filter: {scope?: ScopeFilter} = {}): SecretListing {
   if (!vault.exists()) return {secrets: [], scopeLabels: [], problems: []}
   const {records, problems} = vault.secrets.list()
-  const secrets = (filter.scope ? records.filter((s) => sameScope(s.scope, filter.scope as SecretScope)) : records).sort(byName)
+  const secrets = (filter.scope ? records.filter((s) => matchesFilter(s.scope, filter.scope as ScopeFilter)) : records).sort(byName)
   return {secrets, scopeLabels: secrets.map((s) => scopeLabel(s.scope)), problems}
 }
 
@@ -99,17 +99,23 @@ function requireSecretsVault(vault: Vault, ref: SecretRef): void {
   }
 }
 
-/** Names and aliases are unique within one scope. */
+/** Names and aliases are unique within one scope; the hint names the secret that holds the name. */
 function assertNamesFree(secrets: SecretMeta[], scope: SecretScope, names: string[], exceptId?: string): void {
   for (const other of secrets) {
     if (other.id === exceptId || !sameScope(other.scope, scope)) continue
     const taken = names.find((n) => other.name === n || other.aliases.includes(n))
-    if (taken) {
-      throw new AivaultError('conflict', `${taken} is already used by secret ${other.name} (${other.id}) in scope ${scopeLabel(scope)}`, {
-        hint: `rotate it with "aivault secrets rotate --id ${other.id}", or choose another name`,
-      })
-    }
+    if (!taken) continue
+    const held = other.name === taken ? 'the name' : 'an alias'
+    throw new AivaultError('conflict', `${taken} is already ${held} of secret ${other.name} (${other.id}) in scope ${scopeLabel(scope)}`, {
+      hint: takenHint(other, taken, taken === names[0] ? 'name' : 'alias', exceptId === undefined),
+    })
   }
+}
+
+function takenHint(other: SecretMeta, taken: string, wanted: 'name' | 'alias', creating: boolean): string {
+  if (other.name !== taken) return `choose another ${wanted}, or take the alias off ${other.name} with "aivault secrets update --id ${other.id} --clear-aliases"`
+  if (creating && wanted === 'name') return `to change its value, rotate it with "aivault secrets rotate --id ${other.id}"; or choose another name`
+  return `choose another ${wanted}, or rename ${other.name} with "aivault secrets update --id ${other.id} --name <new-name>"`
 }
 
 /**
@@ -296,19 +302,20 @@ export async function deleteSecret(vault: Vault, ref: SecretRef): Promise<Delete
 }
 
 /** Attach or detach a workspace group; idempotent (an unchanged record keeps its bytes). */
-export async function setGroupAttachment(vault: Vault, ref: SecretRef, group: AttachedGroup, attach: boolean): Promise<SecretMeta> {
+/** Attach or detach a group; `changed` is false when it already was (or was not) attached. */
+export async function setGroupAttachment(vault: Vault, ref: SecretRef, group: AttachedGroup, attach: boolean): Promise<{secret: SecretMeta; changed: boolean}> {
   requireSecretsVault(vault, ref)
   return vault.withLock(async () => {
     const record = vault.secrets.read(findListed(vault.secrets.list(), ref).id)
     const has = record.attachedGroups.some((g) => g.workspaceId === group.workspaceId && g.groupId === group.groupId)
-    if (has === attach) return secretMeta(record)
+    if (has === attach) return {secret: secretMeta(record), changed: false}
     const attachedGroups = attach
       ? sortGroups([...record.attachedGroups, group])
       : record.attachedGroups.filter((g) => !(g.workspaceId === group.workspaceId && g.groupId === group.groupId))
     const updated: SecretRecord = {...record, attachedGroups, updatedAt: new Date().toISOString()}
     vault.secrets.write(updated)
     await vault.audit.append(attach ? 'secret.attach_group' : 'secret.detach_group', {secretId: record.id, name: record.name, ...group})
-    return secretMeta(updated)
+    return {secret: secretMeta(updated), changed: true}
   })
 }
 
@@ -317,6 +324,8 @@ export interface ImportResult {
   rotated: string[]
   skipped: {name: string; reason: string}[]
   provisioned: ProvisionOutcome[]
+  /** The provider each created or rotated name is pinned to, when it is. */
+  pinned: Record<string, string>
 }
 
 /**
@@ -333,7 +342,7 @@ export async function importSecrets(
 ): Promise<ImportResult> {
   await ensureVault(vault)
   return vault.withLock(() => vault.audit.batch(async () => {
-    const result: ImportResult = {created: [], rotated: [], skipped: [], provisioned: []}
+    const result: ImportResult = {created: [], rotated: [], skipped: [], provisioned: [], pinned: {}}
     const secrets = vault.secrets.list().records
     // Names and aliases taken in this scope, so each entry is checked in O(1).
     const taken = new Map<string, SecretMeta>()
@@ -360,7 +369,7 @@ export async function importSecrets(
       if (holder) {
         const rotated = await rotateLocked(vault, vault.secrets.read(holder.id), entry.value, false)
         result.rotated.push(entry.name)
-        if (rotated.pinnedProvider) providers.add(rotated.pinnedProvider)
+        if (rotated.pinnedProvider) providers.add((result.pinned[entry.name] = rotated.pinnedProvider))
         continue
       }
       const record = await createLocked(vault, catalog, [], {name: entry.name, value: entry.value, scope, aliases: []}, false)
@@ -368,7 +377,7 @@ export async function importSecrets(
       secrets.push(meta)
       taken.set(entry.name, meta)
       result.created.push(entry.name)
-      if (record.pinnedProvider) providers.add(record.pinnedProvider)
+      if (record.pinnedProvider) providers.add((result.pinned[entry.name] = record.pinnedProvider))
     }
     onProgress?.(entries.length, entries.length)
     vault.secrets.syncFolder() // one folder fsync for the whole import

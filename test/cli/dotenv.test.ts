@@ -60,6 +60,21 @@ describe('cli/dotenv: parseDotenv', () => {
     refusal('=sk-live-SECRET', 'sk-live-SECRET')
   })
 
+  it('reads a quoted value over several lines, keeping its line breaks and indentation', () => {
+    const pem = '-----BEGIN KEY-----\nMIIB\n  indented\n-----END KEY-----'
+    assert.deepEqual(parse(`A=1\nKEY="${pem}" # note\r\nLIT='x\n y'\nB=2\n`), [
+      {name: 'A', value: '1'},
+      {name: 'KEY', value: pem},
+      {name: 'LIT', value: 'x\n y'},
+      {name: 'B', value: '2'},
+    ])
+  })
+
+  it('names the opening line of a multi-line quote that never closes', () => {
+    assert.match(refusal('A=1\nB="sk-live-SECRET\nmore\nC=3', 'sk-live-SECRET').message, /^\.env line 2 has an unterminated double quote$/)
+    assert.match(refusal("A='one\ntwo'x", 'one').message, /^\.env line 1 has text after the closing quote$/)
+  })
+
   it('refuses an unterminated quote and text after the closing quote, never echoing the value', () => {
     assert.match(refusal('A="sk-live-SECRET', 'sk-live-SECRET').message, /^\.env line 1 has an unterminated double quote$/)
     assert.match(refusal("\nA='sk-live-SECRET", 'sk-live-SECRET').message, /^\.env line 2 has an unterminated single quote$/)

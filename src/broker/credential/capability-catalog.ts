@@ -3,6 +3,7 @@
  * a per-tenant provider's credential has no tenant host, Available when a registry secret would
  * activate it) and `capability describe` (SPEC §4, §6, §15).
  */
+import {AivaultError} from '../../errors'
 import {isPerTenant, narrowToPatterns} from '../../registry/host-pattern'
 import type {Registry} from '../../registry/registry'
 import type {CapabilityDef} from '../../registry/types'
@@ -50,6 +51,10 @@ export function listCapabilities(vault: Vault, registry: Registry, filter: {prov
     ...registry.providers().flatMap((p) => registry.capabilitiesOf(p.provider)),
     ...custom.map((c) => ({id: c.id, provider: c.provider, allow: c.allow})),
   ].filter((c) => !filter.provider || c.provider === filter.provider)
+  // An unknown provider is a mistake to report, as `providers show` does, not an empty listing.
+  if (filter.provider && all.length === 0 && !registry.provider(filter.provider)) {
+    throw new AivaultError('not_found', `no provider ${JSON.stringify(filter.provider)}`, {hint: 'see "aivault providers list"'})
+  }
   const byProvider = new Map<string, {serving?: string; waiting?: string}>()
   for (const c of [...credentials].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const entry = byProvider.get(c.provider) ?? {}
@@ -68,6 +73,14 @@ export function listCapabilities(vault: Vault, registry: Registry, filter: {prov
     else listing.available.push({id, provider, setup: setupCommands(registry, provider), ...from})
   }
   return listing
+}
+
+/** Of these capabilities, those no credential serves yet, with the commands that would (token mint warns). */
+export function unservedCapabilities(vault: Vault, registry: Registry, ids: string[]): Array<{id: string; setup: string[]}> {
+  const listing = listCapabilities(vault, registry)
+  const ready = new Set(listing.ready.map((c) => c.id))
+  const setup = new Map([...listing.waiting, ...listing.available].map((c) => [c.id, c.setup]))
+  return [...new Set(ids)].filter((id) => !ready.has(id)).map((id) => ({id, setup: setup.get(id) ?? []}))
 }
 
 export interface CapabilityDescription {

@@ -23,7 +23,7 @@ export interface InvokeFlagSpec {
 export const INVOKE_FLAG_TABLE = {
   method: {kind: 'string', char: 'X', thin: true, description: 'HTTP method (defaults when the capability allows exactly one).'},
   path: {kind: 'string', thin: true, description: 'Path and query, e.g. /v1/models?limit=5 (defaults when the capability allows exactly one).'},
-  header: {kind: 'string', char: 'H', multiple: true, thin: true, description: 'NAME=VALUE request header (repeatable; never auth headers).'},
+  header: {kind: 'string', char: 'H', multiple: true, thin: true, description: 'Request header as NAME=VALUE or curl\'s "Name: value" (repeatable; never auth headers).'},
   body: {kind: 'string', exclusive: ['body-file-path', 'multipart-field', 'multipart-file'], thin: true, description: 'Request body text.'},
   'body-file-path': {kind: 'string', exclusive: ['multipart-field', 'multipart-file'], thin: false, description: 'Read the request body from this file (read by this process).'},
   request: {kind: 'string', exclusive: ['request-file'], thin: false, description: 'A whole envelope, or just its request part, as JSON.'},
@@ -44,3 +44,15 @@ export const INVOKE_FLAG_TABLE = {
 export const FAIL_FLAG_TABLE = {
   fail: {kind: 'boolean', thin: true, description: 'Exit 22 when the upstream answers HTTP 400 or above (like curl --fail).'},
 } as const satisfies Record<string, InvokeFlagSpec>
+
+/**
+ * One `--header` value, read the same by the full CLI and the thin client: `NAME=VALUE`, or
+ * curl's `Name: value` (spaces after the colon dropped). Whichever of "=" and ":" comes first
+ * splits it (a header name holds neither). Undefined when there is no name before it.
+ */
+export function splitHeaderFlag(raw: string): {name: string; value: string} | undefined {
+  const at = raw.search(/[=:]/)
+  if (at <= 0) return undefined
+  const value = raw.slice(at + 1)
+  return {name: raw.slice(0, at), value: raw[at] === ':' ? value.replace(/^[ \t]+/, '') : value}
+}

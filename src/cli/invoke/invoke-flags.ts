@@ -12,7 +12,7 @@ import {usageError} from '../../errors'
 import {Vault} from '../../vault/vault'
 import {checkName, readInputFile, splitKeyValue, within} from '../flags'
 import type {InvokeFlagSpec} from './invoke-flag-table'
-import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
+import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE, splitHeaderFlag} from './invoke-flag-table'
 
 type OclifFlagOf<S extends InvokeFlagSpec> = S['kind'] extends 'boolean'
   ? Interfaces.BooleanFlag<boolean>
@@ -32,6 +32,12 @@ function oclifFlag(spec: InvokeFlagSpec) {
 /** The oclif flags of a table of invoke-flag-table.ts. */
 function oclifFlags<T extends Record<string, InvokeFlagSpec>>(table: T): {[K in keyof T]: OclifFlagOf<T[K]>} {
   return Object.fromEntries(Object.entries(table).map(([name, spec]) => [name, oclifFlag(spec)])) as {[K in keyof T]: OclifFlagOf<T[K]>}
+}
+
+function headerOf(raw: string, position: number): {name: string; value: string} {
+  const header = splitHeaderFlag(raw)
+  if (!header) throw usageError(`--header number ${position} is not NAME=VALUE or "Name: value" (no name before "=" or ":")`, 'write it as --header NAME=VALUE or -H "Name: value"')
+  return header
 }
 
 /** Flags of `invoke`, `json`, `markdown` and their `capability ...` aliases (SPEC §9). */
@@ -79,7 +85,7 @@ export function envelopeFromFlags(capability: string, flags: InvokeFlagValues): 
     const request: EnvelopeRequest = {}
     if (flags.method) request.method = flags.method
     if (flags.path !== undefined) request.path = flags.path
-    if (flags.header) request.headers = flags.header.map((h, i) => splitKeyValue(h, '--header', i + 1)).map(([name, value]) => ({name, value}))
+    if (flags.header) request.headers = flags.header.map((h, i) => headerOf(h, i + 1))
     if (flags.body !== undefined) request.body = flags.body
     if (flags['body-file-path'] !== undefined) request.bodyBase64 = readInputFile(flags['body-file-path'], '--body-file-path').toString('base64')
     if (flags['multipart-field']) request.multipart = flags['multipart-field'].map((f, i) => splitKeyValue(f, '--multipart-field', i + 1)).map(([name, value]) => ({name, value}))

@@ -13,7 +13,7 @@ export interface InvokeJson {
   response: {status: number; json: unknown; text?: string}
 }
 
-type Flags = Parameters<typeof invocationFromFlags>[1] & {stream?: boolean; 'follow-redirects'?: boolean}
+type Flags = Parameters<typeof invocationFromFlags>[1] & {stream?: boolean; 'follow-redirects'?: boolean; fail?: boolean}
 
 async function start(capability: string, flags: Flags, stream: boolean) {
   const {envelope, context} = await invocationFromFlags(capability, flags)
@@ -52,9 +52,29 @@ export async function invokeJson(capability: string, flags: Flags): Promise<Invo
 export async function invokeMarkdown(capability: string, flags: Flags, options: MarkdownOptions): Promise<{status: number; markdown: string}> {
   const {response} = await invokeJson(capability, flags)
   if (response.text !== undefined) {
+    if (!succeeded(response.status)) {
+      throw new AivaultError('invalid_request', `${capability} answered HTTP ${response.status}, with a body that is not JSON`, {hint: 'use "aivault invoke" for the raw body', exitCode: markdownFailure(flags.fail)})
+    }
     throw new AivaultError('invalid_request', `the response (HTTP ${response.status}) is not JSON, so it cannot be rendered as markdown`, {hint: 'use "aivault invoke" for the raw body'})
   }
   return {status: response.status, markdown: renderMarkdown(response.json, options)}
+}
+
+const succeeded = (status: number) => status >= 200 && status < 300
+
+/** markdown's exit for a non-2xx answer: 1, or curl's 22 with --fail (as invoke). */
+function markdownFailure(fail: boolean | undefined): number {
+  return fail ? 22 : 1
+}
+
+/**
+ * What markdown says after printing a non-2xx body: rendered alone, an error body reads like
+ * an answer, so the status goes to stderr and the exit code says it failed.
+ */
+export function markdownStatus(capability: string, status: number, fail: boolean | undefined): string | undefined {
+  if (succeeded(status)) return undefined
+  process.exitCode = markdownFailure(fail)
+  return `${capability} answered HTTP ${status}; the markdown above is its error body`
 }
 
 /** curl-style --fail: exit 22 on HTTP >= 400. */

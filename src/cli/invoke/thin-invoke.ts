@@ -12,7 +12,7 @@ import {lineSplitter} from '../../daemon/protocol'
 import {daemonSocketPath} from '../../daemon/socket-path'
 import {isValidName} from '../../vault/names'
 import type {InvokeFlagSpec} from './invoke-flag-table'
-import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE} from './invoke-flag-table'
+import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE, splitHeaderFlag} from './invoke-flag-table'
 import {MAX_TIMEOUT_MS} from '../limits'
 import {errorLines} from '../../render/colour'
 
@@ -73,10 +73,10 @@ function invocationOf(capability: string, values: Map<string, string[]>): ThinIn
     request.method = method.toUpperCase()
   }
   if (values.has('path')) request.path = one('path')
-  for (const header of values.get('header') ?? []) {
-    const at = header.indexOf('=')
-    if (at <= 0) return undefined
-    ;(request.headers ??= []).push({name: header.slice(0, at), value: header.slice(at + 1)})
+  for (const raw of values.get('header') ?? []) {
+    const header = splitHeaderFlag(raw)
+    if (!header) return undefined
+    ;(request.headers ??= []).push(header)
   }
   if (values.has('body')) request.body = one('body')
   const credential = one('credential')

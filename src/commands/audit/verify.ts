@@ -1,5 +1,6 @@
 import {AivaultCommand} from '../../base-command'
 import {AivaultError} from '../../errors'
+import {plural} from '../../render/text'
 import type {AuditBreak} from '../../vault/audit/audit'
 import {Vault} from '../../vault/vault'
 
@@ -18,7 +19,7 @@ export default class AuditVerify extends AivaultCommand {
         hint: 'the audit log was edited; keep a copy for investigation',
       })
     }
-    this.log(`Audit chain intact: ${result.events} events in ${result.files} files.`)
+    this.log(`Audit chain intact: ${plural(result.events, 'event')} in ${plural(result.files, 'file')}.`)
     return {ok: true, events: result.events, files: result.files, break: null}
   }
 }

@@ -9,10 +9,10 @@ export default class SecretsAttachGroup extends AivaultCommand {
 
   static flags = groupFlags
 
-  async run(): Promise<{secret: SecretMeta}> {
+  async run(): Promise<{secret: SecretMeta; changed: boolean}> {
     const {flags} = await this.parse(SecretsAttachGroup)
-    const {secret, text} = await changeGroup(flags, true)
+    const {secret, changed, text} = await changeGroup(flags, true)
     this.log(text)
-    return {secret}
+    return {secret, changed}
   }
 }

@@ -9,10 +9,10 @@ export default class SecretsDetachGroup extends AivaultCommand {
 
   static flags = groupFlags
 
-  async run(): Promise<{secret: SecretMeta}> {
+  async run(): Promise<{secret: SecretMeta; changed: boolean}> {
     const {flags} = await this.parse(SecretsDetachGroup)
-    const {secret, text} = await changeGroup(flags, false)
+    const {secret, changed, text} = await changeGroup(flags, false)
     this.log(text)
-    return {secret}
+    return {secret, changed}
   }
 }

@@ -23,7 +23,7 @@ export default class SecretsImport extends AivaultCommand {
     ...scopeFlags,
   }
 
-  async run(): Promise<Omit<ImportResult, 'provisioned'>> {
+  async run(): Promise<Omit<ImportResult, 'provisioned' | 'pinned'>> {
     const {flags} = await this.parse(SecretsImport)
     if (!flags.entry && !flags['from-env-file']) throw usageError('nothing to import', 'pass --entry NAME=VALUE or --from-env-file FILE')
     const scope = parseScope(flags)

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
 import {findCapability} from '../../broker/credential/capabilities'
+import {unservedCapabilities} from '../../broker/credential/capability-catalog'
 import {parseDuration} from '../../cli/duration'
 import {checkName, parseTenantTarget} from '../../cli/flags'
 import {MAX_TOKEN_TTL_MS} from '../../cli/limits'
@@ -48,6 +49,10 @@ export default class TokenMint extends AivaultCommand {
       consumer: flags.consumer ?? null,
       ttlMs,
     })
+    // The token is still minted: the credential may be added before it is used.
+    for (const {id, setup} of unservedCapabilities(vault, registry, record.capabilities)) {
+      this.note(`${id} has no credential yet, so calls with this token fail until one exists${setup.length > 0 ? `: ${setup.join('; ')}` : ''}`)
+    }
     this.log(`${token}\nToken ${record.id} expires ${record.expiresAt}; it can call ${record.capabilities.join(', ')}.`)
     return {id: record.id, token, expiresAt: record.expiresAt, capabilities: record.capabilities}
   }

@@ -7,9 +7,9 @@ import {Vault} from '../../vault/vault'
 export default class TokenRevoke extends AivaultCommand {
   static summary = 'Revoke a proxy token; it is refused (token_invalid) from then on.'
 
-  static examples = ['<%= config.bin %> token revoke 3f9a1c2b7d4e']
+  static examples = ['<%= config.bin %> token revoke 3f9a1c2b7d4e', '<%= config.bin %> token revoke "$AIVAULT_TOKEN"']
 
-  static args = {id: Args.string({description: 'Token id (from token list).', required: true})}
+  static args = {id: Args.string({description: 'Token id (from token list), or the avp_... token itself.', required: true})}
 
   async run(): Promise<{id: string; revoked: boolean}> {
     const {args} = await this.parse(TokenRevoke)

@@ -25,7 +25,7 @@ export async function runDoctor(vault: Vault, options: {fix: boolean; onProgress
   const findings: DoctorFinding[] = []
   const checked = {secrets: 0, credentials: 0, opened: 0}
   if (!vault.exists()) {
-    findings.push({check: 'vault', problem: `no vault at ${vault.paths.root}`, fixed: false})
+    findings.push({check: 'vault', problem: `no vault at ${vault.paths.root}; create one, or set AIVAULT_DIR to yours`, fixed: false, fix: 'aivault init'})
     return {ok: false, checked, findings}
   }
   const rel = (file: string) => relativeToVault(vault.paths, file)
