@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
-import * as path from 'node:path'
 
-import {DIR_MODE, FILE_MODE, listRecordFiles} from './store/atomic-file'
+import {loosePermissions} from './doctor/doctor-files'
+import {listRecordFiles} from './store/atomic-file'
 import {readIdentityInfo} from './keys/identity'
 import type {RecipientEntry} from './keys/key-providers/types'
 import type {Vault} from './vault'
@@ -16,15 +16,10 @@ export interface VaultStatus {
   paths: {root: string; keyFile: string | null}
   counts: {secrets: number; credentials: number; capabilities: number}
   daemon: {running: boolean; socket: string}
-  /** Records or folders with looser permissions than 0600/0700. */
+  /** Files and folders with looser permissions than 0600/0700: the vault root by its path, the rest relative to it (as doctor names them). */
   permissionWarnings: string[]
 }
 
-/** By lstat: a link is never followed (doctor reports it); the key file outside the vault is. */
-function looserThan(file: string, want: number, follow = false): boolean {
-  const st = follow ? fs.statSync(file, {throwIfNoEntry: false}) : fs.lstatSync(file, {throwIfNoEntry: false})
-  return st !== undefined && (st.isFile() || st.isDirectory()) && (st.mode & 0o777 & ~want) !== 0
-}
 
 /** Whether the identity at `file` is one of `recipients` (its public key, read without libsodium). */
 function isRecipient(recipients: RecipientEntry[], file: string): boolean {
@@ -70,12 +65,8 @@ export function vaultStatus(vault: Vault, customCapabilities: () => number, regi
   else locked = !daemonView.unlocked
   const secretFiles = listRecordFiles(vault.paths.secretsDir)
   const credentials = vault.credentials.list().records
-  const permissionWarnings: string[] = []
-  for (const dir of [vault.paths.root, vault.paths.secretsDir, vault.paths.credentialsDir]) {
-    if (looserThan(dir, DIR_MODE)) permissionWarnings.push(path.relative(vault.paths.root, dir) || '.')
-  }
-  for (const name of secretFiles) if (looserThan(path.join(vault.paths.secretsDir, name), FILE_MODE)) permissionWarnings.push(`secrets/${name}`)
-  if (keyFile && looserThan(keyFile, FILE_MODE, true)) permissionWarnings.push(keyFile)
+  // The same list doctor reports (and doctor --fix tightens).
+  const permissionWarnings = loosePermissions(vault.paths.root, keyFile ?? undefined)
   return {
     initialized: true,
     vaultId: config.vaultId,

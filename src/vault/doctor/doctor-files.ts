@@ -19,7 +19,7 @@ const TEMP_GRACE_MS = 10_000
 interface Entry {
   /** Absolute path. */
   file: string
-  /** As reported: relative to the vault root ('.' for it), or absolute for a key file outside it. */
+  /** As reported: relative to the vault root (the root itself by its path), or absolute for a key file outside it. */
   label: string
   stat: fs.Stats
   /** The key file outside the vault: a link to it is the operator's own, and followed. */
@@ -51,12 +51,18 @@ function linkFinding(entry: Entry): DoctorFinding | undefined {
   return {check: 'links', file: entry.label, problem: `${what}; replace it with the real file (git checkout) or remove it`, fixed: false, code: 'vault_tampered'}
 }
 
-function permissionFinding(entry: Entry, fix: boolean): DoctorFinding | undefined {
-  const {stat} = entry
+/** The mode an entry should have and has, when it is looser: undefined for links, special files and tight ones. */
+function looseMode(stat: fs.Stats): {mode: number; want: number} | undefined {
   if (!stat.isFile() && !stat.isDirectory()) return undefined
   const mode = stat.mode & 0o777
   const want = stat.isDirectory() ? DIR_MODE : FILE_MODE
-  if ((mode & ~want) === 0) return undefined
+  return (mode & ~want) === 0 ? undefined : {mode, want}
+}
+
+function permissionFinding(entry: Entry, fix: boolean): DoctorFinding | undefined {
+  const loose = looseMode(entry.stat)
+  if (!loose) return undefined
+  const {mode, want} = loose
   let fixed = false
   if (fix && entry.outside) {
     fs.chmodSync(entry.file, want)
@@ -87,16 +93,32 @@ function tempFinding(entry: Entry, fix: boolean): DoctorFinding | undefined {
   return {check: 'temp-files', file: entry.label, problem: 'leftover temp file from an interrupted write', fixed: fix && old}
 }
 
+/** The vault root (labelled by its path), everything under it, and the key file when it lives outside. */
+function vaultEntries(root: string, keyFile: string | undefined): Entry[] {
+  const entries: Entry[] = [{file: root, label: root, stat: fs.statSync(root)}]
+  walk(root, root, entries)
+  const inside = keyFile !== undefined && !path.relative(root, keyFile).startsWith('..')
+  const keyStat = keyFile && !inside ? fs.statSync(keyFile, {throwIfNoEntry: false}) : undefined
+  if (keyFile && keyStat) entries.push({file: keyFile, label: keyFile, stat: keyStat, outside: true})
+  return entries
+}
+
+/**
+ * The files and folders whose permissions are looser than 0600/0700, as doctor reports them
+ * (status shows the same list; doctor --fix tightens them).
+ */
+export function loosePermissions(root: string, keyFile: string | undefined): string[] {
+  return vaultEntries(root, keyFile)
+    .filter((entry) => looseMode(entry.stat) !== undefined)
+    .map((entry) => entry.label)
+}
+
 /**
  * Check every file and folder of the vault (and the key file, outside it, whose link the
  * operator may have set up: it alone is followed).
  */
 export function checkVaultFiles(root: string, keyFile: string | undefined, fix: boolean): DoctorFinding[] {
-  const entries: Entry[] = [{file: root, label: '.', stat: fs.statSync(root)}]
-  walk(root, root, entries)
-  const inside = keyFile !== undefined && !path.relative(root, keyFile).startsWith('..')
-  const keyStat = keyFile && !inside ? fs.statSync(keyFile, {throwIfNoEntry: false}) : undefined
-  if (keyFile && keyStat) entries.push({file: keyFile, label: keyFile, stat: keyStat, outside: true})
+  const entries = vaultEntries(root, keyFile)
   const findings: DoctorFinding[] = []
   for (const entry of entries) {
     const link = linkFinding(entry)
