@@ -35,11 +35,12 @@ function show(value: unknown): string {
   return elideEncoded(JSON.stringify(value) ?? String(value))
 }
 
+/** The scope as scopeLabel writes it everywhere else (`workspace:<w>`, `group:<w>/<g>`), each part shown safely. */
 function scopeText(scope: unknown): string {
   if (!isMap(scope)) return show(scope)
   if (scope.type === 'global') return 'global'
-  if (scope.type === 'workspace') return `workspace ${show(scope.workspaceId)}`
-  if (scope.type === 'group') return `group ${show(scope.groupId)} in workspace ${show(scope.workspaceId)}`
+  if (scope.type === 'workspace') return `workspace:${show(scope.workspaceId)}`
+  if (scope.type === 'group') return `group:${show(scope.workspaceId)}/${show(scope.groupId)}`
   return show(scope)
 }
 
