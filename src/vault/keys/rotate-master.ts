@@ -2,6 +2,7 @@ import {AivaultError} from '../../errors'
 import {signVaultConfig, writeVaultConfig} from '../config'
 import type {Kek} from './seal'
 import type {KeyProviderSettings} from './key-providers/types'
+import {makeKekLink} from './kek-chain'
 import {bridgeSettings, readBridge, removeBridge, writeBridge} from './rotation-bridge'
 import {makeKek, randomKey, rewrapDek} from './seal'
 import type {Vault} from '../vault'
@@ -94,6 +95,10 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     else if (options.nextSettings && !resumed) settings = await options.nextSettings(target, current.keyProvider)
     else if (provider.settingsFor) settings = await provider.settingsFor(target.key)
     else settings = current.keyProvider
+    // A recipients vault.yaml proves its new KEK was made by a holder of the old one (kek-chain.ts).
+    if (settings.type === 'recipients' && !keyring.previous) {
+      settings = {type: 'recipients', recipients: settings.recipients, link: await makeKekLink(current.vaultId, keyring.current, target)}
+    }
     // The provider that stages and commits the key file is the one vault.yaml keeps naming.
     const sameProvider = settings.type === provider.type
     const keys = new Map(keyring.keys)
