@@ -141,6 +141,12 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     const previousKekId = keyring.previous?.id ?? keyring.current.id
     await vault.audit.append('vault.rotate_master', {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed})
     const after = vault.keyProvider()
+    if (after.followKeyChain) {
+      // The rotating clone follows its own link at once, so a later change by another member is one step away.
+      await vault.keyring().catch((error: unknown) => {
+        if (!(error instanceof AivaultError && error.code === 'vault_locked')) throw error // removed yourself: nothing to follow
+      })
+    }
     return {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed, provider: after.type, settings: vault.config().keyProvider, keyLocation: after.location ?? null}
   })
 }
