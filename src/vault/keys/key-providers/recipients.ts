@@ -1,6 +1,5 @@
 import {AivaultError} from '../../../errors'
 import type {Identity} from '../identity'
-import type {VaultConfig} from '../../config'
 import type {VaultPaths} from '../../store/paths'
 import {decodePublicKey, loadIdentity, publicKeyFingerprint, readIdentityInfo} from '../identity'
 import type {KekLink} from '../kek-chain'
@@ -139,7 +138,7 @@ export class RecipientsKeyProvider implements KeyProvider {
 
   async commitPendingKek(): Promise<void> {}
 
-  async followKeyChain(config: VaultConfig, current: Kek, paths: VaultPaths): Promise<void> {
+  async followKeyChain(config: {vaultId: string; keyProvider: KeyProviderSettings}, current: Kek, paths: VaultPaths): Promise<void> {
     const publicKey = readIdentityInfo(this.location)?.publicKey ?? Buffer.from((await this.identity()).publicKey).toString('base64')
     const link = config.keyProvider.type === 'recipients' ? config.keyProvider.link : undefined
     await followKekChain({paths, vaultId: config.vaultId, current, link, publicKey, identity: () => this.identity()})

@@ -1,4 +1,3 @@
-import type {VaultConfig} from '../../config'
 import type {VaultPaths} from '../../store/paths'
 import type {KekLink} from '../kek-chain'
 import type {Kek} from '../seal'
@@ -45,5 +44,5 @@ export interface KeyProvider {
    * Check that vault.yaml's KEK (`current`, its MAC verified) follows from the one this machine
    * last opened (recipients: kek-chain.ts); `vault_tampered` when it does not.
    */
-  followKeyChain?(config: VaultConfig, current: Kek, paths: VaultPaths): Promise<void>
+  followKeyChain?(config: {vaultId: string; keyProvider: KeyProviderSettings}, current: Kek, paths: VaultPaths): Promise<void>
 }
