@@ -1,5 +1,5 @@
 import type {IdentityInfo} from '../vault/keys/identity'
-import type {RecipientChange, RecipientsList, RecipientView, RemoveResult, SwitchResult, UpstreamExposure} from '../vault/recipients'
+import type {AcceptKeyResult, RecipientChange, RecipientsList, RecipientView, RemoveResult, SwitchResult, UpstreamExposure} from '../vault/recipients'
 import {plural, table} from './text'
 
 export function renderIdentity(identity: IdentityInfo, created: boolean): string {
@@ -62,4 +62,10 @@ export function renderSwitch(result: SwitchResult): string {
   lines.push(recipientsTable(result.recipients))
   if (result.previousKeyFile) lines.push(`The key file ${result.previousKeyFile} is no longer used; it still opens copies of the vault from before the switch (git history).`)
   return lines.join('\n')
+}
+
+export function renderAcceptKey(result: AcceptKeyResult): string {
+  if (result.previousKekId === result.kekId) return `This machine already follows master key ${result.kekId}; nothing changed.`
+  const from = result.previousKekId ? `instead of ${result.previousKekId}` : '(it remembered none)'
+  return `This machine now follows master key ${result.kekId} ${from}; the next change made by a member is followed after "git pull".`
 }

@@ -12,6 +12,7 @@ import {makeKek, randomKey} from './keys/seal'
 import type {IdentityInfo} from './keys/identity'
 import {publicKeyFingerprint} from './keys/identity'
 import {firstRecipient} from './recipients'
+import {rememberKek} from './keys/kek-chain'
 import type {Vault} from './vault'
 
 export interface InitOptions {
@@ -93,12 +94,15 @@ export async function initVault(vault: Vault, options: InitOptions): Promise<Ini
         throw error
       }
     }
+    const kek = await makeKek(key as Uint8Array)
     const config = await signVaultConfig(
       {format: VAULT_FORMAT, vaultId, createdAt: new Date().toISOString(), testing: options.testing === true, keyProvider: settings as KeyProviderSettings},
-      await makeKek(key as Uint8Array),
+      kek,
     )
     vault.writeSkeleton(extraIgnores)
     writeVaultConfig(vault.paths, config)
+    // The creator's clone trusts the key it made, whatever an earlier vault in this folder was (kek-chain.ts).
+    if (identity) await rememberKek(vault.paths, vaultId, kek, identity.publicKey)
     vault.reload()
     await vault.audit.append('vault.init', {vaultId, provider: config.keyProvider.type, testing: config.testing})
     const result = describe(vault, config)

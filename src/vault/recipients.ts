@@ -8,6 +8,8 @@ import {ensureIdentity, identityPath, publicKeyFingerprint, readIdentityInfo} fr
 import type {RecipientsSettings} from './keys/key-providers/recipients'
 import {RECIPIENT_NAME, sealedRecipients, sealKekTo} from './keys/key-providers/recipients'
 import type {KeyProviderSettings} from './keys/key-providers/types'
+import {rememberedKekId, rememberKek} from './keys/kek-chain'
+import {loadKeyring} from './keys/keyring'
 import type {RotateMasterResult} from './keys/rotate-master'
 import {rotateMaster} from './keys/rotate-master'
 import {secretIdOfRef} from './store/credential-record'
@@ -148,7 +150,7 @@ export async function addRecipient(vault: Vault, member: {name: string; publicKe
     const entry = {name: member.name, publicKey: member.publicKey, sealedKek: await sealKekTo(keyring.current.key, member.publicKey)}
     const recipients = [...settings.recipients, entry].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     const {mac: _mac, kekId: _kekId, ...unsigned} = config
-    writeVaultConfig(vault.paths, await signVaultConfig({...unsigned, keyProvider: {type: 'recipients', recipients}}, keyring.current))
+    writeVaultConfig(vault.paths, await signVaultConfig({...unsigned, keyProvider: {...settings, recipients}}, keyring.current))
     vault.reload()
     const fingerprint = publicKeyFingerprint(member.publicKey)
     await vault.audit.append('recipient.add', {name: member.name, fingerprint, kekId: keyring.current.id})
@@ -238,6 +240,7 @@ export async function switchToRecipients(vault: Vault, options: {name?: string; 
   // A resumed plain rotation of the file vault finished first; now switch.
   if (result.settings.type === 'file') result = await rotateMaster(vault, {nextSettings, onProgress: options.onProgress})
   const settings = result.settings as RecipientsSettings
+  await rememberCurrentKey(vault, identity.publicKey) // this clone trusts the key it just made
   for (const r of settings.recipients) await vault.audit.append('recipient.add', {name: r.name, fingerprint: publicKeyFingerprint(r.publicKey), kekId: result.kekId})
   return {
     previousProvider: 'file',
@@ -256,4 +259,48 @@ export async function firstRecipient(vault: Vault, kek: Uint8Array, name: string
   const member = name ?? defaultRecipientName()
   const identity = await creatorIdentity(vault)
   return {settings: await sealedRecipients(kek, [{name: member, publicKey: identity.publicKey}]), identity}
+}
+
+/** Remember vault.yaml's KEK as the last this identity opened here; opening it verifies the MAC, not the chain. */
+async function rememberCurrentKey(vault: Vault, publicKey: string): Promise<string> {
+  vault.reload()
+  const config = vault.config()
+  const keyring = await loadKeyring(config, vault.keyProvider(config), vault.paths, {followChain: false})
+  await rememberKek(vault.paths, config.vaultId, keyring.current, publicKey)
+  vault.reload()
+  return keyring.current.id
+}
+
+export interface AcceptKeyResult {
+  /** The key this machine remembered before, if any. */
+  previousKekId: string | null
+  kekId: string
+}
+
+/**
+ * Accept vault.yaml's KEK after reviewing how it changed (`git log -p vault.yaml`): for a
+ * clone more than one key change behind, or after a replacement it refused. `kekId` must be
+ * the one vault.yaml names, so a file that changed after the review is not accepted.
+ */
+export async function acceptKey(vault: Vault, kekId: string): Promise<AcceptKeyResult> {
+  recipientsOf(vault)
+  return vault.withLock(async () => {
+    vault.reload()
+    const config = vault.config()
+    recipientsOf(vault)
+    if (config.kekId !== kekId) {
+      throw new AivaultError('conflict', `vault.yaml names master key ${config.kekId}, not ${kekId}`, {hint: 'vault.yaml changed since you reviewed it: review "git log -p vault.yaml" again'})
+    }
+    const publicKey = myPublicKey(vault)
+    let previous: string | undefined
+    try {
+      previous = publicKey ? rememberedKekId(vault.paths, publicKey) : undefined
+    } catch {
+      previous = undefined // a malformed memory is what this replaces
+    }
+    // Without a readable identity, opening the key below says why.
+    await rememberCurrentKey(vault, publicKey ?? '')
+    await vault.audit.append('recipient.accept_key', {previousKekId: previous ?? null, kekId})
+    return {previousKekId: previous ?? null, kekId}
+  })
 }

@@ -20,7 +20,8 @@ export interface Keyring {
   previous?: Kek
 }
 
-export async function loadKeyring(config: VaultConfig, provider: KeyProvider, paths: VaultPaths): Promise<Keyring> {
+/** `followChain: false` only for `recipients accept-key`, which replaces the remembered key after review. */
+export async function loadKeyring(config: VaultConfig, provider: KeyProvider, paths: VaultPaths, options: {followChain?: boolean} = {}): Promise<Keyring> {
   const stored = await makeKek(await provider.loadKek())
   const keys = new Map<string, Kek>([[stored.id, stored]])
   const stagedKey = await provider.loadPendingKek()
@@ -44,6 +45,7 @@ export async function loadKeyring(config: VaultConfig, provider: KeyProvider, pa
     })
   }
   await verifyVaultConfig(config, current)
+  if (options.followChain !== false) await provider.followKeyChain?.(config, current, paths)
 
   const keyring: Keyring = {current, keys}
   const source = bridge ? keys.get(bridge.fromKekId) : stored

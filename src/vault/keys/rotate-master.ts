@@ -2,6 +2,7 @@ import {AivaultError} from '../../errors'
 import {signVaultConfig, writeVaultConfig} from '../config'
 import type {Kek} from './seal'
 import type {KeyProviderSettings} from './key-providers/types'
+import {makeKekLink} from './kek-chain'
 import {bridgeSettings, readBridge, removeBridge, writeBridge} from './rotation-bridge'
 import {makeKek, randomKey, rewrapDek} from './seal'
 import type {Vault} from '../vault'
@@ -94,6 +95,10 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     else if (options.nextSettings && !resumed) settings = await options.nextSettings(target, current.keyProvider)
     else if (provider.settingsFor) settings = await provider.settingsFor(target.key)
     else settings = current.keyProvider
+    // A recipients vault.yaml proves its new KEK was made by a holder of the old one (kek-chain.ts).
+    if (settings.type === 'recipients' && !keyring.previous) {
+      settings = {type: 'recipients', recipients: settings.recipients, link: await makeKekLink(current.vaultId, keyring.current, target)}
+    }
     // The provider that stages and commits the key file is the one vault.yaml keeps naming.
     const sameProvider = settings.type === provider.type
     const keys = new Map(keyring.keys)
@@ -136,6 +141,12 @@ export async function rotateMaster(vault: Vault, options: RotateMasterOptions = 
     const previousKekId = keyring.previous?.id ?? keyring.current.id
     await vault.audit.append('vault.rotate_master', {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed})
     const after = vault.keyProvider()
+    if (after.followKeyChain) {
+      // The rotating clone follows its own link at once, so a later change by another member is one step away.
+      await vault.keyring().catch((error: unknown) => {
+        if (!(error instanceof AivaultError && error.code === 'vault_locked')) throw error // removed yourself: nothing to follow
+      })
+    }
     return {previousKekId, kekId: target.id, secrets: total, rewrapped, resumed, provider: after.type, settings: vault.config().keyProvider, keyLocation: after.location ?? null}
   })
 }

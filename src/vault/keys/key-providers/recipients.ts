@@ -1,6 +1,10 @@
 import {AivaultError} from '../../../errors'
 import type {Identity} from '../identity'
-import {decodePublicKey, loadIdentity, publicKeyFingerprint} from '../identity'
+import type {VaultPaths} from '../../store/paths'
+import {decodePublicKey, loadIdentity, publicKeyFingerprint, readIdentityInfo} from '../identity'
+import type {KekLink} from '../kek-chain'
+import {followKekChain, KEK_ID} from '../kek-chain'
+import type {Kek} from '../seal'
 import {loadSodium} from '../sodium'
 import type {KeyProvider, KeyProviderSettings, RecipientEntry} from './types'
 
@@ -33,7 +37,16 @@ export function parseRecipientsSettings(value: Record<string, unknown>, tampered
     keys.add(r.publicKey)
     return {name: r.name, publicKey: r.publicKey, sealedKek: r.sealedKek}
   })
-  return {type: 'recipients', recipients}
+  if (value.link === undefined) return {type: 'recipients', recipients}
+  return {type: 'recipients', recipients, link: parseLink(value.link, tampered)}
+}
+
+/** The key chain link (kek-chain.ts); rebuilt in a fixed key order, as the MAC is computed over it. */
+function parseLink(value: unknown, tampered: (why: string) => AivaultError): KekLink {
+  const l = (value ?? {}) as Record<string, unknown>
+  if (typeof l.previousKekId !== 'string' || !KEK_ID.test(l.previousKekId)) throw tampered('has an invalid keyProvider.link.previousKekId')
+  if (typeof l.proof !== 'string' || Buffer.from(l.proof, 'base64').length !== 32) throw tampered('has an invalid keyProvider.link.proof')
+  return {previousKekId: l.previousKekId, proof: l.proof}
 }
 
 /** Seal the KEK to one X25519 public key (libsodium sealed box: anonymous sender, only the key's owner opens it). */
@@ -125,6 +138,13 @@ export class RecipientsKeyProvider implements KeyProvider {
 
   async commitPendingKek(): Promise<void> {}
 
+  async followKeyChain(config: {vaultId: string; keyProvider: KeyProviderSettings}, current: Kek, paths: VaultPaths): Promise<void> {
+    const publicKey = readIdentityInfo(this.location)?.publicKey ?? Buffer.from((await this.identity()).publicKey).toString('base64')
+    const link = config.keyProvider.type === 'recipients' ? config.keyProvider.link : undefined
+    await followKekChain({paths, vaultId: config.vaultId, current, link, publicKey, identity: () => this.identity()})
+  }
+
+  /** The new KEK sealed to every member; rotate-master adds the chain link (it holds the old KEK). */
   settingsFor(key: Uint8Array): Promise<RecipientsSettings> {
     return sealedRecipients(key, this.settings.recipients)
   }

@@ -1,3 +1,7 @@
+import type {VaultPaths} from '../../store/paths'
+import type {KekLink} from '../kek-chain'
+import type {Kek} from '../seal'
+
 /** How a vault's KEK is kept. One small interface; one file per kind (SPEC §2). */
 export type KeyProviderType = 'file' | 'env' | 'passphrase' | 'recipients'
 
@@ -17,7 +21,7 @@ export type KeyProviderSettings =
   | {type: 'file'; keyFile?: string}
   | {type: 'env'; envVar: string}
   | {type: 'passphrase'; kdf: 'argon2id13'; salt: string; opsLimit: number; memLimit: number}
-  | {type: 'recipients'; recipients: RecipientEntry[]}
+  | {type: 'recipients'; recipients: RecipientEntry[]; link?: KekLink}
 
 export interface KeyProvider {
   readonly type: KeyProviderType
@@ -36,4 +40,9 @@ export interface KeyProvider {
    * (recipients: the new KEK sealed to each member). Absent: the settings do not change.
    */
   settingsFor?(key: Uint8Array): Promise<KeyProviderSettings>
+  /**
+   * Check that vault.yaml's KEK (`current`, its MAC verified) follows from the one this machine
+   * last opened (recipients: kek-chain.ts); `vault_tampered` when it does not.
+   */
+  followKeyChain?(config: {vaultId: string; keyProvider: KeyProviderSettings}, current: Kek, paths: VaultPaths): Promise<void>
 }
