@@ -9,6 +9,7 @@ import * as path from 'node:path'
 
 import type {CliResult, TempVault} from './fixture'
 import {parseJson} from './fixture'
+import {gitEnv} from './git-helpers'
 
 export const MEMBERS = ['alice', 'bob', 'carol'] as const
 export type MemberName = (typeof MEMBERS)[number]
@@ -51,20 +52,6 @@ export function member(tv: TempVault, name: MemberName, root: string, extraEnv: 
   }
 }
 
-function gitEnv(tv: TempVault): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: tv.home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: path.join(tv.home, '.gitconfig-none'),
-    GIT_AUTHOR_NAME: 'Vault Tester',
-    GIT_AUTHOR_EMAIL: 'tester@example.invalid',
-    GIT_COMMITTER_NAME: 'Vault Tester',
-    GIT_COMMITTER_EMAIL: 'tester@example.invalid',
-    GIT_MERGE_AUTOEDIT: 'no',
-    GIT_TERMINAL_PROMPT: '0',
-  }
-}
 
 /** git in `cwd` with umask 077, so a checkout writes the 0600/0700 modes a vault wants. */
 export function git(tv: TempVault, cwd: string, args: string[]): string {
