@@ -17,7 +17,7 @@ export default class PluginsInstall extends AivaultCommand {
     '<%= config.bin %> plugins install ../my-plugin',
   ]
 
-  static args = {plugin: Args.string({required: true, description: 'npm package name, folder or .tgz file'})}
+  static args = {plugin: Args.string({required: true, description: 'An npm package name, a folder or a packed .tgz file.'})}
 
   static flags = {force: Flags.boolean({description: 'Keep a plugin whose providers are refused or that shadows an aivault command.'})}
 

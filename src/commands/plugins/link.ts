@@ -12,7 +12,7 @@ export default class PluginsLink extends AivaultCommand {
 
   static examples = ['<%= config.bin %> plugins link ./plugins/aivault-plugin-example']
 
-  static args = {path: Args.string({required: true, description: 'the plugin package folder'})}
+  static args = {path: Args.string({required: true, description: 'The plugin package folder.'})}
 
   static flags = {force: Flags.boolean({description: 'Keep a plugin whose providers are refused or that shadows an aivault command.'})}
 

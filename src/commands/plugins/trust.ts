@@ -13,7 +13,7 @@ export default class PluginsTrust extends AivaultCommand {
 
   static examples = ['<%= config.bin %> plugins trust aivault-plugin-postgres']
 
-  static args = {name: Args.string({required: true, description: 'the plugin package name'})}
+  static args = {name: Args.string({required: true, description: 'The plugin package name.'})}
 
   async run(): Promise<{trusted: TrustRecord}> {
     const {args} = await this.parse(PluginsTrust)

@@ -11,7 +11,7 @@ export default class PluginsUninstall extends AivaultCommand {
 
   static examples = ['<%= config.bin %> plugins uninstall aivault-plugin-example']
 
-  static args = {name: Args.string({required: true, description: 'the plugin package name'})}
+  static args = {name: Args.string({required: true, description: 'The plugin package name.'})}
 
   async run(): Promise<{uninstalled: string; untrusted: boolean}> {
     const {args} = await this.parse(PluginsUninstall)

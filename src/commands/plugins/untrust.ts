@@ -10,7 +10,7 @@ export default class PluginsUntrust extends AivaultCommand {
 
   static examples = ['<%= config.bin %> plugins untrust aivault-plugin-postgres']
 
-  static args = {name: Args.string({required: true, description: 'the plugin package name'})}
+  static args = {name: Args.string({required: true, description: 'The plugin package name.'})}
 
   async run(): Promise<{untrusted: string; wasTrusted: boolean}> {
     const {args} = await this.parse(PluginsUntrust)

@@ -11,7 +11,7 @@ import {updateSecret} from '../../vault/secrets-service'
 import {Vault} from '../../vault/vault'
 
 export default class SecretsUpdate extends AivaultCommand {
-  static summary = "Rename a secret or change its aliases (never its value; see 'secrets rotate')."
+  static summary = 'Rename a secret or change its aliases (never its value; see "secrets rotate").'
 
   static examples = ['<%= config.bin %> secrets update --id <id> --alias OPENAI_KEY', '<%= config.bin %> secrets update --id <id> --clear-aliases']
 
