@@ -262,7 +262,7 @@ describe('e2e hardening: aivault demo counts every call in the audit log', funct
     assert.equal(json.status, 0, json.stderr)
     const out = parseJson<any>(json)
     assert.equal(out.refused.length, 4)
-    assert.deepEqual(out.audited, {calls: 5, events: 5})
+    assert.deepEqual(out.audited, {calls: 5, events: 5, answered: 1, refused: 4})
     const human = await vault().runAsync(['demo'])
     assert.equal(human.status, 0, human.stderr)
     assert.match(human.stdout, /^ {3}5 calls, 5 capability\.invoke events: 1 answered, 4 refused; /m)

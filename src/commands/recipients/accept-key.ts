@@ -11,11 +11,9 @@ import {Vault} from '../../vault/vault'
 export default class RecipientsAcceptKey extends AivaultCommand {
   static summary = "Trust vault.yaml's master key after reviewing how it changed (when aivault could not follow the change itself)."
 
-  static description = `Each machine remembers the master key it last opened (under run/, never committed) and follows a new one
-only when vault.yaml proves it was made by a holder of that key. A clone more than one key change behind, or a
-vault.yaml replaced by someone without the key, is refused with vault_tampered. Review "git log -p vault.yaml"
-first: every key change should be a "recipients remove", "rotate-master" or "recipients init" commit by a member.
---kek-id must be the kekId vault.yaml names now (the refusal prints it).`
+  static description = `Each machine remembers the master key it last opened (under run/, never committed) and follows a new one only when vault.yaml proves it was made by a holder of that key. A clone more than one key change behind, or a vault.yaml replaced by someone without the key, is refused with vault_tampered.
+
+Review "git log -p vault.yaml" first: every key change should be a "recipients remove", "rotate-master" or "recipients init" commit by a member. --kek-id must be the kekId vault.yaml names now (the refusal prints it).`
 
   static examples = ['git log -p vault.yaml && <%= config.bin %> recipients accept-key --kek-id 0123456789abcdef']
 
