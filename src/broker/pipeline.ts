@@ -24,12 +24,13 @@ import {errorSpellings, requestSpellings} from './response/request-spellings'
 import {codingsOf, decoded, pipeInto} from './response/response-body'
 import {responseFilter, scrubBytes, scrubbedError, scrubHeaderValues, scrubText} from './response/scrub'
 import {checkedAddressNow, checkUpstreamAddress} from './request/ssrf'
-import type {Route, RouteMaterial} from './route'
+import type {RouteMaterial} from './route'
 import {heldMaterial, resolveRoute, routeMaterial, routeUpstream, spellingsWith} from './route'
-import type {UpstreamResponse} from './upstream/upstream'
 import {sendUpstream} from './upstream/send'
 import {BufferedBody, headerValue} from './upstream/upstream'
 import {invokeProviderHook, runAfterInvoke, runBeforeInvoke} from './plugin-hooks'
+import {auditFields, invokeEventJson, plannedPath} from './invoke-event'
+import {isRedirect, redirectTarget} from './upstream/redirects'
 
 export interface InvokeOptions {
   context: InvocationContext
@@ -171,7 +172,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
       let body = withinLimit(answer.body, policy.maxResponseBodyBytes)
       if (policy.responseBlock.length > 0) body = scrubBytes(applyResponseBlock(body, policy.responseBlock, headerValue(answer.headers, 'content-type')), spellings)
       if (afterHooks) body = await runAfterInvoke(afterHooks, capability, answer.status, answer.headers, body, spellings)
-      const done = vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath(planned), answer.status, Date.now() - started))
+      const done = vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath(planned.url), answer.status, Date.now() - started))
       return new BufferedBrokerResponse(planned, answer.status, answer.headers, done, body)
     }
     // From memory when nothing needs a DNS query, a key or the time (a long-lived process's usual call).
@@ -221,7 +222,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     const status = response.statusCode
     const headers = responseHeaders(response.headers, route.injected.headers, spellings)
     const audit = () =>
-      vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath(planned as PlannedRequest), status, Date.now() - started))
+      vault.audit.appendJson('capability.invoke', invokeEventJson(route, envelope.capability, options.context, request, plannedPath((planned as PlannedRequest).url), status, Date.now() - started))
     // Upstreams are asked for identity encoding; one that compresses anyway is decoded, so the
     // secret scrubber and response policies see plain bytes.
     const codings = codingsOf(response)
@@ -246,7 +247,7 @@ export async function invoke(deps: BrokerDeps, envelope: Envelope, options: Invo
     if (code === 'secret_not_accessible') await vault.audit.append('access.denied', event({error: code})).catch(() => {})
     if (vault.exists()) {
       const known = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined))
-      await vault.audit.append('capability.invoke', event(Object.assign(known, planned ? {path: plannedPath(planned)} : {}, {error: code, durationMs: Date.now() - started}))).catch(() => {})
+      await vault.audit.append('capability.invoke', event(Object.assign(known, planned ? {path: plannedPath(planned.url)} : {}, {error: code, durationMs: Date.now() - started}))).catch(() => {})
     }
     throw error
   }
@@ -259,80 +260,6 @@ function verifyRegistryOnce(now: number): void {
   if (now - registryVerifiedAt < 60_000) return
   verifyBuiltinRegistry()
   registryVerifiedAt = now
-}
-
-/**
- * An audit event's fields: the capability, the caller's context, then `rest`. Built without
- * object spread: V8 (Node 20) makes `{...base, more}` about ten times slower than this.
- */
-function auditFields(capability: string, ctx: InvocationContext, rest: Record<string, unknown>): Record<string, unknown> {
-  const fields: Record<string, unknown> = {capability}
-  if (ctx.workspaceId) fields.workspaceId = ctx.workspaceId
-  if (ctx.groupId) fields.groupId = ctx.groupId
-  if (ctx.consumer) fields.consumer = ctx.consumer
-  if (ctx.clientIp) fields.clientIp = ctx.clientIp
-  return Object.assign(fields, rest)
-}
-
-const MAX_EVENT_PREFIXES = 1000
-
-/**
- * A capability.invoke event's fields as JSON: the text JSON.stringify gives for
- * auditFields(capability, ctx, {credential, method, host, path, status, durationMs}). All but
- * the status and duration is fixed per route, caller address, method and path, and is
- * serialized once (the whole event's JSON was the largest single cost of serve's own work).
- */
-function invokeEventJson(route: Route, capability: string, ctx: InvocationContext, request: {method: string; host: string}, path: string, status: number, durationMs: number): string {
-  const key = `${ctx.clientIp ?? ''}\0${request.method}\0${path}`
-  let prefix = route.eventPrefixes?.get(key)
-  if (prefix === undefined) {
-    prefix = JSON.stringify(auditFields(capability, ctx, {credential: route.credential.id, method: request.method, host: request.host, path})).slice(0, -1)
-    route.eventPrefixes ??= new Map()
-    if (route.eventPrefixes.size >= MAX_EVENT_PREFIXES) route.eventPrefixes.clear()
-    route.eventPrefixes.set(key, prefix)
-  }
-  return `${prefix},"status":${status},"durationMs":${durationMs}}`
-}
-
-/** The planned URL's path for the audit log: already scrubbed, without its query. */
-function plannedPath(planned: PlannedRequest): string {
-  const url = planned.url
-  // `https://host/...`, or `plugin://provider/...` for a capability a plugin serves.
-  const rest = url.slice(url.indexOf('/', url.indexOf('://') + 3))
-  const query = rest.indexOf('?')
-  return query === -1 ? rest : rest.slice(0, query)
-}
-
-function isRedirect(status: number | undefined): boolean {
-  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308
-}
-
-/**
- * A redirect is followed only to the same host, re-validated like the original request. The
- * upstream names its paths with any path auth prefix and its query with any query auth: both
- * are injected again on the next hop, so they are taken out first. Messages show the target
- * scrubbed, like the planned request.
- */
-function redirectTarget(response: UpstreamResponse, request: OutgoingRequest, auth: AuthInjection, allow: {pathPrefixes: string[]; methods: string[]}, spellings: string[]) {
-  const location = headerValue(response.headers, 'location')
-  if (!location) throw new AivaultError('upstream_unreachable', `${request.host} redirected without a Location`)
-  const base = `https://${request.host}${request.port === 443 ? '' : `:${request.port}`}/`
-  const url = new URL(location, base)
-  const port = url.port === '' ? 443 : Number(url.port)
-  if (url.protocol !== 'https:' || url.hostname.toLowerCase() !== request.host.toLowerCase() || port !== request.port) {
-    throw new AivaultError('policy_violation', `refusing a redirect to another host (${scrubText(`${url.protocol}//${url.host}`, spellings)})`)
-  }
-  const prefix = auth.pathPrefix
-  const pathname = prefix && url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname
-  const target = normalizeTarget(pathname + url.search)
-  const next = auth.query.length === 0 ? target : {...target, query: target.query.filter(([name]) => !auth.query.some(([injected]) => injected === name))}
-  if (!allow.pathPrefixes.some((p) => pathMatchesPrefix(next.segments, p))) {
-    throw new AivaultError('policy_violation', `refusing a redirect outside the capability (${scrubText(next.path, spellings)})`)
-  }
-  if (!allow.methods.map((m) => m.toUpperCase()).includes(response.statusCode === 303 ? 'GET' : request.method)) {
-    throw new AivaultError('policy_violation', 'refusing a redirect that changes to a method the capability does not allow')
-  }
-  return next
 }
 
 /**
