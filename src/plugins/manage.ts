@@ -56,6 +56,14 @@ function quietNpm(): void {
   process.env.npm_config_audit = 'false'
 }
 
+/** The user-info part of a URL (`https://user:token@host`): never shown. */
+const URL_CREDENTIALS = /(\/\/)[^/@\s]+@/g
+
+/** A spec as messages may show it: without any credentials in its URL. */
+export function redactSpec(spec: string): string {
+  return spec.replace(URL_CREDENTIALS, '$1[REDACTED]@')
+}
+
 /** An npm name, or a local folder or packed tarball (offline: `file:` specs need no registry). */
 function installSpec(spec: string): string {
   if (spec.startsWith('file:')) return spec
@@ -76,8 +84,10 @@ export async function installPlugin(config: Config, spec: string, options: Manag
   quietNpm()
   const manager = await pluginsManager(config, options.quiet)
   const installed = await manager.install(installSpec(spec), {}).catch((error: Error) => {
-    if (/plugin is invalid/i.test(error.message)) throw new AivaultError('invalid_request', `${spec} is not an oclif plugin`, {hint: NOT_A_PLUGIN_HINT})
-    throw error
+    const shown = redactSpec(spec)
+    if (/plugin is invalid/i.test(error.message)) throw new AivaultError('invalid_request', `${shown} is not an oclif plugin`, {hint: NOT_A_PLUGIN_HINT})
+    // npm and plugin-plugins quote the spec: a git or tarball URL may carry a token.
+    throw new AivaultError('invalid_request', String(error.message).split(spec).join(shown).replace(URL_CREDENTIALS, '$1[REDACTED]@'))
   })
   const plugin = readPluginPackage(installed.root, 'user')
   try {
