@@ -17,6 +17,7 @@ import {BUILTIN_REGISTRY_JSON, Registry} from '../registry/registry'
 import {formatIssue, secretClaims} from '../registry/rules'
 import type {ProviderDef} from '../registry/types'
 import {pluginDataDir} from './data-dir'
+import {fileStamp} from './file-stamp'
 import type {InstalledPlugin} from './installed'
 
 /** Why a plugin's provider (or its whole registry) was not loaded. */
@@ -147,14 +148,7 @@ function fingerprint(plugin: InstalledPlugin): unknown[] {
   return [plugin.name, plugin.root, plugin.problem ?? '', files.map((f) => [f, stamp(f)])]
 }
 
-function stamp(file: string): string {
-  try {
-    const s = fs.statSync(file, {bigint: true})
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
-  } catch {
-    return 'missing'
-  }
-}
+const stamp = (file: string): string => fileStamp(file) ?? 'missing'
 
 function readCache(file: string, key: string): PluginProviders | undefined {
   try {

@@ -15,6 +15,7 @@ import * as path from 'node:path'
 
 import {AivaultError} from '../errors'
 import {pluginDataDir} from './data-dir'
+import {fileStamp} from './file-stamp'
 import type {InstalledPlugin} from './installed'
 
 interface TrustEntry {
@@ -81,13 +82,8 @@ let memo: {file: string; stamp: string; value: TrustFile} | undefined
 
 function readTrust(env: NodeJS.ProcessEnv): TrustFile {
   const file = trustFilePath(env)
-  let stamp: string
-  try {
-    const s = fs.statSync(file, {bigint: true})
-    stamp = `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
-  } catch {
-    return {version: 1, plugins: {}}
-  }
+  const stamp = fileStamp(file)
+  if (stamp === undefined) return {version: 1, plugins: {}}
   if (memo && memo.file === file && memo.stamp === stamp) return memo.value
   let value: TrustFile
   try {
