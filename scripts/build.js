@@ -70,10 +70,27 @@ function writeCodeCache() {
   try {
     cli(['init', '--testing'])
     cli(['secrets', 'create', '--name', 'CODE_CACHE_SAMPLE', '--value-stdin'], {AIVAULT_WRITE_CODE_CACHE: '1'})
+    // The MCP SDK's bundle (dist/mcp-sdk.js.cache): `aivault mcp` answers initialize and tools/list.
+    execFileSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'mcp'], {
+      env: {...process.env, HOME: temp, AIVAULT_DIR: path.join(temp, 'vault'), AIVAULT_KEYS_DIR: path.join(temp, 'keys'), AIVAULTD_DISABLE: '1', AIVAULT_WRITE_CODE_CACHE: '1'},
+      input: mcpSample(),
+      stdio: ['pipe', 'ignore', 'ignore'],
+    })
     cli(['secrets', 'list'], {AIVAULT_WRITE_CODE_CACHE: '1'})
   } finally {
     fs.rmSync(temp, {recursive: true, force: true})
   }
+}
+
+/** An MCP client's first messages, one JSON-RPC message per line. */
+function mcpSample() {
+  const initialize = {protocolVersion: '2025-06-18', capabilities: {}, clientInfo: {name: 'aivault-build', version: '1'}}
+  return [
+    {jsonrpc: '2.0', id: 1, method: 'initialize', params: initialize},
+    {jsonrpc: '2.0', method: 'notifications/initialized'},
+    {jsonrpc: '2.0', id: 2, method: 'tools/list'},
+    {jsonrpc: '2.0', id: 3, method: 'tools/call', params: {name: 'list_capabilities', arguments: {}}},
+  ].map((m) => JSON.stringify(m) + '\n').join('')
 }
 
 writeManifest().catch((error) => {

@@ -63,9 +63,27 @@ async function bundle() {
   })
   fs.rmSync(entry)
   patches.check()
+  await bundleMcpSdk()
   const outfile = path.join(dist, 'aivault.js')
   fs.writeFileSync(outfile, routeBundleImports(fs.readFileSync(outfile, 'utf8')))
   return commands.length
+}
+
+/**
+ * The MCP SDK and zod in one file (dist/mcp-sdk.js, loaded by src/mcp/sdk.ts through a code
+ * cache): loaded module by module they cost `aivault mcp` ~100 ms before its first answer.
+ */
+async function bundleMcpSdk() {
+  await require('esbuild').build({
+    entryPoints: [path.join(dist, 'mcp', 'sdk-entry.js')],
+    outfile: path.join(dist, 'mcp-sdk.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'warning',
+    minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0',
+  })
 }
 
 function runtimeDependencies() {

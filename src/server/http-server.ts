@@ -16,6 +16,8 @@ import type {InvocationContext} from '../broker/credential/resolve-credential'
 import {AivaultError} from '../errors'
 import {recordsVersion} from '../vault/store/stat-cache'
 import {VersionedMemo} from '../versioned-memo'
+import {serveMcpRequest} from '../mcp/http'
+import {AccessRefusal, authorize} from './access'
 import {sendProblem} from './problem'
 import type {ProxyToken} from './proxy-tokens'
 import {checkToken, knownTokenId} from './proxy-tokens'
@@ -70,27 +72,6 @@ function untilCallerGone(res: http.ServerResponse): CallerSignal {
 
 function contextOf(token: ProxyToken, req: http.IncomingMessage): InvocationContext {
   return {workspaceId: token.workspaceId ?? undefined, groupId: token.groupId ?? undefined, consumer: token.consumer ?? undefined, clientIp: req.socket.remoteAddress}
-}
-
-/** A refusal of access itself (a remote client, a token's scope), audited as access.denied. */
-class AccessRefusal extends AivaultError {
-  constructor(
-    message: string,
-    readonly capability?: string,
-    hint?: string,
-  ) {
-    super('policy_violation', message, {hint})
-  }
-}
-
-function authorize(token: ProxyToken, envelope: Envelope): void {
-  if (!token.capabilities.includes(envelope.capability)) {
-    throw new AccessRefusal(`this token does not cover ${envelope.capability}`, envelope.capability)
-  }
-  if (token.credential) {
-    if (envelope.credential && envelope.credential !== token.credential) throw new AccessRefusal(`this token is for credential ${token.credential}`, envelope.capability)
-    envelope.credential = token.credential
-  }
 }
 
 /**
@@ -173,6 +154,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       return undefined
     }
     if (rawPath === '/aivault/proxy' && req.method === 'POST') return handleEnvelope(req, res)
+    if (rawPath === '/mcp') return handleMcp(req, res, url)
     const passthrough = splitPassthrough(rawPath)
     if (passthrough) return handlePassthrough(req, res, url, decodeCredentialId(passthrough.segment), passthrough.rest)
     throw new AivaultError('not_found', `no route ${req.method} ${rawPath}`)
@@ -189,6 +171,17 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       return refuse(req, res, error)
     }
     relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}))
+  }
+
+  /** MCP's streamable HTTP transport (src/mcp/http.ts): the token's capabilities are the tools. */
+  async function handleMcp(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined): Promise<void> {
+    let token: ProxyToken
+    try {
+      token = checkToken(deps.vault, bearerOf(req.headers))
+    } catch (error) {
+      return refuse(req, res, error)
+    }
+    await serveMcpRequest(deps, req, res, {token, context: contextOf(token, req), toolPerCapability: url?.searchParams.get('tools') === 'per-capability', maxRequestBytes: max})
   }
 
   function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {

@@ -11,6 +11,8 @@ import {completeTenantCommand} from '../../vault/catalog'
 import type {CredentialRecord} from '../../vault/store/credential-record'
 import type {Vault} from '../../vault/vault'
 import {findCapability} from './capabilities'
+import type {InvocationContext} from './resolve-credential'
+import {usableInScope} from './resolve-credential'
 
 /**
  * `plugin`: the package that adds the capability's provider, and `transport: 'plugin'` when its
@@ -44,8 +46,13 @@ export function credentialWaits(registry: Registry, credential: Pick<CredentialR
   return def !== undefined && isPerTenant(def.hosts) && narrowToPatterns(def.hosts, credential.hosts).tenants.length === 0
 }
 
-export function listCapabilities(vault: Vault, registry: Registry, filter: {provider?: string} = {}): CapabilityListing {
-  const credentials = vault.exists() ? vault.credentials.list().records : []
+/**
+ * `scope`: only credentials a call in that scope may use make a capability ready (MCP's tools);
+ * without it every credential counts, whatever its scope.
+ */
+export function listCapabilities(vault: Vault, registry: Registry, filter: {provider?: string; scope?: InvocationContext} = {}): CapabilityListing {
+  const {scope} = filter
+  const credentials = vault.exists() ? vault.credentials.list().records.filter((c) => !scope || usableInScope(c, scope)) : []
   const custom = vault.exists() ? vault.capabilities.list().records : []
   const all: CapabilityDef[] = [
     ...registry.providers().flatMap((p) => registry.capabilitiesOf(p.provider)),

@@ -36,6 +36,11 @@ function scopeRank(record: {workspaceId: string | null; groupId: string | null},
   return record.groupId === ctx.groupId ? 3 : -1
 }
 
+/** Whether a call in this scope may use the credential (`capability list` in a scope, MCP's tools). */
+export function usableInScope(record: {workspaceId: string | null; groupId: string | null}, ctx: InvocationContext): boolean {
+  return scopeRank(record, ctx) >= 0
+}
+
 function bindingRank(binding: Binding, ctx: InvocationContext): number {
   const scope = scopeRank(binding, ctx)
   if (scope < 0) return -1

@@ -42,7 +42,14 @@ export async function routeInvocation(envelope: Envelope, options: RouteOptions,
 }
 
 function viaDaemon(client: DaemonClient, envelope: Envelope, options: RouteOptions, testOverrides: OverrideClaim): Promise<BrokerResponse> {
-  const body = new Readable({read() {}})
+  // A caller that stops reading (MCP's body cap) closes the socket: aivaultd then ends the upstream request.
+  const body = new Readable({
+    read() {},
+    destroy(error, callback) {
+      client.close()
+      callback(error)
+    },
+  })
   let settle: (() => void) | undefined
   const done = new Promise<void>((resolve) => (settle = resolve))
   return new Promise<BrokerResponse>((resolve, reject) => {
