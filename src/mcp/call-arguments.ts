@@ -38,9 +38,10 @@ export function callProperties(methods: readonly string[]): Record<string, unkno
 
 /**
  * An envelope for `capability` from a tool call's arguments. `skip`: fields read already;
- * `defaultPath`: the capability's one path, which a query without a path is added to.
+ * `defaultPath`: the capability's one path, which a query without a path is added to;
+ * `defaultMethod`: the method when the call names none.
  */
-export function envelopeOf(capability: string, args: Record<string, unknown>, options: {skip?: ReadonlySet<string>; defaultPath?: string | null} = {}): Envelope {
+export function envelopeOf(capability: string, args: Record<string, unknown>, options: {skip?: ReadonlySet<string>; defaultPath?: string | null; defaultMethod?: string} = {}): Envelope {
   const skip = options.skip ?? new Set()
   for (const key of Object.keys(args)) {
     if (!CALL_FIELDS.has(key) && !skip.has(key)) throw new ArgumentError(`unknown argument ${JSON.stringify(key)}`)
@@ -50,7 +51,7 @@ export function envelopeOf(capability: string, args: Record<string, unknown>, op
   if (call.method !== undefined) {
     if (typeof call.method !== 'string' || !/^[A-Za-z]+$/.test(call.method)) throw new ArgumentError('method must be an HTTP method such as GET or POST')
     request.method = call.method.toUpperCase()
-  }
+  } else if (options.defaultMethod) request.method = options.defaultMethod
   if (call.path !== undefined && typeof call.path !== 'string') throw new ArgumentError('path must be a string')
   const query = queryOf(call.query)
   if (call.path !== undefined) request.path = joinQuery(call.path, query)

@@ -89,7 +89,7 @@ export function createMcpServer(sdk: McpSdk, broker: McpBroker, options: McpServ
     }
     let envelope: Envelope
     try {
-      envelope = envelopeOf(capability, args, {skip, defaultPath: registryPath(vault, registry, capability)})
+      envelope = envelopeOf(capability, args, {skip, ...callDefaults(vault, registry, capability, args)})
     } catch (error) {
       if (!(error instanceof ArgumentError)) throw error
       await refused(new AivaultError('invalid_request', error.message))
@@ -136,13 +136,20 @@ function notExposed(capability: string): ToolResult {
   return toolError(`policy_violation: ${capability} is not exposed by this MCP server`, 'call list_capabilities for the capabilities it serves')
 }
 
-/** The one path of a capability, which a query without a path goes to (unknown capabilities: the broker says so). */
-function registryPath(vault: Vault, registry: Registry, capability: string): string | null {
+/**
+ * What a call leaves out, filled in as curl would: the capability's one path for a query
+ * without a path, and GET (POST with a body) when the capability allows several methods.
+ * An unknown capability gets none: the broker refuses it, and audits the refusal.
+ */
+function callDefaults(vault: Vault, registry: Registry, capability: string, args: Record<string, unknown>): {defaultPath?: string | null; defaultMethod?: string} {
+  let described: CapabilityDescription
   try {
-    return describeCapability(vault, registry, capability).defaults.path
+    described = describeCapability(vault, registry, capability)
   } catch {
-    return null
+    return {}
   }
+  const wanted = args.body === undefined ? 'GET' : 'POST'
+  return {defaultPath: described.defaults.path, defaultMethod: described.defaults.method ?? (described.methods.includes(wanted) ? wanted : undefined)}
 }
 
 function summary(c: CapabilityDescription) {
