@@ -94,6 +94,7 @@ async function main() {
 
   rows.push(...(await require('./invoke').main(quick)))
   rows.push(...(await require('./plugins').main(quick)))
+  rows.push(...(await require('./mcp').main(quick)))
   rows.push(...(await require('./recipients').main(quick)))
   const serveRows = await require('./serve').main(quick)
   const table = ['| measurement | median | vs node -e 0 | target |', '|---|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
