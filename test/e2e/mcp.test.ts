@@ -52,6 +52,41 @@ async function eventsWhere(tv: TempVault, pick: (e: any) => boolean, until: (eve
   return events
 }
 
+/**
+ * GET /v1/files answers an endless text body: a call can only answer if the server stops
+ * reading at its cap. `stopped()` resolves once the upstream request has ended (fails after 5 s).
+ */
+function routeEndlessBody(up: Upstream): {stopped(): Promise<void>} {
+  let ended = false
+  up.route('GET', '/v1/files', async (_req, res, signal) => {
+    res.writeHead(200, {'content-type': 'text/plain'})
+    while (!signal.aborted) {
+      if (res.write('x'.repeat(16384))) continue
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done).off('close', done)
+          resolve()
+        }
+        res.on('drain', done).on('close', done)
+      })
+    }
+    ended = true
+  }, {host: 'api.openai.com'})
+  return {
+    async stopped() {
+      for (let i = 0; i < 50 && !ended; i++) await sleep(100)
+      assert.ok(ended, 'the upstream request was ended')
+    },
+  }
+}
+
+function assertCut(result: CallResult, cap: number): void {
+  assert.ok(!result.isError, resultText(result).slice(0, 500))
+  assert.equal(result.structuredContent.text, 'x'.repeat(cap))
+  assert.equal(result.structuredContent.truncated.keptBytes, cap)
+  assert.match(result.structuredContent.truncated.note, new RegExp(`cap of ${cap} bytes`))
+}
+
 async function expectProtocolError(promise: Promise<unknown>, code: number, pattern: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof McpError, `expected an McpError, got ${String(error)}`)
@@ -193,29 +228,10 @@ describe('e2e mcp: capabilities as MCP tools (stdio and HTTP)', function () {
     })
 
     it('a body over the cap is cut at it, with a note, and the upstream stream is stopped', async () => {
-      // An endless body: the call can only answer if the server stops reading at its cap.
-      let stopped = false
-      up.route('GET', '/v1/files', async (_req, res, signal) => {
-        res.writeHead(200, {'content-type': 'text/plain'})
-        while (!signal.aborted) {
-          if (res.write('x'.repeat(16384))) continue
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              res.off('drain', done).off('close', done)
-              resolve()
-            }
-            res.on('drain', done).on('close', done)
-          })
-        }
-        stopped = true
-      }, {host: 'api.openai.com'})
+      const endless = routeEndlessBody(up)
       const result = await call(client, 'invoke', {capability: 'openai/files', path: '/v1/files'})
-      assert.ok(!result.isError, resultText(result))
-      assert.equal(result.structuredContent.text, 'x'.repeat(4096))
-      assert.equal(result.structuredContent.truncated.keptBytes, 4096)
-      assert.match(result.structuredContent.truncated.note, /cap of 4096 bytes/)
-      for (let i = 0; i < 50 && !stopped; i++) await sleep(100)
-      assert.ok(stopped, 'the upstream request was ended')
+      assertCut(result, 4096)
+      await endless.stopped()
     })
 
     it('audits every call with the client name as consumer, refusals included', async () => {
@@ -247,14 +263,18 @@ describe('e2e mcp: capabilities as MCP tools (stdio and HTTP)', function () {
 
   it('through aivaultd, as invoke does', async () => {
     const daemonEnv = {...env, AIVAULTD_DISABLE: '0', AIVAULTD_IDLE_EXIT_MS: '60000'}
-    const {client} = await connectStdio(daemonEnv, ['--capability', 'openai/models'])
+    const {client} = await connectStdio(daemonEnv, ['--capability', 'openai/models', '--capability', 'openai/files', '--max-body-bytes', '2048'])
     try {
+      const endless = routeEndlessBody(up)
+      assertCut(await call(client, 'invoke', {capability: 'openai/files', path: '/v1/files'}), 2048)
+      await endless.stopped()
       const result = await call(client, 'invoke', {capability: 'openai/models'})
       assert.ok(!result.isError, resultText(result))
       assert.equal(reached(up, 'api.openai.com')[0].headers.authorization, `Bearer ${OPENAI_KEY}`)
       assertNoSecrets({'tool result': resultText(result)}, KEYS)
-      const refused = await call(client, 'invoke', {capability: 'openai/files', path: '/v1/files'})
+      const refused = await call(client, 'invoke', {capability: 'openai/models', path: '/v1/batches'})
       assert.equal(refused.isError, true)
+      assert.match(refused.content[0].text!, /policy_violation: \/v1\/batches is outside openai\/models/)
     } finally {
       await client.close()
     }
@@ -277,13 +297,13 @@ describe('e2e mcp: capabilities as MCP tools (stdio and HTTP)', function () {
     }
 
     it("the token's capabilities are the tools; calls carry the key upstream and never back", async () => {
-      const minted = await mint(tv, ['openai/models'], ['--consumer', 'http-agent'])
+      const minted = await mint(tv, ['openai/models', 'openai/files'], ['--consumer', 'http-agent'])
       const client = await connectHttp(minted.token, '?tools=per-capability')
       try {
         const names = (await client.listTools()).tools.map((t) => t.name)
-        assert.deepEqual(names.filter((n) => n.startsWith('openai')), ['openai_models'])
+        assert.deepEqual(names.filter((n) => n.startsWith('openai')), ['openai_files', 'openai_models'])
         const listed = await call(client, 'list_capabilities', {})
-        assert.deepEqual(listed.structuredContent.capabilities.map((c: any) => c.id), ['openai/models'])
+        assert.deepEqual(listed.structuredContent.capabilities.map((c: any) => c.id), ['openai/files', 'openai/models'])
         const result = await call(client, 'invoke', {capability: 'openai/models'})
         assert.ok(!result.isError, resultText(result))
         assert.equal(reached(up, 'api.openai.com')[0].headers.authorization, `Bearer ${OPENAI_KEY}`)
@@ -292,6 +312,9 @@ describe('e2e mcp: capabilities as MCP tools (stdio and HTTP)', function () {
         assert.equal(outside.isError, true)
         assert.equal(reached(up, 'api.github.com').length, 0)
         await expectProtocolError(call(client, 'invoke', {capability: 'openai/models', body: 1, query: 'x'}), -32602, /query must be an object/)
+        const endless = routeEndlessBody(up)
+        assertCut(await call(client, 'invoke', {capability: 'openai/files', path: '/v1/files'}), 100_000)
+        await endless.stopped()
       } finally {
         await client.close()
       }
