@@ -14,7 +14,9 @@ export default class Mcp extends AivaultCommand {
 Every call goes through the broker, as "aivault invoke" does (through aivaultd when it runs): policies, rate limits, scrubbing and audit, with the MCP client's name as the consumer unless --consumer is given. The agent never sees a credential.
 Configure it in the agent host as the command "aivault" with the arguments "mcp". See docs/mcp.md.`
 
+  // stdout carries MCP messages only: no --json, and -v (hidden) never prints errors there.
   static enableJsonFlag = false
+  static baseFlags = {verbose: {...AivaultCommand.baseFlags.verbose, hidden: true}}
 
   static examples = ['<%= config.bin %> mcp', "<%= config.bin %> mcp --capability 'openai/*' --capability github/repos", '<%= config.bin %> mcp --tool-per-capability --consumer research-agent']
 
@@ -25,6 +27,10 @@ Configure it in the agent host as the command "aivault" with the arguments "mcp"
     'group-id': Flags.string({description: 'Call on behalf of this group (with --workspace-id).'}),
     consumer: Flags.string({description: "Consumer name for bindings and audit (default: the MCP client's name)."}),
     'max-body-bytes': Flags.integer({description: `Cut response bodies longer than this in tool results (default ${DEFAULT_MAX_BODY_BYTES}).`, ...within(1024, 64 << 20)}),
+  }
+
+  public jsonEnabled(): boolean {
+    return false
   }
 
   async run(): Promise<void> {

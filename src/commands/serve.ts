@@ -9,6 +9,7 @@ export default class Serve extends AivaultCommand {
   static summary = 'Serve the broker over loopback HTTP so SDKs can use the vault by changing one base URL.'
 
   static description = `Routes: POST /aivault/proxy (an envelope, with "Authorization: Bearer <proxy token>"), GET /aivault/health, and ANY /v/<credential>/<path>: point an SDK's base URL at it and give it a proxy token (aivault token mint) where it expects its API key. The token is removed before anything leaves.
+POST /mcp is an MCP server (streamable HTTP) for agent hosts, with the same token as a bearer: its capabilities are the tools (docs/mcp.md).
 
 Once listening, serve records its address in the vault's run/serve.json (read by "aivault env --serve") and removes it on exit; --json prints {url, host, port, pid} on stdout then.`
 
