@@ -16,8 +16,8 @@ import type {InvocationContext} from '../broker/credential/resolve-credential'
 import {AivaultError} from '../errors'
 import {recordsVersion} from '../vault/store/stat-cache'
 import {VersionedMemo} from '../versioned-memo'
-import {serveMcpRequest} from '../mcp/http'
 import {AccessRefusal, authorize} from './access'
+import {serveMcpRequest} from './mcp-route'
 import {sendProblem} from './problem'
 import type {ProxyToken} from './proxy-tokens'
 import {checkToken, knownTokenId} from './proxy-tokens'
@@ -173,7 +173,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     relay(res, await invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}))
   }
 
-  /** MCP's streamable HTTP transport (src/mcp/http.ts): the token's capabilities are the tools. */
+  /** MCP's streamable HTTP transport (mcp-route.ts): the token's capabilities are the tools. */
   async function handleMcp(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined): Promise<void> {
     let token: ProxyToken
     try {

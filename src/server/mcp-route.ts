@@ -7,12 +7,12 @@ import {readWhole} from '../broker/request/policy'
 import {auditRefusal} from '../broker/request/refusals'
 import {CallerSignal} from '../broker/upstream/caller-signal'
 import {AivaultError} from '../errors'
-import {AccessRefusal, authorize} from '../server/access'
-import type {ProxyToken} from '../server/proxy-tokens'
-import {Exposure} from './exposure'
-import type {McpBroker} from './mcp-server'
-import {DEFAULT_MAX_BODY_BYTES, createMcpServer} from './mcp-server'
-import {loadMcpSdk} from './sdk'
+import {Exposure} from '../mcp/exposure'
+import type {McpBroker} from '../mcp/mcp-server'
+import {DEFAULT_MAX_BODY_BYTES, createMcpServer} from '../mcp/mcp-server'
+import {loadMcpSdk} from '../mcp/sdk'
+import {AccessRefusal, authorize} from './access'
+import type {ProxyToken} from './proxy-tokens'
 
 type HttpTransportModule = typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js')
 
