@@ -24,6 +24,9 @@ function commandFiles(dir, prefix = []) {
   return out
 }
 
+/** Both bundles: CommonJS for Node 20, minified unless AIVAULT_BUNDLE_MINIFY=0 (to debug). */
+const ESBUILD_OPTIONS = {bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0'}
+
 async function bundle() {
   const commands = commandFiles(path.join(dist, 'commands'))
   const entry = path.join(dist, 'bundle-entry.js')
@@ -45,14 +48,9 @@ async function bundle() {
   fs.writeFileSync(entry, lines.join('\n') + '\n')
   const patches = bundlePlugins()
   await require('esbuild').build({
+    ...ESBUILD_OPTIONS,
     entryPoints: [entry],
     outfile: path.join(dist, 'aivault.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0',
     // No keepNames: it wraps every function created at run time in a defineProperty call,
     // which cost serve ~3% of its CPU; nothing here reads a minified class or function name.
     // The patches to oclif's code (scripts/bundle-patches.js), each checked to still apply.
@@ -74,16 +72,7 @@ async function bundle() {
  * cache): loaded module by module they cost `aivault mcp` ~100 ms before its first answer.
  */
 async function bundleMcpSdk() {
-  await require('esbuild').build({
-    entryPoints: [path.join(dist, 'mcp', 'sdk-entry.js')],
-    outfile: path.join(dist, 'mcp-sdk.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    logLevel: 'warning',
-    minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0',
-  })
+  await require('esbuild').build({...ESBUILD_OPTIONS, entryPoints: [path.join(dist, 'mcp', 'sdk-entry.js')], outfile: path.join(dist, 'mcp-sdk.js')})
 }
 
 function runtimeDependencies() {
