@@ -55,6 +55,13 @@ module.exports = {
       to: {path: '^src/vault/', dependencyTypesNot: ['type-only']},
     },
     {
+      name: 'mcp-below-entry-points',
+      severity: 'error',
+      comment: 'src/mcp is the MCP server over a broker it is given: `aivault mcp` (src/cli) and serve (src/server) wire it to theirs, never the reverse.',
+      from: {path: '^src/mcp/'},
+      to: {path: '^src/(server|daemon|cli|commands|render)/'},
+    },
+    {
       name: 'nothing-imports-commands',
       severity: 'error',
       comment: 'A command is an entry point: shared code lives in src/cli or a service, never in another command.',

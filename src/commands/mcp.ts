@@ -5,7 +5,7 @@ import {contextFromFlags} from '../cli/invoke/invoke-flags'
 import {within} from '../cli/flags'
 import {parsePatterns} from '../mcp/exposure'
 import {DEFAULT_MAX_BODY_BYTES} from '../mcp/mcp-server'
-import {serveMcpOverStdio} from '../mcp/stdio'
+import {serveMcpOverStdio} from '../cli/invoke/mcp-stdio'
 
 export default class Mcp extends AivaultCommand {
   static summary = "Serve the vault's capabilities as MCP tools on stdin/stdout, for Claude, Cursor, VS Code and other agent hosts."

@@ -63,6 +63,7 @@ describe('lint: layer rules (dependency-cruiser)', () => {
     'src/render/leak.ts': "import {Vault} from '../vault/vault'\nexport const make = () => new Vault()\n",
     'src/cli/leak.ts': "import run from '../commands/invoke'\nexport const leak = run\n",
     'src/plugins/leak.ts': "import {invoke} from '../broker/pipeline'\nimport {Vault} from '../vault/vault'\nexport const leak = [invoke, new Vault()]\n",
+    'src/mcp/leak.ts': "import {flags} from '../cli/flags'\nexport const leak = flags\n",
   }
   let leaky: string[]
 
@@ -102,12 +103,16 @@ describe('lint: layer rules (dependency-cruiser)', () => {
     assert.deepEqual(ofRule('plugins-vault-types-only'), ['plugins-vault-types-only src/plugins/leak.ts -> src/vault/vault.ts'])
   })
 
+  it('keeps src/mcp below the entry points that wire it', () => {
+    assert.deepEqual(ofRule('mcp-below-entry-points'), ['mcp-below-entry-points src/mcp/leak.ts -> src/cli/flags.ts'])
+  })
+
   it('catches any module importing a command', () => {
     assert.deepEqual(ofRule('nothing-imports-commands'), ['nothing-imports-commands src/cli/leak.ts -> src/commands/invoke.ts'])
   })
 
   it('reports nothing else in the leaky tree', () => {
-    const rules = ['no-cycles', 'vault-stays-below', 'broker-not-ui', 'broker-no-files', 'render-types-only', 'plugins-below-broker', 'plugins-vault-types-only', 'nothing-imports-commands']
+    const rules = ['no-cycles', 'vault-stays-below', 'broker-not-ui', 'broker-no-files', 'render-types-only', 'plugins-below-broker', 'plugins-vault-types-only', 'mcp-below-entry-points', 'nothing-imports-commands']
     assert.deepEqual(leaky.filter((v) => !rules.some((rule) => v.startsWith(`${rule} `))), [])
   })
 

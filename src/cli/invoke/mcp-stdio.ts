@@ -1,13 +1,13 @@
-import {longLivedDeps, releaseLongLived} from '../broker/long-lived'
-import type {BrokerDeps} from '../broker/deps'
-import {invoke} from '../broker/pipeline'
-import {CallerSignal} from '../broker/upstream/caller-signal'
-import {routeInvocation} from '../cli/invoke/broker-route'
-import {loadRegistry} from '../plugins/runtime'
-import {Vault} from '../vault/vault'
-import type {McpBroker, McpServerOptions} from './mcp-server'
-import {createMcpServer} from './mcp-server'
-import {loadMcpSdk} from './sdk'
+import {longLivedDeps, releaseLongLived} from '../../broker/long-lived'
+import type {BrokerDeps} from '../../broker/deps'
+import {invoke} from '../../broker/pipeline'
+import {CallerSignal} from '../../broker/upstream/caller-signal'
+import type {McpBroker, McpServerOptions} from '../../mcp/mcp-server'
+import {createMcpServer} from '../../mcp/mcp-server'
+import {loadMcpSdk} from '../../mcp/sdk'
+import {loadRegistry} from '../../plugins/runtime'
+import {Vault} from '../../vault/vault'
+import {routeInvocation} from './broker-route'
 
 /** In this process (AIVAULTD_DISABLE=1), audit events are committed in groups of at most this long. */
 const AUDIT_GROUP_MS = 50
