@@ -102,9 +102,9 @@ function routeBundleImports(source) {
 const debugShim = {
   name: 'debug-shim',
   dependency: '@oclif/core',
-  writtenFor: '@oclif/core 4.14.0 (lib/logger.js requires debug)',
+  writtenFor: '@oclif/core 4.14.0 (lib/logger.js requires debug) and @oclif/plugin-autocomplete 3 (autocomplete/create.js)',
   shim: path.join(__dirname, 'debug-shim.js'),
-  expected: 1,
+  expected: 2,
 }
 
 /** The esbuild plugins the bundle is built with; call `check()` after the build. */

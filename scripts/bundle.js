@@ -27,8 +27,26 @@ function commandFiles(dir, prefix = []) {
 /** Both bundles: CommonJS for Node 20, minified unless AIVAULT_BUNDLE_MINIFY=0 (to debug). */
 const ESBUILD_OPTIONS = {bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning', minify: process.env.AIVAULT_BUNDLE_MINIFY !== '0'}
 
+/**
+ * Commands of oclif's own plugins, bundled as aivault's: as oclif plugins, every start read
+ * their package.json and manifests (~5% of a command's instructions) for two commands few runs
+ * use. (Their hooks refresh autocomplete's cache after `plugins install`; aivault's own install
+ * does not fire them, so none is lost.)
+ */
+const LIBRARY_COMMANDS = {
+  help: '@oclif/plugin-help/lib/commands/help.js',
+  autocomplete: '@oclif/plugin-autocomplete/lib/commands/autocomplete/index.js',
+  'autocomplete:create': '@oclif/plugin-autocomplete/lib/commands/autocomplete/create.js',
+  'autocomplete:script': '@oclif/plugin-autocomplete/lib/commands/autocomplete/script.js',
+}
+
+function libraryCommands() {
+  // By file path: the packages' exports maps name only their index files.
+  return Object.entries(LIBRARY_COMMANDS).map(([id, file]) => ({id, file: path.join(root, 'node_modules', file)}))
+}
+
 async function bundle() {
-  const commands = commandFiles(path.join(dist, 'commands'))
+  const commands = [...commandFiles(path.join(dist, 'commands')), ...libraryCommands()]
   const entry = path.join(dist, 'bundle-entry.js')
   const lines = [
     "'use strict'",
