@@ -53,6 +53,39 @@ const oclifSort = {
 }
 
 /**
+ * Three oclif modules require a Node built-in when they load and use it only on a rare path:
+ * util/os.js (child_process, for a Windows shell check), performance.js (perf_hooks, with
+ * DEBUG=perf) and parser/parse.js (readline, for a flag read from stdin). Loading the three
+ * cost ~5% of a command's instructions; each becomes a proxy that requires it on first use.
+ */
+const lazyBuiltins = {
+  name: 'oclif-lazy-builtins',
+  dependency: '@oclif/core',
+  writtenFor: '@oclif/core 4.14.0 (lib/util/os.js, lib/performance.js, lib/parser/parse.js)',
+  file: /[\\/]@oclif[\\/]core[\\/]lib[\\/](util[\\/]os|performance|parser[\\/]parse)\.js$/,
+  find: /^const (node_(?:child_process|perf_hooks|readline)_1) = require\("(node:[a-z_]+)"\);$/gm,
+  replace: 'const $1 = new Proxy({}, {get: (_, key) => require("$2")[key]});',
+  expected: 1,
+  files: 3,
+}
+
+/**
+ * oclif's config asks `getPlatform()` on every start, which loads wsl-utils (and with it
+ * child_process and fs/promises) and reads /proc files to tell WSL from Linux. The answer only
+ * ever differs in oclif's user-agent string, which aivault never prints (bin/run.js answers
+ * --version itself); every branch oclif takes on the platform compares it with win32 or darwin.
+ */
+const platformWithoutWsl = {
+  name: 'oclif-platform-without-wsl',
+  dependency: '@oclif/core',
+  writtenFor: '@oclif/core 4.14.0 (lib/util/os.js getPlatform)',
+  file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
+  find: /return \(await import\('wsl-utils'\)\)\.isWsl \? 'wsl' : \(0, node_os_1\.platform\)\(\);/g,
+  replace: 'return (0, node_os_1.platform)();',
+  expected: 1,
+}
+
+/**
  * bin/run.js compiles the bundle with vm.Script to use a V8 code cache (src/code-cache.ts), and
  * code compiled that way cannot run import() itself on Node 20. oclif import()s ESM plugins
  * and ts-node/tsx hooks, so those calls go to globalThis.__aivaultImport, which bin/run.js
@@ -110,11 +143,23 @@ const debugShim = {
 /** The esbuild plugins the bundle is built with; call `check()` after the build. */
 function bundlePlugins() {
   const shimmed = new Set()
+  const lazyFiles = new Set()
   const plugins = [
     {
       name: oclifSort.name,
       setup(build) {
         build.onLoad({filter: oclifSort.file}, (args) => ({contents: applyPatch(oclifSort, fs.readFileSync(args.path, 'utf8')), loader: 'js'}))
+      },
+    },
+    {
+      name: lazyBuiltins.name,
+      setup(build) {
+        build.onLoad({filter: lazyBuiltins.file}, (args) => {
+          lazyFiles.add(args.path)
+          let source = applyPatch(lazyBuiltins, fs.readFileSync(args.path, 'utf8'))
+          if (platformWithoutWsl.file.test(args.path)) source = applyPatch(platformWithoutWsl, source)
+          return {contents: source, loader: 'js'}
+        })
       },
     },
     {
@@ -130,6 +175,7 @@ function bundlePlugins() {
   ]
   const check = () => {
     assertDeclared('debug', debugShim)
+    if (lazyFiles.size !== lazyBuiltins.files) failPatch(lazyBuiltins, `expected ${lazyBuiltins.files} files patched, found ${lazyFiles.size}`)
     if (shimmed.size !== debugShim.expected) failPatch(debugShim, `expected ${debugShim.expected} module(s) importing debug, found ${shimmed.size}`)
   }
   return {plugins, check}

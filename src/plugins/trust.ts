@@ -9,7 +9,6 @@
  * mtime. Only when a stamp differs are the files read and hashed again; a touch that left the
  * content alone passes, anything else refuses.
  */
-import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -65,6 +64,8 @@ function walk(root: string): FileFacts {
 
 /** sha256 over every file's path, kind and content hash, in path order. */
 function digestOf(facts: FileFacts): string {
+  // node:crypto loads here, not with the module: every command imports this file, few hash.
+  const crypto = require('node:crypto') as typeof import('node:crypto')
   const hash = crypto.createHash('sha256')
   for (const file of [...facts.files].sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0))) {
     const content = file.link ? Buffer.from(fs.readlinkSync(file.absolute)) : fs.readFileSync(file.absolute)
