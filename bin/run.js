@@ -2,7 +2,8 @@
 'use strict'
 /**
  * The aivault entry point. Start-up is a feature, so:
- * - `--version` and `git textconv` (git's diff driver) answer without loading oclif;
+ * - `--version` and `git textconv` (git's diff driver) answer without loading oclif, and so do
+ *   `secrets list` and `capability list` (their own small bundle, dist/fast.js);
  * - everything else runs one esbuild bundle (oclif and every command, scripts/bundle.js),
  *   compiled with the V8 code cache the build wrote next to it (dist/aivault.js.cache).
  *   A missing or rejected cache only costs the compile time it would have saved.
@@ -10,12 +11,17 @@
 const path = require('node:path')
 
 const argv = process.argv.slice(2)
+/** The commands src/cli/fast/fast-path.ts may answer (it checks the rest of the line). */
+const FAST_COMMANDS = new Set(['secrets list', 'capability list'])
 if (argv.length === 1 && argv[0] === '--version') {
   const {version} = require('../package.json')
   process.stdout.write(`aivault/${version} ${process.platform}-${process.arch} node-${process.version}\n`)
 } else if (argv.length === 3 && argv[0] === 'git' && argv[1] === 'textconv') {
   // git runs the textconv driver once per file it shows: no oclif, just the renderer.
   process.stdout.write(require('../dist/vault/git/record-text.js').textconvFile(argv[2]))
+} else if (FAST_COMMANDS.has(`${argv[0]} ${argv[1]}`)) {
+  // `secrets list` and `capability list` without oclif (src/cli/fast/fast-path.ts decides).
+  if (!loadBundle(path.join(__dirname, '..', 'dist', 'fast.js')).runFast(argv)) runCli()
 } else if (argv[0] === 'invoke') {
   // A warm aivaultd serves `invoke` without loading oclif; anything unusual falls back.
   require('../dist/cli/invoke/thin-invoke.js')

@@ -76,7 +76,12 @@ function writeCodeCache() {
       input: mcpSample(),
       stdio: ['pipe', 'ignore', 'ignore'],
     })
-    cli(['secrets', 'list'], {AIVAULT_WRITE_CODE_CACHE: '1'})
+    // Through oclif (a flag keeps it off the fast path), for the bundle's cache...
+    cli(['secrets', 'list', '--scope', 'global'], {AIVAULT_WRITE_CODE_CACHE: '1'})
+    // ...and the fast path's (dist/fast.js.cache), with both of its commands in one process.
+    const fast = path.join(root, 'dist', 'fast.js')
+    const script = `const f = require(${JSON.stringify(path.join(root, 'dist', 'code-cache.js'))}).requireWithCodeCache(${JSON.stringify(fast)}, ${JSON.stringify(fast + '.cache')}); f.runFast(['capability', 'list']); f.runFast(['secrets', 'list'])`
+    execFileSync(process.execPath, ['-e', script], {env: {...process.env, HOME: temp, AIVAULT_DIR: path.join(temp, 'vault'), AIVAULT_KEYS_DIR: path.join(temp, 'keys'), AIVAULT_WRITE_CODE_CACHE: '1'}, stdio: 'ignore'})
   } finally {
     fs.rmSync(temp, {recursive: true, force: true})
   }

@@ -80,6 +80,7 @@ async function bundle() {
   fs.rmSync(entry)
   patches.check()
   await bundleMcpSdk()
+  await bundleFastPath()
   const outfile = path.join(dist, 'aivault.js')
   fs.writeFileSync(outfile, routeBundleImports(fs.readFileSync(outfile, 'utf8')))
   return commands.length
@@ -91,6 +92,19 @@ async function bundle() {
  */
 async function bundleMcpSdk() {
   await require('esbuild').build({...ESBUILD_OPTIONS, entryPoints: [path.join(dist, 'mcp', 'sdk-entry.js')], outfile: path.join(dist, 'mcp-sdk.js')})
+}
+
+/**
+ * The fast path of `secrets list` and `capability list` (src/cli/fast/fast-path.ts) in a bundle
+ * of its own, without oclif: dist/fast.js, loaded by bin/run.js through its code cache.
+ */
+async function bundleFastPath() {
+  await require('esbuild').build({
+    ...ESBUILD_OPTIONS,
+    entryPoints: [path.join(dist, 'cli', 'fast', 'fast-path.js')],
+    outfile: path.join(dist, 'fast.js'),
+    external: runtimeDependencies().flatMap((d) => [d, `${d}/*`]),
+  })
 }
 
 function runtimeDependencies() {

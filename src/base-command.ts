@@ -1,7 +1,7 @@
 import {Command, Errors, Flags} from '@oclif/core'
 
-import {AivaultError} from './errors'
-import {pluginWarnings} from './plugins/runtime'
+import {AivaultError, errorJson} from './errors'
+import {startupWarnings} from './plugins/runtime'
 import {errorLines} from './render/colour'
 
 /**
@@ -26,11 +26,7 @@ export abstract class AivaultCommand extends Command {
   /** A refused plugin provider is named on every command, once (SPEC §15 Plugins). */
   public async init(): Promise<void> {
     await super.init()
-    try {
-      for (const line of pluginWarnings()) this.note(line)
-    } catch (error) {
-      this.note(`plugins: ${(error as Error).message}`)
-    }
+    for (const line of startupWarnings()) this.note(line)
   }
 
   /** Warnings go to stderr in both modes: JSON on stdout stays one parseable value. */
@@ -43,9 +39,7 @@ export abstract class AivaultCommand extends Command {
     const failure = toAivaultError(error, usage)
     if (process.env.DEBUG && error.stack) process.stderr.write(error.stack + '\n')
     if (this.jsonEnabled()) {
-      const body: Record<string, string> = {code: failure.code, message: failure.message}
-      if (failure.hint) body.hint = failure.hint
-      process.stdout.write(JSON.stringify({error: body}, null, 2) + '\n')
+      process.stdout.write(errorJson(failure))
     } else {
       process.stderr.write(errorLines(failure.message, failure.hint))
     }

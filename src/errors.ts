@@ -48,3 +48,10 @@ export function usageError(message: string, hint?: string): AivaultError {
 export function isAivaultError(error: unknown): error is AivaultError {
   return error instanceof AivaultError
 }
+
+/** An error as `--json` prints it on stdout: `{"error": {code, message, hint?}}`. */
+export function errorJson(error: AivaultError): string {
+  const body: Record<string, string> = {code: error.code, message: error.message}
+  if (error.hint) body.hint = error.hint
+  return JSON.stringify({error: body}, null, 2) + '\n'
+}

@@ -24,6 +24,8 @@ export interface InstalledPlugin {
   esm: boolean
   /** Whether its package.json has the `oclif` section oclif requires of a plugin. */
   oclif: boolean
+  /** Whether it declares oclif's own lifecycle hooks (init, prerun, …): they run on every command. */
+  oclifHooks: boolean
   /** Why the plugin cannot be used at all (a hook or registry path outside its folder), if so. */
   problem?: string
 }
@@ -98,6 +100,7 @@ export function readPluginPackage(root: string, type: 'user' | 'link'): Installe
     hooks,
     esm: pjson.type === 'module',
     oclif: typeof pjson.oclif === 'object' && pjson.oclif !== null,
+    oclifHooks: Object.keys(pjson.oclif?.hooks ?? {}).some((event) => !(HOOK_EVENTS as readonly string[]).includes(event)),
     problem: outside.length > 0 ? `names files outside its folder (${outside.join(', ')})` : undefined,
   }
 }

@@ -62,3 +62,12 @@ export function pluginWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
   const known = runtimes.get(env)
   return refusalLines(known ? known.refusals : pluginProviders(installedPlugins(env), () => loadBuiltinRegistry(), env).refusals)
 }
+
+/** The `Warning:` lines every command starts with (a plugin list that cannot be read is one too). */
+export function startupWarnings(env: NodeJS.ProcessEnv = process.env): string[] {
+  try {
+    return pluginWarnings(env)
+  } catch (error) {
+    return [`plugins: ${(error as Error).message}`]
+  }
+}

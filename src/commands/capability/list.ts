@@ -2,10 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../../base-command'
 import type {CapabilityListing} from '../../broker/credential/capability-catalog'
-import {listCapabilities} from '../../broker/credential/capability-catalog'
-import {renderCapabilityList} from '../../render/capabilities'
-import {Vault} from '../../vault/vault'
-import {loadRegistry} from '../../plugins/runtime'
+import {capabilityListOutcome} from '../../cli/fast/listing-commands'
 
 export default class CapabilityList extends AivaultCommand {
   static summary = 'List capabilities: Ready (a credential exists) and Available (with the command that enables them).'
@@ -16,8 +13,8 @@ export default class CapabilityList extends AivaultCommand {
 
   async run(): Promise<CapabilityListing> {
     const {flags} = await this.parse(CapabilityList)
-    const listing = listCapabilities(Vault.fromEnv(), loadRegistry(), {provider: flags.provider})
-    this.log(renderCapabilityList(listing))
-    return listing
+    const {result, text} = capabilityListOutcome(flags.provider)
+    this.log(text)
+    return result
   }
 }

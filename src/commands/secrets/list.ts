@@ -1,10 +1,8 @@
 import {AivaultCommand} from '../../base-command'
+import {secretsListOutcome} from '../../cli/fast/listing-commands'
 import {scopeFlags} from '../../cli/flags'
-import {renderList} from '../../render/secrets'
 import type {SecretMeta} from '../../vault/store/secret-record'
-import {listSecrets} from '../../vault/secrets-service'
 import {scopeFilterFromFlags} from '../../vault/scope'
-import {Vault} from '../../vault/vault'
 
 export default class SecretsList extends AivaultCommand {
   static summary = 'List secrets (metadata only, sorted by name; values are never shown).'
@@ -15,9 +13,9 @@ export default class SecretsList extends AivaultCommand {
 
   async run(): Promise<{secrets: SecretMeta[]}> {
     const {flags} = await this.parse(SecretsList)
-    const listing = listSecrets(Vault.fromEnv(), {scope: scopeFilterFromFlags(flags)})
-    for (const problem of listing.problems) this.note(`skipped ${problem.file}: ${problem.message}`)
-    this.log(renderList(listing))
-    return {secrets: listing.secrets}
+    const {result, text, notes} = secretsListOutcome(scopeFilterFromFlags(flags))
+    for (const note of notes) this.note(note)
+    this.log(text)
+    return result
   }
 }
