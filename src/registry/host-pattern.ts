@@ -4,7 +4,6 @@
  * extra label: `*.myshopify.com` matches `shop.myshopify.com`, never `myshopify.com` nor
  * `a.b.myshopify.com`. Comparison is case-insensitive and tolerates one trailing dot.
  */
-import {isIP} from 'node:net'
 
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?'
 const EXACT_HOST = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`)
@@ -138,5 +137,7 @@ export function capabilityHostProblem(host: string, rules: {providerPatterns?: r
 }
 
 function isValidIpLiteral(h: string): boolean {
+  // node:net loads here, not with this module: most commands never ask.
+  const {isIP} = require('node:net') as typeof import('node:net')
   return h.startsWith('[') ? isIP(h.slice(1, -1)) === 6 : isIP(h) === 4
 }
