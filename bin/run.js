@@ -3,7 +3,8 @@
 /**
  * The aivault entry point. Start-up is a feature, so:
  * - `--version` and `git textconv` (git's diff driver) answer without loading oclif, and so do
- *   `secrets list` and `capability list` (their own small bundle, dist/fast.js);
+ *   `secrets list` and `capability list` (their own small bundle, dist/fast.js), and `mcp`
+ *   (dist/mcp.js);
  * - everything else runs one esbuild bundle (oclif and every command, scripts/bundle.js),
  *   compiled with the V8 code cache the build wrote next to it (dist/aivault.js.cache).
  *   A missing or rejected cache only costs the compile time it would have saved.
@@ -22,6 +23,11 @@ if (argv.length === 1 && argv[0] === '--version') {
 } else if (FAST_COMMANDS.has(`${argv[0]} ${argv[1]}`)) {
   // `secrets list` and `capability list` without oclif (src/cli/fast/fast-path.ts decides).
   if (!loadBundle(path.join(__dirname, '..', 'dist', 'fast.js')).runFast(argv)) runCli()
+} else if (argv[0] === 'mcp') {
+  // An agent host waits for the server's first answer: `mcp` starts without oclif (src/cli/fast/mcp-fast.ts).
+  loadBundle(path.join(__dirname, '..', 'dist', 'mcp.js'))
+    .runMcpFast(argv)
+    .then((served) => served || runCli())
 } else if (argv[0] === 'invoke') {
   // A warm aivaultd serves `invoke` without loading oclif; anything unusual falls back.
   require('../dist/cli/invoke/thin-invoke.js')

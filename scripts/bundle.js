@@ -95,16 +95,15 @@ async function bundleMcpSdk() {
 }
 
 /**
- * The fast path of `secrets list` and `capability list` (src/cli/fast/fast-path.ts) in a bundle
- * of its own, without oclif: dist/fast.js, loaded by bin/run.js through its code cache.
+ * The fast paths without oclif, each a bundle of its own loaded by bin/run.js through its code
+ * cache: `secrets list` and `capability list` (src/cli/fast/fast-path.ts, dist/fast.js) and
+ * `mcp` (src/cli/fast/mcp-fast.ts, dist/mcp.js).
  */
 async function bundleFastPath() {
-  await require('esbuild').build({
-    ...ESBUILD_OPTIONS,
-    entryPoints: [path.join(dist, 'cli', 'fast', 'fast-path.js')],
-    outfile: path.join(dist, 'fast.js'),
-    external: runtimeDependencies().flatMap((d) => [d, `${d}/*`]),
-  })
+  const external = runtimeDependencies().flatMap((d) => [d, `${d}/*`])
+  for (const [entry, out] of [['fast-path.js', 'fast.js'], ['mcp-fast.js', 'mcp.js']]) {
+    await require('esbuild').build({...ESBUILD_OPTIONS, entryPoints: [path.join(dist, 'cli', 'fast', entry)], outfile: path.join(dist, out), external})
+  }
 }
 
 function runtimeDependencies() {

@@ -1,10 +1,8 @@
 import {Flags} from '@oclif/core'
 
 import {AivaultCommand} from '../base-command'
-import {contextFromFlags} from '../cli/invoke/invoke-flags'
+import {MAX_BODY_RANGE, MCP_FLAG_TABLE, mcpServerOptions} from '../cli/fast/mcp-flags'
 import {within} from '../cli/flags'
-import {parsePatterns} from '../mcp/exposure'
-import {DEFAULT_MAX_BODY_BYTES} from '../mcp/mcp-server'
 import {serveMcpOverStdio} from '../cli/invoke/mcp-stdio'
 
 export default class Mcp extends AivaultCommand {
@@ -21,12 +19,12 @@ Configure it in the agent host as the command "aivault" with the arguments "mcp"
   static examples = ['<%= config.bin %> mcp', "<%= config.bin %> mcp --capability 'openai/*' --capability github/repos", '<%= config.bin %> mcp --tool-per-capability --consumer research-agent']
 
   static flags = {
-    capability: Flags.string({description: 'Expose only capabilities matching this id or pattern ("*" matches any run of characters); repeatable. Default: every ready capability.', multiple: true}),
-    'tool-per-capability': Flags.boolean({description: 'Also offer one tool per ready capability, named after it.'}),
-    'workspace-id': Flags.string({description: 'Call on behalf of this workspace.'}),
-    'group-id': Flags.string({description: 'Call on behalf of this group (with --workspace-id).'}),
-    consumer: Flags.string({description: "Consumer name for bindings and audit (default: the MCP client's name)."}),
-    'max-body-bytes': Flags.integer({description: `Cut response bodies longer than this in tool results (default ${DEFAULT_MAX_BODY_BYTES}).`, ...within(1024, 64 << 20)}),
+    capability: Flags.string({description: MCP_FLAG_TABLE.capability.description, multiple: true}),
+    'tool-per-capability': Flags.boolean({description: MCP_FLAG_TABLE['tool-per-capability'].description}),
+    'workspace-id': Flags.string({description: MCP_FLAG_TABLE['workspace-id'].description}),
+    'group-id': Flags.string({description: MCP_FLAG_TABLE['group-id'].description}),
+    consumer: Flags.string({description: MCP_FLAG_TABLE.consumer.description}),
+    'max-body-bytes': Flags.integer({description: MCP_FLAG_TABLE['max-body-bytes'].description, ...within(...MAX_BODY_RANGE)}),
   }
 
   public jsonEnabled(): boolean {
@@ -35,8 +33,6 @@ Configure it in the agent host as the command "aivault" with the arguments "mcp"
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Mcp)
-    const exposure = parsePatterns(flags.capability)
-    const {clientIp: _clientIp, ...context} = contextFromFlags(flags)
-    await serveMcpOverStdio({exposure, toolPerCapability: flags['tool-per-capability'], maxBodyBytes: flags['max-body-bytes'] ?? DEFAULT_MAX_BODY_BYTES, context})
+    await serveMcpOverStdio(mcpServerOptions(flags))
   }
 }

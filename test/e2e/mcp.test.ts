@@ -261,6 +261,21 @@ describe('e2e mcp: capabilities as MCP tools (stdio and HTTP)', function () {
     assert.match(bad.stderr, /--capability "openai\/\(\.\*\)" is not a capability id or pattern/)
   })
 
+  it('the full CLI serves the same tools when the fast path is off; a flag the fast path does not read goes there', async () => {
+    const {client} = await connectStdio({...env, AIVAULT_FAST_PATH: '0'}, ['--capability', 'openai/models'])
+    try {
+      const result = await call(client, 'invoke', {capability: 'openai/models'})
+      assert.ok(!result.isError, resultText(result))
+      assertNoSecrets({'tool result': resultText(result)}, KEYS)
+      assert.ok((await call(client, 'invoke', {capability: 'github/repos'})).isError)
+    } finally {
+      await client.close()
+    }
+    const refused = tv.run(['mcp', '--no-such-flag'])
+    assert.equal(refused.status, 2, refused.stderr)
+    assert.match(refused.stderr, /no-such-flag/)
+  })
+
   it('through aivaultd, as invoke does', async () => {
     const daemonEnv = {...env, AIVAULTD_DISABLE: '0', AIVAULTD_IDLE_EXIT_MS: '60000'}
     const {client} = await connectStdio(daemonEnv, ['--capability', 'openai/models', '--capability', 'openai/files', '--max-body-bytes', '2048'])

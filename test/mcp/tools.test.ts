@@ -4,6 +4,7 @@
  */
 import * as assert from 'node:assert/strict'
 
+import {mcpServerOptions, parseMcpArgs} from '../../src/cli/fast/mcp-flags'
 import {ArgumentError, envelopeOf} from '../../src/mcp/call-arguments'
 import {Exposure, parsePatterns} from '../../src/mcp/exposure'
 import {consumerOfClient} from '../../src/mcp/mcp-server'
@@ -99,5 +100,30 @@ describe('mcp: consumer of a client', () => {
     assert.equal(consumerOfClient('x'.repeat(300)).length, 256)
     assert.equal(consumerOfClient(undefined), 'mcp')
     assert.equal(consumerOfClient('\n'), 'mcp')
+  })
+})
+
+describe('mcp: the command line without oclif (mcp-flags.ts)', () => {
+  it('reads what the full CLI reads, into the same options', () => {
+    const flags = parseMcpArgs(['--capability', 'openai/*', '--capability=github/repos', '--tool-per-capability', '--workspace-id', 'team', '--consumer', 'agent one', '--max-body-bytes', '2048'])
+    assert.deepEqual(flags, {capability: ['openai/*', 'github/repos'], 'tool-per-capability': true, 'workspace-id': 'team', consumer: 'agent one', 'max-body-bytes': 2048})
+    const options = mcpServerOptions(flags!)
+    assert.equal(options.maxBodyBytes, 2048)
+    assert.equal(options.toolPerCapability, true)
+    assert.deepEqual(options.context, {workspaceId: 'team', groupId: undefined, consumer: 'agent one'})
+    assert.ok(options.exposure.allows('openai/models') && !options.exposure.allows('github/issues'))
+    assert.deepEqual(parseMcpArgs([]), {})
+  })
+
+  it('leaves to the full CLI every line it would not take as is', () => {
+    for (const line of [['--help'], ['-h'], ['--nope'], ['extra'], ['--consumer'], ['--consumer', '--tool-per-capability'], ['--consumer', 'a', '--consumer', 'b'], ['--max-body-bytes', '10'], ['--max-body-bytes', '1e5'], ['--max-body-bytes', String(65 << 20)], ['--tool-per-capability=yes']]) {
+      assert.equal(parseMcpArgs(line), undefined, line.join(' '))
+    }
+  })
+
+  it('refuses bad values with the usage errors of the full CLI', () => {
+    assert.throws(() => mcpServerOptions({'group-id': 'g'}), /--group-id needs --workspace-id/)
+    assert.throws(() => mcpServerOptions({'workspace-id': 'bad id'}), /--workspace-id "bad id" is not a valid workspace id/)
+    assert.throws(() => mcpServerOptions({capability: ['(']}), /--capability "\(" is not a capability id or pattern/)
   })
 })

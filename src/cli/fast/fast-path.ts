@@ -8,9 +8,9 @@
  * AIVAULT_FAST_PATH=0 turns it off.
  */
 import {errorJson, isAivaultError} from '../../errors'
-import {installedPlugins, readPluginList} from '../../plugins/installed'
 import {startupWarnings} from '../../plugins/runtime'
 import {errorLines} from '../../render/colour'
+import {needsFullCli, writeWarnings} from './fast-common'
 import type {ListingOutcome} from './listing-commands'
 import {capabilityListOutcome, secretsListOutcome} from './listing-commands'
 
@@ -27,18 +27,9 @@ export function mayRunFast(argv: readonly string[]): boolean {
   return (argv.length === 2 || (argv.length === 3 && JSON_FLAGS.has(argv[2]))) && `${argv[0]} ${argv[1]}` in COMMANDS
 }
 
-function pluginsHookOclif(env: NodeJS.ProcessEnv): boolean {
-  try {
-    return readPluginList(env).length > 0 && installedPlugins(env).some((p) => p.oclifHooks)
-  } catch {
-    // An unreadable plugin list: the full CLI says so, as on every command.
-    return true
-  }
-}
-
 /** Answer the command line, or return false (having printed nothing) for the full CLI to answer. */
 export function runFast(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {
-  if (!mayRunFast(argv) || env.AIVAULT_FAST_PATH === '0' || env.DEBUG || pluginsHookOclif(env)) return false
+  if (!mayRunFast(argv) || needsFullCli(env)) return false
   const json = argv.length === 3
   let outcome: ListingOutcome<unknown>
   try {
@@ -54,8 +45,4 @@ export function runFast(argv: readonly string[], env: NodeJS.ProcessEnv = proces
   writeWarnings([...startupWarnings(env), ...outcome.notes])
   process.stdout.write(json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${outcome.text}\n`)
   return true
-}
-
-function writeWarnings(lines: readonly string[]): void {
-  for (const line of lines) process.stderr.write(`Warning: ${line}\n`)
 }

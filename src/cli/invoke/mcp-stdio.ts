@@ -1,16 +1,22 @@
-import {longLivedDeps, releaseLongLived} from '../../broker/long-lived'
 import type {BrokerDeps} from '../../broker/deps'
-import {invoke} from '../../broker/pipeline'
-import {CallerSignal} from '../../broker/upstream/caller-signal'
 import type {McpBroker, McpServerOptions} from '../../mcp/mcp-server'
 import {createMcpServer} from '../../mcp/mcp-server'
 import {loadMcpSdk} from '../../mcp/sdk'
 import {loadRegistry} from '../../plugins/runtime'
 import {Vault} from '../../vault/vault'
-import {routeInvocation} from './broker-route'
 
 /** In this process (AIVAULTD_DISABLE=1), audit events are committed in groups of at most this long. */
 const AUDIT_GROUP_MS = 50
+
+/** The broker's modules, loaded on the first call: the server answers initialize without them. */
+function brokerModules() {
+  return {
+    ...(require('../../broker/long-lived') as typeof import('../../broker/long-lived')),
+    ...(require('../../broker/pipeline') as typeof import('../../broker/pipeline')),
+    ...(require('../../broker/upstream/caller-signal') as typeof import('../../broker/upstream/caller-signal')),
+    ...(require('./broker-route') as typeof import('./broker-route')),
+  }
+}
 
 /**
  * The broker as `aivault invoke` reaches it (SPEC §10): through aivaultd, started on demand,
@@ -22,6 +28,7 @@ function brokerOf(env: NodeJS.ProcessEnv): McpBroker & {close(): Promise<void>} 
   return {
     catalog: () => ({vault: Vault.fromEnv(env), registry: loadRegistry(env)}),
     async call(envelope, context) {
+      const {CallerSignal, invoke, longLivedDeps, routeInvocation} = brokerModules()
       if (env.AIVAULTD_DISABLE === '1') {
         deps ??= longLivedDeps(env, AUDIT_GROUP_MS)
         const signal = new CallerSignal()
@@ -34,7 +41,7 @@ function brokerOf(env: NodeJS.ProcessEnv): McpBroker & {close(): Promise<void>} 
     async close() {
       if (!deps) return
       await deps.vault.audit.flush()
-      await releaseLongLived()
+      await brokerModules().releaseLongLived()
     },
   }
 }
