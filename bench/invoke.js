@@ -42,8 +42,9 @@ async function endToEnd(rounds) {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-bench-invoke-'))
   const caPath = path.join(base, 'ca.pem')
   fs.writeFileSync(caPath, pems.cert)
+  // The clean environment of the start-up rows: no NODE_* (see bench/common.js).
   const env = {
-    ...process.env,
+    PATH: process.env.PATH,
     HOME: base,
     AIVAULT_DIR: path.join(base, 'vault'),
     AIVAULT_KEYS_DIR: path.join(base, 'keys'),
@@ -59,7 +60,7 @@ async function endToEnd(rounds) {
     child.stdin.end('sk-bench-key-0123456789')
   })
   const commands = [
-    ['node -e 0 (floor)', [process.execPath, '-e', '0']],
+    ['node -e 0 (clean floor)', [process.execPath, '-e', '0']],
     ['curl direct', ['curl', '-sS', '-o', '/dev/null', '--cacert', caPath, '--resolve', `api.openai.com:${port}:127.0.0.1`, '-H', 'authorization: Bearer sk-bench', `https://api.openai.com:${port}/v1/models`]],
     ['aivault invoke openai/models (in-process)', [process.execPath, CLI, 'invoke', 'openai/models', '--path', '/v1/models']],
     ['aivault invoke openai/models (warm aivaultd)', [process.execPath, CLI, 'invoke', 'openai/models', '--path', '/v1/models']],

@@ -97,6 +97,7 @@ async function main(quick = process.argv.includes('--quick')) {
   for (const env of [without, withPlugin]) await timed([process.execPath, CLI, 'daemon', 'stop'], daemon(env))
   up.server.close()
   fs.rmSync(base, {recursive: true, force: true})
+  fs.rmSync(cpuFile, {force: true})
   return commands.map(([name], j) => {
     const a = median(times[j].without)
     const b = median(times[j].with)

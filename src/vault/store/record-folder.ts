@@ -2,8 +2,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 import {listRecordFiles, writeFileAtomic} from './atomic-file'
-import {statStamp} from './stat-cache'
-import {readVaultFile} from './vault-file'
+import {stampOf, statStamp} from './stat-cache'
+import {readVaultFile, readVaultFileWithStat} from './vault-file'
 import {fromYaml} from './yaml-codec'
 
 /** A record file that could not be read as a record; reported by name and skipped. */
@@ -84,11 +84,12 @@ export class RecordFolder<T> {
     const problems: RecordProblem[] = []
     for (const name of names) {
       const file = path.join(this.dir, name)
-      const stamp = statStamp(file)
-      if (stamp === undefined) continue // removed while listing
-      let entry = cache.entries[name]
-      if (!entry || entry.stamp !== stamp) {
-        entry = this.load(file, name, stamp)
+      // Only a cached entry needs an lstat to be trusted; any other record is read, and its
+      // stamp taken from the fstat that read makes anyway (a cold listing: one stat a record).
+      let entry: CacheEntry<T> | undefined = cache.entries[name]
+      if (!entry || entry.stamp !== statStamp(file)) {
+        entry = this.load(file, name)
+        if (entry === undefined) continue // removed while listing
         changed = true
       }
       next.entries[name] = entry
@@ -100,22 +101,36 @@ export class RecordFolder<T> {
     return {records, problems}
   }
 
-  private load(file: string, name: string, stamp: string): CacheEntry<T> {
+  /** Read and project one record; undefined when it is gone. */
+  private load(file: string, name: string): CacheEntry<T> | undefined {
+    let read: {text: string; stat: fs.BigIntStats} | undefined
     try {
-      // A link, special file or oversized file is a problem of this record alone.
-      const text = readVaultFile(file, this.relative(name)) ?? ''
-      let raw: unknown
-      try {
-        raw = fromYaml(text)
-      } catch (error) {
-        return {stamp, problem: `malformed YAML: ${(error as Error).message}`}
-      }
+      read = readVaultFileWithStat(file, this.relative(name))
+    } catch (error) {
+      // A link, special file or oversized file is a problem of this record alone, kept under
+      // the stamp of what is there (a link's own).
+      const stamp = statStamp(file)
+      return stamp === undefined ? undefined : {stamp, problem: this.problemText(name, error)}
+    }
+    if (read === undefined) return undefined
+    const stamp = stampOf(read.stat)
+    let raw: unknown
+    try {
+      raw = fromYaml(read.text)
+    } catch (error) {
+      return {stamp, problem: `malformed YAML: ${(error as Error).message}`}
+    }
+    try {
       return {stamp, value: this.project(raw, this.relative(name), name)}
     } catch (error) {
-      const message = (error as Error).message
-      const prefix = `${this.relative(name)}: `
-      return {stamp, problem: message.startsWith(prefix) ? message.slice(prefix.length) : message}
+      return {stamp, problem: this.problemText(name, error)}
     }
+  }
+
+  private problemText(name: string, error: unknown): string {
+    const message = (error as Error).message
+    const prefix = `${this.relative(name)}: `
+    return message.startsWith(prefix) ? message.slice(prefix.length) : message
   }
 
   private readCache(): CacheFile<T> {

@@ -12,7 +12,12 @@ import {onFileWritten} from './atomic-file'
 function statStampUncached(file: string): string | undefined {
   // throwIfNoEntry: a missing file is common (no policy, no binding) and exceptions are slow.
   const st = fs.lstatSync(file, {bigint: true, throwIfNoEntry: false})
-  return st ? `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}` : undefined
+  return st ? stampOf(st) : undefined
+}
+
+/** The stamp of a stat already at hand (an fstat of the open file: the same inode, the same stamp). */
+export function stampOf(st: fs.BigIntStats): string {
+  return `${st.size}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`
 }
 
 /** How long a remembered stamp may live when no change is reported (file systems without inotify). */

@@ -27,7 +27,7 @@ export function refusedEntry(label: string, why: string): AivaultError {
 }
 
 /** What a non-regular entry is, for messages. */
-export function entryKind(st: fs.Stats): string {
+export function entryKind(st: fs.Stats | fs.BigIntStats): string {
   if (st.isSymbolicLink()) return 'a symbolic link'
   if (st.isDirectory()) return 'a folder'
   if (st.isFIFO()) return 'a fifo'
@@ -43,6 +43,10 @@ const isLinkError = (error: unknown): boolean => ['ELOOP', 'EMLINK'].includes((e
  * errors (`secrets/<id>.yaml`). ENOENT is thrown as it is; a link or special file is refused.
  */
 export function openVaultFile(file: string, flags: number, label: string, mode = FILE_MODE): {fd: number; stat: fs.Stats} {
+  return openRegular(file, flags, label, mode, (fd) => fs.fstatSync(fd))
+}
+
+function openRegular<S extends fs.Stats | fs.BigIntStats>(file: string, flags: number, label: string, mode: number, fstat: (fd: number) => S): {fd: number; stat: S} {
   let fd: number
   try {
     fd = fs.openSync(file, flags | NO_FOLLOW, mode)
@@ -50,7 +54,7 @@ export function openVaultFile(file: string, flags: number, label: string, mode =
     if (isLinkError(error)) throw refusedEntry(label, 'is a symbolic link')
     throw error
   }
-  const stat = fs.fstatSync(fd)
+  const stat = fstat(fd)
   if (!stat.isFile()) {
     fs.closeSync(fd)
     throw refusedEntry(label, `is ${entryKind(stat)}, not a regular file`)
@@ -63,15 +67,27 @@ export function openVaultFile(file: string, flags: number, label: string, mode =
  * default limit; logs and caches, which grow with use, pass Infinity.
  */
 export function readVaultFile(file: string, label: string, maxBytes = MAX_RECORD_BYTES): string | undefined {
-  let opened: {fd: number; stat: fs.Stats}
+  return readRegular(file, label, maxBytes, (fd) => fs.fstatSync(fd))?.text
+}
+
+/**
+ * readVaultFile, with the stat (bigint: nanosecond times) of the very bytes read: the fstat the
+ * read needs anyway, so a caller that keys a cache by it needs no lstat of its own.
+ */
+export function readVaultFileWithStat(file: string, label: string, maxBytes = MAX_RECORD_BYTES): {text: string; stat: fs.BigIntStats} | undefined {
+  return readRegular(file, label, maxBytes, (fd) => fs.fstatSync(fd, {bigint: true}))
+}
+
+function readRegular<S extends fs.Stats | fs.BigIntStats>(file: string, label: string, maxBytes: number, fstat: (fd: number) => S): {text: string; stat: S} | undefined {
+  let opened: {fd: number; stat: S}
   try {
-    opened = openVaultFile(file, fs.constants.O_RDONLY, label)
+    opened = openRegular(file, fs.constants.O_RDONLY, label, FILE_MODE, fstat)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw error
   }
   const {fd} = opened
-  const {size} = opened.stat
+  const size = Number(opened.stat.size)
   try {
     if (size > maxBytes) throw refusedEntry(label, `is ${size} bytes; a record is never larger than ${maxBytes} bytes`)
     // Exactly the size fstat gave (what readFileSync does for a regular file): never more.
@@ -82,7 +98,7 @@ export function readVaultFile(file: string, label: string, maxBytes = MAX_RECORD
       if (read === 0) break
       length += read
     }
-    return buffer.toString('utf8', 0, length)
+    return {text: buffer.toString('utf8', 0, length), stat: opened.stat}
   } finally {
     fs.closeSync(fd)
   }
