@@ -41,6 +41,16 @@ const INSTRUCTIONS =
   'describe_capability for one capability\'s paths and methods, then invoke. Never put API keys in headers or bodies: ' +
   'the vault adds them, and refuses requests that try to set the credential.'
 
+/**
+ * The SDK validates JSON schemas only for elicitation, which this server never sends; its
+ * default validator (ajv) is left out of the bundle (scripts/bundle.js).
+ */
+const NO_SCHEMA_VALIDATION = {
+  getValidator(): never {
+    throw new Error("aivault's MCP server sends no elicitation, so it validates no JSON schema")
+  },
+}
+
 /** A consumer name from an MCP client's self-description: one printable line, at most 256 characters. */
 export function consumerOfClient(name: string | undefined): string {
   // eslint-disable-next-line no-control-regex -- consumer names are printable (vault/names.ts)
@@ -50,7 +60,7 @@ export function consumerOfClient(name: string | undefined): string {
 
 /** The MCP server over the vault's capabilities (SPEC-free: issue 17, docs/mcp.md). */
 export function createMcpServer(sdk: McpSdk, broker: McpBroker, options: McpServerOptions): InstanceType<McpSdk['Server']> {
-  const server = new sdk.Server(SERVER_INFO, {capabilities: {tools: {}}, instructions: INSTRUCTIONS})
+  const server = new sdk.Server(SERVER_INFO, {capabilities: {tools: {}}, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_SCHEMA_VALIDATION})
   const invalid = (message: string) => new sdk.McpError(sdk.ErrorCode.InvalidParams, message)
 
   /** Ready capabilities in this server's scope and exposure, described. */
