@@ -24,16 +24,19 @@ export type StopOutcome = 'not_running' | 'stopped' | 'still_running'
 export async function stopDaemon(socket: string, attempts = 50): Promise<StopOutcome> {
   const client = await DaemonClient.connect(socket)
   if (!client) return 'not_running'
+  let pid: number | undefined
   try {
-    await client.request('shutdown')
+    const reply = await client.request<{pid?: unknown}>('shutdown')
+    if (Number.isSafeInteger(reply?.pid) && (reply.pid as number) > 0) pid = reply.pid as number
   } catch {
     /* it may close the connection before replying */
   }
   client.close()
   for (let i = 0; i < attempts; i++) {
     const probe = await DaemonClient.connect(socket, 200)
-    if (!probe) return 'stopped'
-    probe.close()
+    // Stopped once the socket refuses and the process it named has exited (it flushes the audit log first).
+    if (!probe && (pid === undefined || !processAlive(pid))) return 'stopped'
+    probe?.close()
     await new Promise((r) => setTimeout(r, 50))
   }
   return 'still_running'
@@ -44,4 +47,13 @@ export function stillRunningError(socket: string): AivaultError {
   return new AivaultError('vault_unavailable', `aivaultd on ${socket} did not stop when asked`, {
     hint: 'find its process (it was started with this socket) and end it, then run the command again',
   })
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

@@ -175,7 +175,8 @@ export class Daemon {
       case 'execute_stream':
         return this.execute(request, op === 'execute_stream', send, signal)
       case 'shutdown':
-        send({id, ok: true, value: {stopping: true}})
+        // The pid lets the caller wait for the process itself, not only the socket, to be gone.
+        send({id, ok: true, value: {stopping: true, pid: process.pid}})
         setImmediate(() => void this.stop().then(() => process.exit(0)))
         return
       default:

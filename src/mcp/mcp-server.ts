@@ -58,7 +58,7 @@ export function consumerOfClient(name: string | undefined): string {
   return clean === '' ? 'mcp' : clean
 }
 
-/** The MCP server over the vault's capabilities (SPEC-free: issue 17, docs/mcp.md). */
+/** The MCP server over the vault's capabilities (issue 17; docs/mcp.md). */
 export function createMcpServer(sdk: McpSdk, broker: McpBroker, options: McpServerOptions): InstanceType<McpSdk['Server']> {
   const server = new sdk.Server(SERVER_INFO, {capabilities: {tools: {}}, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_SCHEMA_VALIDATION})
   const invalid = (message: string) => new sdk.McpError(sdk.ErrorCode.InvalidParams, message)
