@@ -1,6 +1,8 @@
 /**
  * Installing, linking and removing plugins: @oclif/plugin-plugins does the npm work (into the
  * data directory's package.json and node_modules); this module adds aivault's rules around it.
+ * - A local folder or tarball is installed here under the name in its own package.json (copied,
+ *   never symlinked); npm names and URLs go through plugin-plugins' install.
  * - npm runs with lifecycle scripts disabled: installing a plugin runs none of its code.
  * - A plugin is vetted before it is kept: hook and registry paths inside its folder, a registry
  *   that passes the schema and rules (errors name the file and JSON pointer), no provider that
@@ -8,7 +10,6 @@
  *   aivault's own. The last two may be overridden with `force` (aivault's command still wins,
  *   and a refused provider is still not loaded); a broken plugin is never kept.
  */
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {pathToFileURL} from 'node:url'
 
@@ -18,6 +19,7 @@ import {AivaultError} from '../errors'
 import {loadBuiltinRegistry} from '../registry/registry'
 import {importModule} from './import-module'
 import {findInstalledPlugin, installedPlugins, InstalledPlugin, readPluginPackage} from './installed'
+import {localPackageName, localSource} from './local-source'
 import {compilePlugin, mergePluginProviders} from './plugin-registry'
 import {untrustPlugin} from './trust'
 
@@ -33,18 +35,51 @@ export interface PluginChange {
   overridden: string[]
 }
 
+interface Installed {
+  name: string
+  root: string
+  commands: Array<{id: string; aliases?: string[]}>
+}
+
 interface PluginsManager {
-  install(name: string, options: {force?: boolean}): Promise<{name: string; root: string; commands: Array<{id: string; aliases?: string[]}>}>
+  npm: {install(args: string[], options: {cwd: string; logLevel: string; prod: boolean}): Promise<unknown>}
+  add(...plugins: Array<{name: string; type: 'user'; url: string}>): Promise<void>
+  install(name: string, options: {force?: boolean}): Promise<Installed>
   link(root: string, options: {install: boolean}): Promise<unknown>
   uninstall(name: string): Promise<void>
+}
+
+/** npm's own lines go to stdout: silent when stdout must hold one JSON value. */
+function npmLogLevel(quiet: boolean): string {
+  return quiet ? 'silent' : 'notice'
 }
 
 /** plugin-plugins' Plugins class. Its package exports only its commands, so the module is imported by path. */
 async function pluginsManager(config: Config, quiet: boolean): Promise<PluginsManager> {
   const index = require.resolve('@oclif/plugin-plugins')
   const module = (await importModule(pathToFileURL(path.join(path.dirname(index), 'plugins.js')).href)) as {default: new (o: {config: Config; logLevel: string}) => PluginsManager}
-  // npm's own lines go to stdout: silent when stdout must hold one JSON value.
-  return new module.default({config, logLevel: quiet ? 'silent' : 'notice'})
+  return new module.default({config, logLevel: npmLogLevel(quiet)})
+}
+
+/**
+ * A folder or tarball installed under the name its own package.json gives (plugin-plugins'
+ * guess picks the wrong one when another folder is installed: see local-source.ts). Recorded
+ * in the plugin list as soon as npm has it, so any refusal after that uninstalls it with npm.
+ */
+async function installLocal(config: Config, manager: PluginsManager, source: string, quiet: boolean): Promise<Installed> {
+  const name = localPackageName(source)
+  // Writes the data directory's package.json if missing: npm must not settle in a parent project.
+  await manager.add()
+  const url = `file:${source}`
+  await manager.npm.install([url], {cwd: config.dataDir, logLevel: npmLogLevel(quiet), prod: true})
+  await manager.add({name, type: 'user', url})
+  const root = path.join(config.dataDir, 'node_modules', name)
+  try {
+    return {name, root, commands: (await Config.load({devPlugins: false, name, root, userPlugins: false})).commands}
+  } catch (error) {
+    await manager.uninstall(name).catch(() => {})
+    throw error
+  }
 }
 
 /** npm settings for every install: no lifecycle scripts, local folders copied (not symlinked), no network chatter. */
@@ -64,13 +99,6 @@ export function redactSpec(spec: string): string {
   return spec.replace(URL_CREDENTIALS, '$1[REDACTED]@')
 }
 
-/** An npm name, or a local folder or packed tarball (offline: `file:` specs need no registry). */
-function installSpec(spec: string): string {
-  if (spec.startsWith('file:')) return spec
-  if (fs.existsSync(spec)) return `file:${path.resolve(spec)}`
-  return spec
-}
-
 export interface ManageOptions {
   force: boolean
   /** No npm output (the command prints JSON). */
@@ -83,7 +111,11 @@ const NOT_A_PLUGIN_HINT = 'a plugin\'s package.json needs an "oclif" section, ev
 export async function installPlugin(config: Config, spec: string, options: ManageOptions): Promise<PluginChange> {
   quietNpm()
   const manager = await pluginsManager(config, options.quiet)
-  const installed = await manager.install(installSpec(spec), {}).catch((error: Error) => {
+  const source = localSource(spec)
+  // Local sources need no registry (offline installs work); npm names and URLs go through plugin-plugins.
+  const installing = source ? installLocal(config, manager, source, options.quiet) : manager.install(spec, {})
+  const installed = await installing.catch((error: Error) => {
+    if (error instanceof AivaultError) throw error
     const shown = redactSpec(spec)
     if (/plugin is invalid/i.test(error.message)) throw new AivaultError('invalid_request', `${shown} is not an oclif plugin`, {hint: NOT_A_PLUGIN_HINT})
     // npm and plugin-plugins quote the spec: a git or tarball URL may carry a token.
@@ -91,7 +123,8 @@ export async function installPlugin(config: Config, spec: string, options: Manag
   })
   const plugin = readPluginPackage(installed.root, 'user')
   try {
-    if (!plugin) throw new AivaultError('invalid_request', `${spec} installed no readable package.json`)
+    if (!plugin) throw new AivaultError('invalid_request', `${redactSpec(spec)} installed no readable package.json`)
+    if (!plugin.oclif) throw new AivaultError('invalid_request', `${redactSpec(spec)} is not an oclif plugin`, {hint: NOT_A_PLUGIN_HINT})
     return vet(config, plugin, commandIds(installed.commands), options.force)
   } catch (error) {
     await manager.uninstall(installed.name).catch(() => {})

@@ -137,10 +137,11 @@ describe('e2e plugins: ESM plugins and offline installs (issue 14)', function ()
       assert.equal((await invokeOpenai(tv, {AIVAULTD_DISABLE: '1'}))['x-offline-hook'], undefined)
     }
 
-    it('from a packed tarball', async () => {
-      const packDir = path.join(tv.base, 'packed')
-      fs.mkdirSync(packDir)
-      const packed = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir, fixture('offline')], {
+    /** `npm pack` of a fixture into <base>/<into>/, optionally renamed; the tarball's path. */
+    function pack(name: string, into: string, renamed?: string): string {
+      const packDir = path.join(tv.base, into)
+      fs.mkdirSync(packDir, {recursive: true})
+      const packed = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir, fixture(name)], {
         env: {...process.env, ...npmEnv, HOME: tv.home},
         cwd: tv.base,
         encoding: 'utf8',
@@ -148,6 +149,13 @@ describe('e2e plugins: ESM plugins and offline installs (issue 14)', function ()
       assert.equal(packed.status, 0, packed.stdout + packed.stderr)
       const tarball = path.join(packDir, JSON.parse(packed.stdout)[0].filename)
       assert.ok(fs.existsSync(tarball))
+      if (!renamed) return tarball
+      fs.renameSync(tarball, path.join(packDir, renamed))
+      return path.join(packDir, renamed)
+    }
+
+    it('from a packed tarball', async () => {
+      const tarball = pack('offline', 'packed')
 
       const result = tv.run(['plugins', 'install', tarball, '--json'], {env: npmEnv})
       assert.equal(result.status, 0, result.stdout + result.stderr)
@@ -163,6 +171,68 @@ describe('e2e plugins: ESM plugins and offline installs (issue 14)', function ()
       assert.match(result.stdout, /^Installed plugin aivault-test-offline 1\.0\.0/)
       // Installed as a copy: the source folder is not what runs.
       assert.notEqual(fs.realpathSync(path.join(tv.base, 'data', 'node_modules', 'aivault-test-offline')), folder)
+      await assertInstalledWorks()
+    })
+
+    /** The data directory's npm dependencies (what npm keeps installed). */
+    function dependencies(): string[] {
+      return Object.keys(JSON.parse(fs.readFileSync(path.join(tv.base, 'data', 'package.json'), 'utf8')).dependencies ?? {})
+    }
+
+    /**
+     * Installs the offline fixture (a command) then the provider fixture (a provider) from these
+     * sources, and checks both are listed, usable and removed one by one. plugin-plugins 5.5.2
+     * named the second after the first: every folder spec matched the first folder dependency,
+     * and tarballs matched by file name.
+     */
+    function assertTwoInstalls(offline: string, provider: string): void {
+      for (const [source, name] of [[offline, 'aivault-test-offline'], [provider, 'aivault-test-provider']]) {
+        const result = tv.run(['plugins', 'install', source, '--json'], {env: npmEnv})
+        assert.equal(result.status, 0, result.stdout + result.stderr)
+        assert.equal(parseJson(result).plugin.name, name)
+      }
+      const root = (name: string) => path.join(tv.base, 'data', 'node_modules', name)
+      const listed = () => tv.json(['plugins', 'list']).plugins.map((p: any) => [p.name, p.root, p.providers])
+      const hooked = () => (tv.json(['providers', 'list']).providers as any[]).find((p) => p.provider === 'hooked')?.plugin
+      assert.deepEqual(listed(), [['aivault-test-offline', root('aivault-test-offline'), []], ['aivault-test-provider', root('aivault-test-provider'), ['hooked']]])
+      assert.equal(tv.ok(['offline', 'hello']), 'offline plugin says hello \n')
+      assert.equal(hooked(), 'aivault-test-provider')
+
+      const first = tv.run(['plugins', 'uninstall', 'aivault-test-provider', '--json'], {env: npmEnv})
+      assert.equal(first.status, 0, first.stdout + first.stderr)
+      assert.deepEqual(listed(), [['aivault-test-offline', root('aivault-test-offline'), []]])
+      assert.equal(hooked(), undefined)
+      assert.equal(tv.ok(['offline', 'hello']), 'offline plugin says hello \n')
+      assert.deepEqual(dependencies(), ['aivault-test-offline'])
+
+      const second = tv.run(['plugins', 'uninstall', 'aivault-test-offline', '--json'], {env: npmEnv})
+      assert.equal(second.status, 0, second.stdout + second.stderr)
+      assert.deepEqual(tv.json(['plugins', 'list']), {plugins: []})
+      assert.notEqual(tv.run(['offline', 'hello']).status, 0)
+      assert.deepEqual(dependencies(), [])
+      assert.deepEqual(fs.readdirSync(path.join(tv.base, 'data', 'node_modules')).filter((f) => !f.startsWith('.')), [])
+      assert.deepEqual(lifecycleMarkers(), [], 'a lifecycle script ran')
+    }
+
+    it('two folders in a row, each under its own name', () => {
+      assertTwoInstalls(copyFixture(tv, 'offline'), copyFixture(tv, 'provider'))
+    })
+
+    it('two tarballs of the same file name in a row, each under its own name', () => {
+      assertTwoInstalls(pack('offline', 'a', 'plugin.tgz'), pack('provider', 'b', 'plugin.tgz'))
+    })
+
+    it('a refused folder is not left installed to be mistaken for the next one', async () => {
+      const bare = path.join(tv.base, 'bare-plugin')
+      fs.mkdirSync(bare)
+      fs.writeFileSync(path.join(bare, 'package.json'), JSON.stringify({name: 'aivault-test-bare', version: '1.0.0'}))
+      const refused = tv.run(['plugins', 'install', bare], {env: npmEnv})
+      assert.equal(refused.status, 1)
+      assert.match(refused.stderr, /^Error: .*bare-plugin is not an oclif plugin\nHint: .*"oclif": \{\}/)
+      assert.deepEqual(dependencies(), [])
+
+      const result = tv.run(['plugins', 'install', copyFixture(tv, 'offline')], {env: npmEnv})
+      assert.equal(result.status, 0, result.stdout + result.stderr)
       await assertInstalledWorks()
     })
   })
