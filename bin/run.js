@@ -11,6 +11,10 @@
  */
 const path = require('node:path')
 
+// Node 22.1 and later cache the compiled code of whatever plain require() loads (yaml, undici, a
+// plugin's modules); Node 20 has no such call, and the bundles bring their own cache.
+require('node:module').enableCompileCache?.()
+
 const argv = process.argv.slice(2)
 /** The commands src/cli/fast/fast-path.ts may answer (it checks the rest of the line). */
 const FAST_COMMANDS = new Set(['secrets list', 'capability list'])
