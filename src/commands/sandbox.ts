@@ -41,6 +41,9 @@ function instructions(info: SandboxReady): string {
     '  # with the official SDK (npm install openai in that folder):',
     `  node -e ${q(sdk)}`,
     '',
+    `An MCP client (VS Code, Cursor, Claude Code) can use the same tools over HTTP: ${info.serve.url}/mcp with the header`,
+    `"Authorization: Bearer <the token above>" (docs/mcp.md).`,
+    '',
     `The token (${info.token.id}) can call ${info.token.capabilities.join(' and ')}; anything else is refused with a message the SDK shows.`,
     'Press Ctrl-C to stop; everything is removed then.',
   ].join('\n')

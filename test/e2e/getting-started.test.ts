@@ -5,6 +5,8 @@
  * message. Real processes throughout; the sandbox's and demo's upstreams are their own.
  */
 import Anthropic from '@anthropic-ai/sdk'
+import {Client} from '@modelcontextprotocol/sdk/client/index.js'
+import {StreamableHTTPClientTransport} from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import * as assert from 'node:assert/strict'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
 import * as fs from 'node:fs'
@@ -95,6 +97,22 @@ describe('e2e: getting started (sandbox, serve --json, env --serve, demo, SDK er
       })
     })
 
+    it('an MCP client reaches the same tools at /mcp with the token', async () => {
+      const transport = new StreamableHTTPClientTransport(new URL(`${sandbox.ready.serve.url}/mcp`), {requestInit: {headers: {authorization: `Bearer ${sandbox.ready.env.OPENAI_API_KEY}`}}})
+      const client = new Client({name: 'getting-started', version: '1'})
+      await client.connect(transport)
+      try {
+        const listed = (await client.callTool({name: 'list_capabilities', arguments: {}})) as any
+        assert.deepEqual(listed.structuredContent.capabilities.map((c: any) => c.id), ['openai/chat-completions', 'openai/models'])
+        const chat = (await client.callTool({name: 'invoke', arguments: {capability: 'openai/chat-completions', body: {model: 'gpt-demo', messages: [{role: 'user', content: 'Hi'}]}}})) as any
+        assert.equal(chat.structuredContent.status, 200, JSON.stringify(chat))
+        assert.match(chat.structuredContent.json.choices[0].message.content, /You asked: "Hi"/)
+        assert.doesNotMatch(JSON.stringify(chat), /sk-sandbox-/)
+      } finally {
+        await client.close()
+      }
+    })
+
     it('stops on SIGTERM and removes everything: its folder and its serve process', async () => {
       const servePid = sandbox.ready.serve.pid
       assert.equal(processAlive(servePid), true)
@@ -116,6 +134,7 @@ describe('e2e: getting started (sandbox, serve --json, env --serve, demo, SDK er
       assert.match(out, /export OPENAI_API_KEY='avp_[A-Za-z0-9_-]+'/)
       assert.match(out, /curl -sS "\$OPENAI_BASE_URL\/chat\/completions"/)
       assert.match(out, /node -e '.*require\("openai"\)/)
+      assert.match(out, /http:\/\/127\.0\.0\.1:\d+\/mcp with the header/)
       assert.match(out, /Sandbox stopped/)
       assert.deepEqual(fs.readdirSync(tmp), [])
     })
