@@ -178,6 +178,12 @@ async function main(quick = process.argv.includes('--quick')) {
   const rows = []
   const results = {}
   const median = (values) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  /** A median with the range of the values it is taken over (every round's), as `1.23× (1.10–1.41)`. */
+  const withRange = (values, digits, unit) => {
+    const text = (v) => v.toFixed(digits)
+    const spread = values.length > 1 ? ` (${text(Math.min(...values))}–${text(Math.max(...values))})` : ''
+    return `${text(median(values))}${unit}${spread}`
+  }
   // Every worker of a cluster gets warm connections before anything is measured (at c=1 a
   // round's one connection may go to either worker).
   for (const [, options] of targets) await load({...options, connections: 32, duration: 2})
@@ -195,28 +201,35 @@ async function main(quick = process.argv.includes('--quick')) {
     }
     for (const [name] of targets) {
       const runs = seen[name]
-      const rps = median(runs.map((r) => r.result.requests.average))
+      const rates = runs.map((r) => r.result.requests.average)
       const cpus = runs.map((r) => r.cpuPerRequest).filter((c) => c !== undefined)
-      const cpuPerRequest = cpus.length > 0 ? median(cpus) : undefined
-      results[`${name}@${connections}`] = runs.map((r) => r.result.requests.average)
-      if (cpuPerRequest !== undefined) results[`${name}@${connections}:cpu`] = cpuPerRequest
-      const p50 = median(runs.map((r) => r.result.latency.p50))
-      const p99 = median(runs.map((r) => r.result.latency.p99))
+      results[`${name}@${connections}`] = rates
+      if (cpus.length === runs.length) results[`${name}@${connections}:cpu`] = cpus
+      // (Rounded: wrk's units converted to ms carry float noise such as 0.41100000000000003.)
+      const p50 = Number(median(runs.map((r) => r.result.latency.p50)).toPrecision(3))
+      const p99 = Number(median(runs.map((r) => r.result.latency.p99)).toPrecision(3))
       const non2xx = runs.reduce((sum, r) => sum + r.result.non2xx, 0)
-      const cpuNote = cpuPerRequest === undefined ? '' : `${Math.round(cpuPerRequest)} µs CPU/request`
-      rows.push([`${name}, c=${connections}`, `${Math.round(rps)} req/s`, `p50 ${p50} ms, p99 ${p99} ms`, [cpuNote, non2xx ? `${non2xx} non-2xx!` : ''].filter(Boolean).join('; ')])
+      const cpuNote = cpus.length === 0 ? '' : `${withRange(cpus, 0, ' µs')} CPU/request`
+      rows.push([`${name}, c=${connections}`, `${withRange(rates, 0, ' req/s')}`, `p50 ${p50} ms, p99 ${p99} ms`, [cpuNote, non2xx ? `${non2xx} non-2xx!` : ''].filter(Boolean).join('; ')])
     }
+  }
+  // Each round's ratio compares runs made seconds apart; the median of those is reported, with their range.
+  const perRound = (key, otherKey) => results[key] && results[otherKey] && results[key].map((value, round) => value / results[otherKey][round])
+  for (const c of [1, 32]) {
+    const cpuRatio = nginx && perRound(`${undiciName}@${c}:cpu`, `${nginxName}@${c}:cpu`)
+    if (cpuRatio) rows.push([`bare undici proxy CPU per request ÷ nginx's, c=${c}`, withRange(cpuRatio, 2, '×'), '', 'undici request() and pipe'])
   }
   for (const served of servedNames) {
     const label = servedNames.length > 1 ? served.replace('/v/openai ', '') : 'aivault serve'
     for (const c of [1, 32]) {
-      // Each round's ratio compares runs made seconds apart; the median of those is reported.
-      const ratioTo = (other) => median(results[`${served}@${c}`].map((rps, round) => rps / results[`${other}@${c}`][round]))
-      rows.push([`${label} ÷ bare undici proxy, c=${c}`, `${ratioTo(undiciName).toFixed(2)}×`, '', c === 32 ? '≥ 0.9×' : ''])
-      const cpuServe = results[`${served}@${c}:cpu`]
-      const cpuUndici = results[`${undiciName}@${c}:cpu`]
-      if (cpuServe && cpuUndici) rows.push([`${label} CPU per request ÷ bare undici proxy's, c=${c}`, `${(cpuServe / cpuUndici).toFixed(2)}×`, '', 'lower is better'])
-      if (nginx) rows.push([`${label} ÷ nginx, c=${c}`, `${ratioTo(nginxName).toFixed(2)}×`, '', c === 32 ? '≥ 0.5×' : ''])
+      rows.push([`${label} ÷ bare undici proxy, c=${c}`, withRange(perRound(`${served}@${c}`, `${undiciName}@${c}`), 2, '×'), '', c === 32 ? '≥ 0.9×' : ''])
+      const cpuUndici = perRound(`${served}@${c}:cpu`, `${undiciName}@${c}:cpu`)
+      if (cpuUndici) rows.push([`${label} CPU per request ÷ bare undici proxy's, c=${c}`, withRange(cpuUndici, 2, '×'), '', 'lower is better'])
+      if (nginx) {
+        rows.push([`${label} ÷ nginx, c=${c}`, withRange(perRound(`${served}@${c}`, `${nginxName}@${c}`), 2, '×'), '', c === 32 ? '≥ 0.5×' : ''])
+        const cpuNginx = perRound(`${served}@${c}:cpu`, `${nginxName}@${c}:cpu`)
+        if (cpuNginx) rows.push([`${label} CPU per request ÷ nginx's, c=${c}`, withRange(cpuNginx, 2, '×'), '', c === 32 ? '≤ 2.5×' : ''])
+      }
     }
   }
   await Promise.all([...serves.map((serve) => serve.child), proxy.child, upstream.child, ...(nginx ? [nginx.child] : [])].map((child) => new Promise((resolve) => {
@@ -225,6 +238,14 @@ async function main(quick = process.argv.includes('--quick')) {
     child.kill()
   })))
   fs.rmSync(base, {recursive: true, force: true})
+  // serve's own work alone (bench/serve-own-work.js): steadier than the difference of two noisy end-to-end rows.
+  const own = spawnSync(process.execPath, [path.join(__dirname, 'serve-own-work.js'), quick ? '10000' : '50000', quick ? '3' : '5'], {encoding: 'utf8'})
+  if (own.status === 0) {
+    const {perRequestMicros} = JSON.parse(own.stdout)
+    rows.push(['aivault serve own work per request (one process, no sockets)', withRange(perRequestMicros, 1, ' µs CPU'), '', 'token, route, headers, scrub, relay, audit'])
+  } else {
+    rows.push(['aivault serve own work per request (one process, no sockets)', 'failed', '', own.stderr.trim().split('\n')[0] ?? ''])
+  }
   return rows
 }
 

@@ -65,8 +65,9 @@ async function readEnvelopeJson(req: http.IncomingMessage, max: number): Promise
 function untilCallerGone(res: http.ServerResponse): CallerSignal {
   const signal = new CallerSignal()
   // (The envelope route reads the whole body first: the caller may have left meanwhile.)
+  // (on, not once: 'close' comes once, and once wraps the listener in two more objects.)
   if (!res.socket || res.socket.destroyed) signal.abort()
-  else res.once('close', () => res.writableFinished || signal.abort())
+  else res.on('close', () => res.writableFinished || signal.abort())
   return signal
 }
 
@@ -184,7 +185,7 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
     await serveMcpRequest(deps, req, res, {token, context: contextOf(token, req), toolPerCapability: url?.searchParams.get('tools') === 'per-capability', maxRequestBytes: max})
   }
 
-  function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): Promise<void> {
+  function handlePassthrough(req: http.IncomingMessage, res: http.ServerResponse, url: URL | undefined, credentialId: string, rawPath: string): undefined {
     const token = checkToken(deps.vault, tokenFrom(req.headers, url))
     const credential = deps.vault.credentials.find(credentialId)
     if (!credential) throw new AivaultError('credential_not_found', `no credential ${credentialId}`)
@@ -200,7 +201,12 @@ export function createBrokerServer(deps: BrokerDeps, options: ServeOptions): htt
       request: {method, path: target.path + (target.query.length > 0 ? `?${encodeQuery(target.query)}` : ''), headers: forwardedHeaders(req.headers), bodyStream: streamedBody(req, max)},
     }
     authorize(token, envelope)
-    return invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}).then((result) => relay(res, result))
+    // One promise for the answer or its failure (handle's caller adds none for undefined).
+    invoke(deps, envelope, {context: contextOf(token, req), stream: true, signal: untilCallerGone(res)}).then(
+      (result) => relayOrProblem(res, result),
+      (error) => sendProblem(res, error),
+    )
+    return undefined
   }
 }
 
@@ -264,8 +270,25 @@ function reportAuditFailure(error: Error): void {
   process.stderr.write(`aivault serve: could not write the audit log: ${error.message}\n`)
 }
 
+/** relay, and a failure to start the answer (a header Node refuses) answered as a problem. */
+function relayOrProblem(res: http.ServerResponse, result: BrokerResponse): void {
+  try {
+    relay(res, result)
+  } catch (error) {
+    sendProblem(res, error)
+  }
+}
+
+/** The last audit promise given a handler: the calls of one audit group share their group's promise. */
+let watchedDone: Promise<void> | undefined
+
 function relay(res: http.ServerResponse, result: BrokerResponse): void {
-  result.done.catch(reportAuditFailure)
+  // One handler per promise is enough; one per call kept a promise and a reaction per call
+  // alive until its group was written.
+  if (result.done !== watchedDone) {
+    watchedDone = result.done
+    result.done.catch(reportAuditFailure)
+  }
   const head: string[] = []
   for (const [name, value] of result.headers) head.push(name, value)
   // (A HEAD answer has no body, and its true length is unknown here: no content-length.)

@@ -348,6 +348,20 @@ describe('audit log (src/vault/audit/audit.ts)', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'head'), 'utf8')).hash, sha256(lines[299]))
   })
 
+  it('writes a group whose lines take more bytes than characters (the group buffer grows) exactly and chained', async () => {
+    log = new AuditLog(dir, lockFile, {disabled: false, groupIntervalMs: 20})
+    const fieldSets = Array.from({length: 40}, (_, n) => ({n, text: n % 3 === 0 ? '✓ héllo 漢字 '.repeat(60) : 'plain'}))
+    await Promise.all(fieldSets.map((fields) => log.append('grouped', fields)))
+    const lines = readLines(onlyFile())
+    assert.equal(lines.length, 40)
+    for (const [i, line] of lines.entries()) {
+      const {ts, prev} = JSON.parse(line) as AuditEvent
+      assert.equal(line, JSON.stringify({ts, kind: 'grouped', ...fieldSets[i], prev}))
+      if (i > 0) assert.equal(prev, sha256(lines[i - 1]))
+    }
+    assert.deepEqual(log.verify(), {events: 40, files: 1})
+  })
+
   it('serializes concurrent appends into one valid chain', async () => {
     await Promise.all(Array.from({length: 25}, (_, i) => log.append('secret.create', {i})))
     assert.deepEqual(log.verify(), {events: 25, files: 1})

@@ -12,7 +12,9 @@ export interface CallerGoneListener {
  */
 export class CallerSignal {
   private gone = false
-  private listeners?: Set<CallerGoneListener>
+  /** The usual call has one listener (its upstream request): a field, and a Set only for more. */
+  private first?: CallerGoneListener
+  private more?: Set<CallerGoneListener>
 
   get aborted(): boolean {
     return this.gone
@@ -22,19 +24,22 @@ export class CallerSignal {
   abort(): void {
     if (this.gone) return
     this.gone = true
-    const listeners = this.listeners
-    this.listeners = undefined
-    if (listeners) for (const listener of listeners) listener.callerGone()
+    const {first, more} = this
+    this.first = undefined
+    this.more = undefined
+    first?.callerGone()
+    if (more) for (const listener of more) listener.callerGone()
   }
 
   /** Tell `listener` if the caller goes away (check `aborted` first: it is not told if it already has). */
   add(listener: CallerGoneListener): void {
-    if (this.gone) return
-    this.listeners ??= new Set()
-    this.listeners.add(listener)
+    if (this.gone || this.first === listener) return
+    if (this.first === undefined) this.first = listener
+    else (this.more ??= new Set()).add(listener)
   }
 
   remove(listener: CallerGoneListener): void {
-    this.listeners?.delete(listener)
+    if (this.first === listener) this.first = undefined
+    else this.more?.delete(listener)
   }
 }

@@ -59,14 +59,52 @@ function serializeFields(fields: Record<string, unknown>): string {
   return JSON.stringify(fields)
 }
 
+/** The last kind's JSON (a group is mostly one kind). */
+let kindJson = {kind: '', json: '""'}
+
 /** The event's line: the same text as JSON.stringify({ts, kind, ...fields, prev}). */
 function eventLine(event: PendingEvent, ts: string, prev: string): string {
   const fields = event.fieldsJson.length > 2 ? `${event.fieldsJson.slice(1, -1)},` : ''
-  return `{"ts":"${ts}","kind":${JSON.stringify(event.kind)},${fields}"prev":"${prev}"}`
+  if (kindJson.kind !== event.kind) kindJson = {kind: event.kind, json: JSON.stringify(event.kind)}
+  return `{"ts":"${ts}","kind":${kindJson.json},${fields}"prev":"${prev}"}`
+}
+
+/** Room for an event's line beyond its fields: ts, kind, prev and the punctuation (bytes). */
+const LINE_OVERHEAD = 160
+
+/** A group's lines, encoded one after another (each followed by a newline) into one buffer that grows when needed. */
+class GroupBuffer {
+  private buffer: Buffer
+  used = 0
+
+  constructor(events: PendingEvent[]) {
+    let size = 0
+    for (const event of events) size += event.fieldsJson.length + event.kind.length + LINE_OVERHEAD
+    this.buffer = Buffer.allocUnsafe(size)
+  }
+
+  /** Encode `line` and a newline; the line's bytes (without the newline) are returned. */
+  append(line: string): Buffer {
+    // UTF-8 takes at most three bytes per UTF-16 unit.
+    const room = line.length * 3 + 1
+    if (this.buffer.length - this.used < room) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.used + room))
+      this.buffer.copy(grown, 0, 0, this.used)
+      this.buffer = grown
+    }
+    const start = this.used
+    const end = start + this.buffer.write(line, start)
+    this.buffer[end] = 0x0a
+    this.used = end + 1
+    return this.buffer.subarray(start, end)
+  }
+
+  bytes(start: number, end: number): Buffer {
+    return this.buffer.subarray(start, end)
+  }
 }
 
 const DAY_MS = 86_400_000
-const NEWLINE = Buffer.from('\n')
 const DONE = Promise.resolve()
 const DAY_FILE = /^\d{4}-\d{2}-\d{2}\.jsonl$/
 
@@ -205,8 +243,10 @@ export class AuditLog {
       // head must not fork the chain.
       let prev = this.lastHashOnDisk()
       // Events arrive in time order: a new file (and a new time text) only when the day (the millisecond) changes.
-      // Each line is encoded once: its bytes are hashed and written.
-      const byFile: Array<{name: string; lines: Buffer[]}> = []
+      // Each line is encoded once, straight into one buffer for the group: its bytes are hashed
+      // where they lie and written from there (no buffer per line, no copy to join them).
+      const byFile: Array<{name: string; start: number; end: number}> = []
+      const lines = new GroupBuffer(events)
       let day = -1
       let at = -1
       let ts = ''
@@ -215,21 +255,20 @@ export class AuditLog {
           at = event.at
           ts = new Date(at).toISOString()
         }
-        const line = Buffer.from(eventLine(event, ts, prev))
-        prev = hashLine(line)
         if (Math.floor(at / DAY_MS) !== day) {
           day = Math.floor(at / DAY_MS)
-          byFile.push({name: `${ts.slice(0, 10)}.jsonl`, lines: []})
+          byFile.push({name: `${ts.slice(0, 10)}.jsonl`, start: lines.used, end: lines.used})
         }
-        byFile[byFile.length - 1].lines.push(line, NEWLINE)
+        prev = hashLine(lines.append(eventLine(event, ts, prev)))
+        byFile[byFile.length - 1].end = lines.used
       }
       // head is opened first: a link there is refused before any line is appended.
       const head = openHead(this.headFile)
       try {
         // Asynchronous I/O: a long-lived server keeps answering while the log is flushed.
-        for (const {name, lines} of byFile) {
+        for (const {name, start, end} of byFile) {
           const file = path.join(this.dir, name)
-          await writeDurably(file, `audit/${name}`, Buffer.concat(lines), !unflushed)
+          await writeDurably(file, `audit/${name}`, lines.bytes(start, end), !unflushed)
           unflushed?.add(file)
         }
         await writeHead(this.headFile, head, prev, !unflushed)

@@ -123,8 +123,10 @@ class StatCache {
   }
 
   stamp(file: string): string | undefined {
-    if (this.watchers.size === 0 || !this.covers(file)) return statStampUncached(file)
+    // Only stamps of covered files are remembered, and all are dropped when a watcher changes:
+    // a remembered one needs no second look at its folder.
     if (this.stamps.has(file)) return this.stamps.get(file)
+    if (this.watchers.size === 0 || !this.covers(file)) return statStampUncached(file)
     const stamp = statStampUncached(file)
     this.stamps.set(file, stamp)
     return stamp
