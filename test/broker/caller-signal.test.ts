@@ -35,4 +35,17 @@ describe('broker/caller-signal', () => {
     signal.abort()
     assert.deepEqual([removed.calls, late.calls], [0, 0])
   })
+
+  it('tells a listener added twice once, whichever slot it went to first', () => {
+    const signal = new CallerSignal()
+    const [a, b, c] = [listener(), listener(), listener()]
+    signal.add(a)
+    signal.add(b)
+    signal.remove(a)
+    signal.add(b)
+    signal.add(c)
+    signal.add(c)
+    signal.abort()
+    assert.deepEqual([a.calls, b.calls, c.calls], [0, 1, 1])
+  })
 })

@@ -33,7 +33,7 @@ export class CallerSignal {
 
   /** Tell `listener` if the caller goes away (check `aborted` first: it is not told if it already has). */
   add(listener: CallerGoneListener): void {
-    if (this.gone || this.first === listener) return
+    if (this.gone || this.first === listener || this.more?.has(listener)) return
     if (this.first === undefined) this.first = listener
     else (this.more ??= new Set()).add(listener)
   }
