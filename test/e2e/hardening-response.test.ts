@@ -78,6 +78,11 @@ describe('e2e hardening: keys never reach a caller through the response (issue 1
       res.writeHead(302, {location: `https://generativelanguage.googleapis.com/v1beta/models/next?alt=json&key=${key}`, link: `</v1beta/models/next?key=${encodeURIComponent(key ?? '')}>; rel=next`}).end()
     })
     up.route('GET', '/v1beta/models/next', echo())
+    // A redirect to a host naming the key: the URL parser lower-cases it before any message quotes it.
+    up.route('GET', '/v1beta/models/elsewhere', (req, res) => {
+      const key = new URLSearchParams(req.path.split('?')[1]).get('key')
+      res.writeHead(302, {location: `https://${key}.evil.example/v1beta/models`}).end()
+    })
     up.route('GET', `/bot${TELEGRAM}/getMe/moved`, (_req, res) => {
       res.writeHead(302, {location: `/bot${TELEGRAM}/getMe/canon/`}).end()
     })
@@ -192,6 +197,18 @@ describe('e2e hardening: keys never reach a caller through the response (issue 1
         assertNoLeak(where, o.text)
       }
       assertNoLeak('audit log', auditFilesText(tv))
+    })
+
+    it('a refused redirect to a host naming the key quotes it redacted, in any case, on every entry point', async () => {
+      const call: Call = {capability: 'gemini/models', method: 'GET', path: '/v1beta/models/elsewhere', followRedirects: true}
+      const outcomes = [...(await everyCli(call)), ['in-process', await viaLibrary({...tv.env, ...env}, call)] as [string, Outcome], ['aivaultd', await viaFrames(socket, call)] as [string, Outcome]]
+      for (const [where, o] of outcomes) {
+        assert.ok(o.error, `${where}: ${o.text}`)
+        assert.match(o.error.message, /refusing a redirect to another host \(https:\/\/\[REDACTED\]\.evil\.example\)/, where)
+        assert.ok(!o.text.toLowerCase().includes(GEMINI.toLowerCase()), `${where}: ${o.text}`)
+        assertNoLeak(where, o.text)
+      }
+      assert.ok(!auditFilesText(tv).toLowerCase().includes(GEMINI.toLowerCase()), 'audit log')
     })
 
     it('a redirect within the capability is followed: the path auth prefix and query auth are injected once again, not twice', async () => {

@@ -11,7 +11,8 @@ export function encodeRfc3986(text: string): string {
 }
 
 /** Path segments may also keep the sub-delimiters and `:@` unencoded (RFC 3986 pchar). */
-function encodeSegment(segment: string): string {
+/** One path segment as normalizeTarget writes it: RFC 3986, with the sub-delimiters, `:` and `@` left as they are. */
+export function encodeSegment(segment: string): string {
   return encodeRfc3986(segment).replace(/%(3A|40|21|24|26|27|28|29|2A|2B|2C|3B|3D)/g, (m) => decodeURIComponent(m))
 }
 
