@@ -1,6 +1,8 @@
+import * as fs from 'node:fs'
 import type {ServerResponse} from 'node:http'
 import * as https from 'node:https'
 import type {AddressInfo} from 'node:net'
+import * as path from 'node:path'
 
 /** What the demo API saw, for the tour to show (auth values are shown redacted). */
 export interface SeenRequest {
@@ -76,4 +78,22 @@ function streamAnswer(res: ServerResponse, answer: string): void {
   for (const [i, word] of words.entries()) res.write(event(i === 0 ? {role: 'assistant', content: word} : {content: word}, null))
   res.write(event({}, 'stop'))
   res.end('data: [DONE]\n\n')
+}
+
+/**
+ * The environment of a throwaway vault under `base` whose api.openai.com is this upstream
+ * (`demo` and `sandbox`), with the upstream's CA written next to it. Test mode (SPEC §14) is
+ * honoured only because the vault is made with testing: true.
+ */
+export function demoVaultEnv(base: string, upstream: {port: number; certPem: string}): NodeJS.ProcessEnv {
+  const caPath = path.join(base, 'upstream-ca.pem')
+  fs.writeFileSync(caPath, upstream.certPem, {mode: 0o600})
+  return {
+    ...process.env,
+    AIVAULT_DIR: path.join(base, 'vault'),
+    AIVAULT_KEYS_DIR: path.join(base, 'keys'),
+    AIVAULT_DEV_RESOLVE: `api.openai.com=127.0.0.1:${upstream.port}`,
+    AIVAULT_DEV_CA_CERT_PATH: caPath,
+    AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS: '1',
+  }
 }

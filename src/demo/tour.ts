@@ -14,7 +14,7 @@ import {initVault} from '../vault/init'
 import {GLOBAL_SCOPE} from '../vault/scope'
 import {createSecret} from '../vault/secrets-service'
 import {Vault} from '../vault/vault'
-import {startDemoUpstream} from './demo-upstream'
+import {demoVaultEnv, startDemoUpstream} from './demo-upstream'
 import {loadRegistry} from '../plugins/runtime'
 
 export interface DemoResult {
@@ -56,17 +56,7 @@ export async function runDemo(log: (line: string) => void): Promise<DemoResult> 
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'aivault-demo-'))
   const upstream = await startDemoUpstream()
   try {
-    const caPath = path.join(base, 'demo-ca.pem')
-    fs.writeFileSync(caPath, upstream.certPem, {mode: 0o600})
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      AIVAULT_DIR: path.join(base, 'vault'),
-      AIVAULT_KEYS_DIR: path.join(base, 'keys'),
-      // Test mode (SPEC §14): send api.openai.com to the embedded API; honoured only in --testing vaults.
-      AIVAULT_DEV_RESOLVE: `api.openai.com=127.0.0.1:${upstream.port}`,
-      AIVAULT_DEV_CA_CERT_PATH: caPath,
-      AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS: '1',
-    }
+    const env = demoVaultEnv(base, upstream)
     const vault = Vault.fromEnv(env)
     const registry = loadRegistry()
     const demoKey = `sk-demo-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`

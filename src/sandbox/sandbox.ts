@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 
-import {startDemoUpstream} from '../demo/demo-upstream'
+import {demoVaultEnv, startDemoUpstream} from '../demo/demo-upstream'
 import {AivaultError} from '../errors'
 import {packageRoot} from '../package-root'
 import {loadRegistry} from '../plugins/runtime'
@@ -44,18 +44,7 @@ export async function runSandbox(options: {port: number; ready: (info: SandboxRe
   const upstream = await startDemoUpstream()
   let stopServe = async () => {}
   try {
-    const caPath = path.join(base, 'upstream-ca.pem')
-    fs.writeFileSync(caPath, upstream.certPem, {mode: 0o600})
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      AIVAULT_DIR: path.join(base, 'vault'),
-      AIVAULT_KEYS_DIR: path.join(base, 'keys'),
-      AIVAULTD_DISABLE: '1',
-      // Test mode (SPEC §14), honoured because the vault is made with testing: true.
-      AIVAULT_DEV_RESOLVE: `api.openai.com=127.0.0.1:${upstream.port}`,
-      AIVAULT_DEV_CA_CERT_PATH: caPath,
-      AIVAULT_DEV_ALLOW_PRIVATE_UPSTREAMS: '1',
-    }
+    const env: NodeJS.ProcessEnv = {...demoVaultEnv(base, upstream), AIVAULTD_DISABLE: '1'}
     const vault = Vault.fromEnv(env)
     await initVault(vault, {provider: 'file', testing: true})
     const fakeKey = `sk-sandbox-${crypto.randomBytes(18).toString('base64url')}`
