@@ -63,23 +63,26 @@ export function createMcpServer(sdk: McpSdk, broker: McpBroker, options: McpServ
   const server = new sdk.Server(SERVER_INFO, {capabilities: {tools: {}}, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_SCHEMA_VALIDATION})
   const invalid = (message: string) => new sdk.McpError(sdk.ErrorCode.InvalidParams, message)
 
-  /** Ready capabilities in this server's scope and exposure, described. */
-  function exposed(provider?: string): CapabilityDescription[] {
+  /** The ids of the ready capabilities in this server's scope and exposure. */
+  function exposedIds(provider?: string): string[] {
     const {vault, registry} = broker.catalog()
     const {ready} = listCapabilities(vault, registry, {provider, scope: options.context})
-    return ready.filter((c) => options.exposure.allows(c.id)).map((c) => describeCapability(vault, registry, c.id))
+    return ready.map((c) => c.id).filter((id) => options.exposure.allows(id))
   }
 
-  function perCapabilityTools(): Map<string, CapabilityDescription> {
-    if (!options.toolPerCapability) return new Map()
-    const ready = exposed()
-    const byId = new Map(ready.map((c) => [c.id, c]))
-    return new Map([...toolNames(ready.map((c) => c.id))].map(([name, id]) => [name, byId.get(id)!]))
+  /** Tool name -> capability id of the per-capability tools (none without --tool-per-capability). */
+  function perCapabilityTools(): Map<string, string> {
+    return options.toolPerCapability ? toolNames(exposedIds()) : new Map()
+  }
+
+  function describe(id: string): CapabilityDescription {
+    const {vault, registry} = broker.catalog()
+    return describeCapability(vault, registry, id)
   }
 
   server.setRequestHandler(sdk.ListToolsRequestSchema, () => {
     const tools: ToolDefinition[] = genericTools()
-    for (const [name, capability] of perCapabilityTools()) tools.push(capabilityTool(name, capability))
+    for (const [name, id] of perCapabilityTools()) tools.push(capabilityTool(name, describe(id)))
     return {tools}
   })
 
@@ -116,18 +119,17 @@ export function createMcpServer(sdk: McpSdk, broker: McpBroker, options: McpServ
     try {
       if (name === LIST_TOOL) {
         if (args.provider !== undefined && typeof args.provider !== 'string') throw invalid('provider must be a string')
-        return toolResult({capabilities: exposed(args.provider as string | undefined).map(summary)})
+        return toolResult({capabilities: exposedIds(args.provider as string | undefined).map((id) => summary(describe(id)))})
       }
       if (name === DESCRIBE_TOOL) {
         const capability = stringArgument(args, 'capability', invalid)
         if (!options.exposure.allows(capability)) return notExposed(capability)
-        const {vault, registry} = broker.catalog()
-        return toolResult(forAgent(describeCapability(vault, registry, capability)))
+        return toolResult(forAgent(describe(capability)))
       }
       if (name === INVOKE_TOOL) return await call(stringArgument(args, 'capability', invalid), args, new Set(['capability']))
       const capability = perCapabilityTools().get(name)
       if (!capability) throw invalid(`no tool ${JSON.stringify(name)}: see tools/list`)
-      return await call(capability.id, args)
+      return await call(capability, args)
     } catch (error) {
       if (error instanceof AivaultError) return toolError(`${error.code}: ${error.message}`, error.hint)
       throw error

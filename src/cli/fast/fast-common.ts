@@ -1,5 +1,5 @@
 /** What the fast paths (fast-path.ts, mcp-fast.ts) share: when to step aside, and how to warn. */
-import {installedPlugins, readPluginList} from '../../plugins/installed'
+import {installedPlugins} from '../../plugins/installed'
 
 /**
  * Whether the full CLI must run the command: AIVAULT_FAST_PATH=0, DEBUG (oclif's debug output),
@@ -8,7 +8,7 @@ import {installedPlugins, readPluginList} from '../../plugins/installed'
 export function needsFullCli(env: NodeJS.ProcessEnv): boolean {
   if (env.AIVAULT_FAST_PATH === '0' || env.DEBUG) return true
   try {
-    return readPluginList(env).length > 0 && installedPlugins(env).some((p) => p.oclifHooks)
+    return installedPlugins(env).some((p) => p.oclifHooks)
   } catch {
     // An unreadable plugin list: the full CLI says so, as on every command.
     return true
