@@ -4,8 +4,7 @@ import * as fs from 'node:fs'
 import {Errors, Flags} from '@oclif/core'
 
 import {AivaultError, usageError} from '../errors'
-import type {NameKind} from '../vault/names'
-import {nameProblem, selfAlias} from '../vault/names'
+import {checkName, selfAlias} from '../vault/names'
 import type {SecretScope} from '../vault/scope'
 import {scopeFromFlags} from '../vault/scope'
 
@@ -28,12 +27,7 @@ export function parseScope(flags: {scope?: string; 'workspace-id'?: string; 'gro
   return scopeFromFlags(flags)
 }
 
-/** A name or id given on the command line, by the rule of its kind (vault/names.ts); a usage error otherwise. */
-export function checkName(kind: NameKind, value: string, flag: string): string {
-  const problem = nameProblem(kind, value)
-  if (problem) throw usageError(`${flag} ${problem.message}`, problem.hint)
-  return value
-}
+export {checkName}
 
 export function checkSecretName(name: string, flag = '--name'): string {
   return checkName('secret', name, flag)

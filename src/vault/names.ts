@@ -3,6 +3,7 @@
  * one rule per kind, a pattern and a maximum length (README "Limits"). Records already on disk
  * are read with the patterns only, so a vault written before the caps were set still opens.
  */
+import {usageError} from '../errors'
 import {encodeRecordFileName} from './store/paths'
 
 export const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/
@@ -54,6 +55,13 @@ export function nameProblem(kind: NameKind, value: string): {message: string; hi
     return {message: `${shown} is too long for a record file name`, hint: `shorten it: characters other than ${LETTERS} take three of the file name's ${MAX_FILE_NAME} bytes`}
   }
   return undefined
+}
+
+/** A name or id given on the command line (`flag`), by the rule of its kind; a usage error (exit 2) otherwise. */
+export function checkName(kind: NameKind, value: string, flag: string): string {
+  const problem = nameProblem(kind, value)
+  if (problem) throw usageError(`${flag} ${problem.message}`, problem.hint)
+  return value
 }
 
 export function isValidName(kind: NameKind, value: string): boolean {

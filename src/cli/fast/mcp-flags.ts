@@ -6,13 +6,10 @@
  */
 import {parseArgs} from 'node:util'
 
-import type {InvocationContext} from '../../broker/credential/resolve-credential'
-import {usageError} from '../../errors'
 import {parsePatterns} from '../../mcp/exposure'
 import type {McpServerOptions} from '../../mcp/mcp-server'
 import {DEFAULT_MAX_BODY_BYTES} from '../../mcp/mcp-server'
-import type {NameKind} from '../../vault/names'
-import {nameProblem} from '../../vault/names'
+import {contextFromFlags} from '../invoke/invocation-context'
 
 export const MAX_BODY_RANGE = [1024, 64 << 20] as const
 
@@ -34,19 +31,11 @@ export interface McpFlagValues {
   'max-body-bytes'?: number
 }
 
-function checkName(kind: NameKind, value: string | undefined, flag: string): void {
-  const problem = value === undefined ? undefined : nameProblem(kind, value)
-  if (problem) throw usageError(`${flag} ${problem.message}`, problem.hint)
-}
-
 /** The server's options from the flags' values; a usage error (exit 2) for a bad one. */
 export function mcpServerOptions(flags: McpFlagValues): McpServerOptions {
   const exposure = parsePatterns(flags.capability)
-  checkName('workspace', flags['workspace-id'], '--workspace-id')
-  checkName('group', flags['group-id'], '--group-id')
-  checkName('consumer', flags.consumer, '--consumer')
-  if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
-  const context: InvocationContext = {workspaceId: flags['workspace-id'], groupId: flags['group-id'], consumer: flags.consumer}
+  // (`mcp` has no --client-ip: its caller is the host that started it.)
+  const {clientIp: _clientIp, ...context} = contextFromFlags(flags)
   return {exposure, toolPerCapability: flags['tool-per-capability'] === true, maxBodyBytes: flags['max-body-bytes'] ?? DEFAULT_MAX_BODY_BYTES, context}
 }
 

@@ -1,4 +1,3 @@
-import {isIP} from 'node:net'
 import * as path from 'node:path'
 
 import type {Interfaces} from '@oclif/core'
@@ -11,6 +10,9 @@ import type {InvocationContext} from '../../broker/credential/resolve-credential
 import {usageError} from '../../errors'
 import {Vault} from '../../vault/vault'
 import {checkName, readInputFile, splitKeyValue, within} from '../flags'
+import {contextFromFlags} from './invocation-context'
+
+export {contextFromFlags}
 import type {InvokeFlagSpec} from './invoke-flag-table'
 import {FAIL_FLAG_TABLE, INVOKE_FLAG_TABLE, splitHeaderFlag} from './invoke-flag-table'
 
@@ -101,15 +103,6 @@ export function envelopeFromFlags(capability: string, flags: InvokeFlagValues): 
   if (envelope.credential !== undefined) checkName('credential', envelope.credential, '--credential')
   if (flags['timeout-ms']) envelope.timeoutMs = flags['timeout-ms']
   return envelope
-}
-
-export function contextFromFlags(flags: InvokeFlagValues): InvocationContext {
-  if (flags['workspace-id'] !== undefined) checkName('workspace', flags['workspace-id'], '--workspace-id')
-  if (flags['group-id'] !== undefined) checkName('group', flags['group-id'], '--group-id')
-  if (flags.consumer !== undefined) checkName('consumer', flags.consumer, '--consumer')
-  if (flags['client-ip'] !== undefined && isIP(flags['client-ip']) === 0) throw usageError(`--client-ip ${JSON.stringify(flags['client-ip'].slice(0, 64))} is not an IP address`)
-  if (flags['group-id'] && !flags['workspace-id']) throw usageError('--group-id needs --workspace-id')
-  return {workspaceId: flags['workspace-id'], groupId: flags['group-id'], consumer: flags.consumer, clientIp: flags['client-ip']}
 }
 
 /**
